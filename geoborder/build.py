@@ -1,0 +1,314 @@
+"""`geoborder build`: a source pack -> one GeoPackage (the embedded store).
+
+The store is written to a temporary file beside the target and renamed over it only when
+everything succeeded, so a failed build leaves the previous store untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from . import __version__
+from .catalog import Catalog, load_catalog
+from .derive import PARTNER_UNITS, DeriveReport, border_communes, border_segments, cut_border, place_points, to_metric
+from .errors import BuildError
+from .load import load_source_layer
+
+META_LAYERS = "geoborder_layers"
+META_SOURCES = "geoborder_sources"
+META_BUILD = "geoborder_build"
+_CODE_FILES = ("build.py", "load.py", "derive.py", "text.py", "crs.py", "catalog.py")
+
+
+@dataclass
+class BuildResult:
+    store: Path
+    counts: dict[str, int]
+    report: dict
+    seconds: float
+    fingerprint: str
+
+
+@dataclass
+class _Progress:
+    emit: Callable[[str], None]
+    t0: float = field(default_factory=time.perf_counter)
+    last: float = field(default_factory=time.perf_counter)
+
+    def step(self, msg: str):
+        now = time.perf_counter()
+        self.emit(f"[{now - self.t0:6.1f}s] {msg} ({now - self.last:.2f}s)")
+        self.last = now
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def code_checksum() -> str:
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for name in _CODE_FILES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()
+
+
+def pack_files(pack: Path, catalog: Catalog) -> dict[str, Path]:
+    """Source id -> file path, for every source the catalog names."""
+    return {sid: Path(pack) / s.file for sid, s in catalog.sources.items()}
+
+
+def fingerprint(pack: Path, catalog: Catalog) -> tuple[str, dict[str, str]]:
+    """What a store was built from: catalog, build code and the checksum of every input file."""
+    sums = {}
+    for sid, path in sorted(pack_files(pack, catalog).items()):
+        sums[catalog.sources[sid].file] = sha256_file(path) if path.exists() else "absent"
+    h = hashlib.sha256()
+    h.update(catalog.checksum.encode())
+    h.update(code_checksum().encode())
+    for name, s in sorted(sums.items()):
+        h.update(f"{name}={s}".encode())
+    return h.hexdigest(), sums
+
+
+def stored_fingerprint(store: Path) -> str | None:
+    """The fingerprint recorded in an existing store, or None if it has none / is unreadable."""
+    if not Path(store).exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as con:
+            row = con.execute(f"SELECT value FROM {META_BUILD} WHERE key='fingerprint'").fetchone()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+
+
+def is_stale(pack: Path, store: Path, catalog: Catalog | None = None) -> bool:
+    catalog = catalog or load_catalog()
+    current = stored_fingerprint(store)
+    return current is None or current != fingerprint(pack, catalog)[0]
+
+
+def check_pack(pack: Path | None) -> Path:
+    if pack is None:
+        raise BuildError(
+            "no source pack: set GEOBORDER_PACK to a folder of source files (see "
+            "../shared/data/MANIFEST.md for what one holds), or put the pack at ../shared/data")
+    pack = Path(pack)
+    if not pack.is_dir():
+        raise BuildError(f"the source pack {pack} is not a folder", file=str(pack))
+    return pack
+
+
+def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
+          emit: Callable[[str], None] = print) -> BuildResult:
+    """Build the store at `store` from the pack at `pack`. Raises BuildError on bad input."""
+    catalog = catalog or load_catalog()
+    pack = check_pack(pack)
+    store = Path(store)
+    prog = _Progress(emit)
+    fp, sums = fingerprint(pack, catalog)
+    prog.step(f"pack {pack}: {len(sums)} source files checksummed")
+    cfg = catalog.build
+    metric = cfg["metric_crs"]
+    tol = float(cfg["assign_tolerance_m"])
+
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    load_reports = {}
+    for lyr in catalog.layers:
+        if lyr.kind != "source":
+            continue
+        if lyr.optional and not (pack / lyr.source.file).exists():
+            emit(f"          {lyr.id}: optional source {lyr.source.file} absent, skipped")
+            continue
+        gdf, rep = load_source_layer(pack, lyr, catalog)
+        layers[lyr.id] = gdf
+        load_reports[lyr.id] = rep
+        extra = f", {rep.repaired} geometries repaired" if rep.repaired else ""
+        prog.step(f"read {lyr.id}: {len(gdf)} features{extra}")
+
+    drep = DeriveReport()
+    lines = layers["border_lines"]
+    lines["length_km"] = np.round(np_length(to_metric(lines, metric)) / 1000, 3)
+    pieces = cut_border(lines, metric, float(cfg["segment_step_m"]))
+    partners = {iso3: layers[lid] for iso3, (lid, _, _) in PARTNER_UNITS.items()}
+    partners["KHM"] = layers["countries"][layers["countries"]["code"] == "KH"].reset_index(drop=True)
+    specs = {
+        2025: ("communes_2025", {"commune_code": "commune_code", "commune_name": "name",
+                                 "province_code": "province_code", "province_name": "province_name"},
+               ["commune_code", "name", "unit_type", "province_code", "province_name", "population", "area_km2"]),
+        2009: ("communes_2009", {"commune_code": "commune_code", "commune_name": "name_full",
+                                 "district_code": "district_code", "district_name": "district_name",
+                                 "province_code": "province_code", "province_name": "province_name"},
+               ["commune_code", "name", "unit_type", "district_code", "district_name", "province_code",
+                "province_name", "population"]),
+    }
+    for vintage, (cid, cfields, bfields) in specs.items():
+        seg = border_segments(pieces, layers[cid], partners, layers["lao_districts"], metric, tol,
+                              cfields, drep, vintage)
+        layers[f"border_segments_{vintage}"] = seg
+        layers[f"border_communes_{vintage}"] = border_communes(
+            seg, layers[cid], bfields, float(cfg["border_commune_min_km"]), drep, vintage)
+        prog.step(f"derived border_segments_{vintage} ({len(seg)}) and border_communes_{vintage} "
+                  f"({len(layers[f'border_communes_{vintage}'])})")
+
+    common = dict(communes_2009=layers["communes_2009"], communes_2025=layers["communes_2025"],
+                  seats_2025=layers["commune_seats_2025"], segments_2009=layers["border_segments_2009"],
+                  metric_crs=metric, tol=tol, rep=drep)
+    layers["gates"] = place_points(layers["gates"], derive_missing=True, label="gates", id_field="gate_id", **common)
+    markers = place_points(layers["markers"], derive_missing=False, label="markers", id_field="marker_id", **common)
+    placed = markers.geometry.notna()
+    layers["markers"] = markers[placed].reset_index(drop=True)
+    unplaced_markers = pd.DataFrame(markers[~placed].drop(columns="geometry")).reset_index(drop=True)
+    prog.step(f"placed gates ({drep.measures['gates_published']} published, {drep.measures['gates_derived']} "
+              f"derived, {drep.measures['gates_unplaced']} without location) and markers "
+              f"({int(placed.sum())} with position, {int((~placed).sum())} known by place only)")
+
+    # order and schema exactly as the catalog says: deterministic output
+    for lyr in catalog.layers:
+        if lyr.id not in layers:
+            continue
+        gdf = layers[lyr.id]
+        for f in lyr.fields:
+            if f.name not in gdf.columns:
+                gdf[f.name] = None
+        gdf = gdf[lyr.field_names + ["geometry"]]
+        if lyr.key:
+            gdf = gdf.sort_values(lyr.key, kind="stable").reset_index(drop=True)
+        layers[lyr.id] = gdf
+
+    built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    report = {
+        "built_at": built_at,
+        "pack": str(pack.resolve()),
+        "geoborder_version": __version__,
+        "counts": {k: int(len(v)) for k, v in layers.items()},
+        "repaired": {k: r.repaired for k, r in load_reports.items() if r.repaired},
+        "load_notes": {k: r.notes for k, r in load_reports.items() if r.notes},
+        "derive_notes": drep.notes,
+        "measures": drep.measures,
+        "unplaced": drep.unplaced,
+    }
+    report["counts"]["markers_unplaced"] = int(len(unplaced_markers))
+
+    store.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".building-", suffix=".gpkg", dir=store.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        for lyr in catalog.layers:
+            if lyr.id not in layers:
+                continue
+            _write_layer(tmp, lyr.id, layers[lyr.id], lyr.geometry)
+        _write_table(tmp, "markers_unplaced", unplaced_markers)
+        _write_meta(tmp, catalog, layers, load_reports, sums, report, fp, unplaced_markers)
+        os.replace(tmp, store)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    prog.step(f"wrote {store} ({store.stat().st_size / 1e6:.1f} MB, {len(layers)} layers)")
+    return BuildResult(store=store, counts=report["counts"], report=report,
+                       seconds=time.perf_counter() - prog.t0, fingerprint=fp)
+
+
+def np_length(geoms) -> np.ndarray:
+    import shapely
+    return shapely.length(np.asarray(geoms, dtype=object))
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Nullable pandas dtypes -> numpy dtypes GDAL understands (NaN / object None for missing)."""
+    df = df.copy()
+    for col in df.columns:
+        if col == "geometry":
+            continue
+        dt = df[col].dtype
+        if isinstance(dt, pd.Float64Dtype):
+            df[col] = df[col].astype("float64")
+        elif isinstance(dt, pd.Int64Dtype):
+            df[col] = df[col].astype("float64") if df[col].isna().any() else df[col].astype("int64")
+    return df
+
+
+def _write_layer(path: Path, layer_id: str, gdf: gpd.GeoDataFrame, gtype: str):
+    pyogrio.write_dataframe(_plain(gdf), path, layer=layer_id, driver="GPKG", geometry_type=gtype,
+                            promote_to_multi=gtype != "Point", layer_options={"SPATIAL_INDEX": "YES"})
+
+
+def _write_table(path: Path, name: str, df: pd.DataFrame):
+    if len(df.columns) == 0:
+        return
+    pyogrio.write_dataframe(_plain(df), path, layer=name, driver="GPKG")
+
+
+def _write_meta(path: Path, catalog: Catalog, layers, load_reports, sums, report, fp, unplaced_markers):
+    rows = []
+    for lyr in catalog.layers:
+        if lyr.id not in layers:
+            continue
+        src = lyr.source
+        rows.append({
+            "layer_id": lyr.id, "title_vi": lyr.vi, "title_en": lyr.en, "kind": lyr.kind,
+            "geometry_type": lyr.geometry, "key_field": lyr.key or "", "vintage": lyr.vintage or 0,
+            "source_file": src.file if src else "", "licence": src.licence if src else "derived",
+            "attribution": src.attribution if src else "derived by geoborder from the layers above",
+            "source_vintage": src.vintage if src else "",
+            "source_sha256": sums.get(src.file, "") if src else "",
+            "feature_count": int(len(layers[lyr.id])),
+            "repaired": int(load_reports[lyr.id].repaired) if lyr.id in load_reports else 0,
+            "built_at": report["built_at"],
+        })
+    _write_table(path, META_LAYERS, pd.DataFrame(rows))
+    _write_table(path, META_SOURCES, pd.DataFrame(
+        [{"file": k, "sha256": v} for k, v in sorted(sums.items())]))
+    meta = {
+        "fingerprint": fp, "built_at": report["built_at"], "pack": report["pack"],
+        "geoborder_version": __version__, "catalog_sha256": catalog.checksum,
+        "report": json.dumps(report, ensure_ascii=False, sort_keys=True),
+    }
+    _write_table(path, META_BUILD, pd.DataFrame([{"key": k, "value": v} for k, v in meta.items()]))
+
+
+def format_report(report: dict) -> str:
+    """The build report as text for the terminal."""
+    lines = ["Build report", "  features per layer:"]
+    for k, v in report["counts"].items():
+        lines.append(f"    {k:24s} {v:>7,}")
+    if report["repaired"]:
+        lines.append("  geometries repaired (make_valid): " +
+                     ", ".join(f"{k} {v}" for k, v in report["repaired"].items()))
+    for k, notes in report["load_notes"].items():
+        for n in notes:
+            lines.append(f"  {k}: {n}")
+    for n in report["derive_notes"]:
+        lines.append(f"  {n}")
+    m = report["measures"]
+    for vintage in (2025, 2009):
+        d = m.get(f"piece_to_commune_m_{vintage}")
+        if d:
+            lines.append(f"  border piece -> nearest {vintage} commune distance (m): " +
+                         ", ".join(f"{k} {v}" for k, v in d.items()))
+    if report["unplaced"]:
+        lines.append(f"  not placed ({len(report['unplaced'])}):")
+        for u in report["unplaced"]:
+            lines.append(f"    {u['layer']} {u['id']}: {u['reason']}")
+    return "\n".join(lines)
