@@ -1,0 +1,1 @@
+"""The FastAPI service: routing, parameters and responses. GIS logic lives in geoborder/."""

@@ -1,0 +1,107 @@
+"""The `geoborder` command: build the store, inspect it, serve it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import BuildError, CatalogError, StoreError
+from .settings import StoreSettings
+
+NO_PACK = """\
+geoborder: no source pack found.
+  A source pack is a folder of source files (see MANIFEST.md in the real pack).
+  Point geoborder at one and run the same command again, e.g.:
+      GEOBORDER_PACK=/path/to/pack make run
+  On a development machine the pack is ../shared/data beside this checkout."""
+
+
+def _fail(msg: str, code: int = 2):
+    click.echo(msg, err=True)
+    sys.exit(code)
+
+
+@click.group()
+def main():
+    """geoborder: Vietnam's land-border communes and crossing points."""
+
+
+@main.command("build")
+@click.option("--pack", type=click.Path(path_type=Path), help="source pack folder (default: GEOBORDER_PACK, else ../shared/data)")
+@click.option("--store", type=click.Path(path_type=Path), help="GeoPackage to write (default: GEOBORDER_STORE, else var/geoborder.gpkg)")
+@click.option("--if-stale", is_flag=True, help="build only if the store is missing or was built from other inputs")
+@click.option("--quiet", is_flag=True, help="print only the result line")
+def build_cmd(pack, store, if_stale, quiet):
+    """Build the store from a source pack (atomic: a failure keeps the previous store)."""
+    from .build import build, format_report, is_stale
+
+    settings = StoreSettings()
+    pack = pack or settings.resolved_pack()
+    store = store or settings.store
+    if pack is None:
+        _fail(NO_PACK)
+    try:
+        if if_stale and not is_stale(pack, store):
+            click.echo(f"store {store} is up to date with {pack}")
+            return
+        result = build(pack, store, emit=(lambda m: None) if quiet else click.echo)
+    except (BuildError, CatalogError) as exc:
+        _fail(f"geoborder build: {exc}\n  the previous store (if any) is unchanged.")
+    if not quiet:
+        click.echo(format_report(result.report))
+    click.echo(f"built {result.store} in {result.seconds:.1f}s: "
+               f"{sum(result.counts.values()):,} features in {len(result.counts)} layers")
+
+
+@main.command("info")
+@click.option("--store", type=click.Path(path_type=Path))
+def info_cmd(store):
+    """Print the layers of a built store and its build report."""
+    from .build import format_report
+    from .store import open_store
+
+    try:
+        st = open_store(store or StoreSettings().store)
+    except StoreError as exc:
+        _fail(f"geoborder info: {exc}")
+    info = st.build_info()
+    click.echo(f"store {st.path} (version {st.version}, built {info['built_at']} from {info['pack']})")
+    click.echo(format_report(info["report"]))
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def run_cmd(host, port, workers):
+    """Build the store if it is missing or stale, then serve it."""
+    from .build import build, is_stale
+
+    settings = StoreSettings()
+    pack = settings.resolved_pack()
+    if pack is None:
+        if not settings.store.exists():
+            _fail(NO_PACK)
+        click.echo(f"no source pack found; serving the existing store {settings.store}")
+    else:
+        try:
+            if is_stale(pack, settings.store):
+                click.echo(f"building the store from {pack} ...")
+                build(pack, settings.store, emit=click.echo)
+            else:
+                click.echo(f"store {settings.store} is up to date with {pack}")
+        except (BuildError, CatalogError) as exc:
+            _fail(f"geoborder run: {exc}\n  fix the pack, or point GEOBORDER_PACK at another one.")
+
+    import os
+
+    import uvicorn
+
+    os.environ["GEOBORDER_STORE"] = str(settings.store)
+    uvicorn.run("api.main:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Map pages and templates of the service."""
