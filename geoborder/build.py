@@ -307,6 +307,11 @@ def format_report(report: dict) -> str:
         if d:
             lines.append(f"  border piece -> nearest {vintage} commune distance (m): " +
                          ", ".join(f"{k} {v}" for k, v in d.items()))
+    err = m.get("gates_derivation_error_km")
+    if err:
+        vals = sorted(err.values())
+        lines.append(f"  gate derivation checked on {len(vals)} gates with a published position: "
+                     f"median {vals[len(vals) // 2]:.1f} km, max {vals[-1]:.1f} km off")
     if report["unplaced"]:
         lines.append(f"  not placed ({len(report['unplaced'])}):")
         for u in report["unplaced"]:

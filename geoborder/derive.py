@@ -281,29 +281,23 @@ def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame, comm
     reason = np.full(len(pts), None, dtype=object)
     code09 = np.full(len(pts), None, dtype=object)
 
-    for i in np.flatnonzero(~has):
-        row = pts.iloc[i]
+    def derive_one(row) -> tuple[int | None, object, str | None, str | None]:
+        """(row in communes_2009, metric point or None, method, reason) for one source row."""
+        how = None
         ci, why = match_commune_2009(c09, row["vn_province"], row.get("vn_district"), row.get("vn_commune"))
-        if ci is None and not _clean_place(row.get("vn_commune")) and "name_vi" in pts.columns:
+        if ci is None and not _clean_place(row.get("vn_commune")) and "name_vi" in row.index:
             # no commune given: a commune of the same district named like the gate holds it
             ci2, _ = match_commune_2009(c09, row["vn_province"], row.get("vn_district"), row["name_vi"])
             if ci2 is not None and fold(_clean_place(row.get("vn_district"))) in ("", c09.at[ci2, "_fdist"]):
-                ci, why = ci2, ""
-                method[i] = "commune named like the gate"
+                ci, why, how = ci2, "", "commune named like the gate"
         if ci is None:
-            reason[i] = why
-            continue
-        code = c09.at[ci, "commune_code"]
-        code09[i] = code
+            return None, None, None, why
         if not derive_missing:
-            reason[i] = "the source gives only the place, not a position"
-            method[i] = None
-            continue
+            return ci, None, None, "the source gives only the place, not a position"
+        code = c09.at[ci, "commune_code"]
         segs = seg_by_commune.get(code)
         if segs is None or not len(segs):
-            reason[i] = f"commune {c09.at[ci, 'name_full']} ({code}) has no border segment"
-            method[i] = None
-            continue
+            return ci, None, None, f"commune {c09.at[ci, 'name_full']} ({code}) has no border segment"
         poly = c09_m[ci]
         inside = seat_tree.query(poly, predicate="contains")
         if len(inside):
@@ -313,10 +307,28 @@ def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame, comm
             seat = shapely.point_on_surface(poly)
             anchor = "a point inside the commune (no seat in it)"
         line = shapely.union_all(seg_m[segs])
-        geoms_m[i] = shapely.line_interpolate_point(line, shapely.line_locate_point(line, seat))
-        quality[i] = "derived"
-        prefix = f"{method[i]}; " if method[i] else ""
-        method[i] = f"{prefix}point of the border in commune {c09.at[ci, 'name_full']} nearest {anchor}"
+        point = shapely.line_interpolate_point(line, shapely.line_locate_point(line, seat))
+        prefix = f"{how}; " if how else ""
+        return ci, point, f"{prefix}point of the border in commune {c09.at[ci, 'name_full']} nearest {anchor}", None
+
+    for i in np.flatnonzero(~has):
+        ci, point, how, why = derive_one(pts.iloc[i])
+        if ci is not None:
+            code09[i] = c09.at[ci, "commune_code"]
+        if point is None:
+            reason[i] = why
+            continue
+        geoms_m[i], method[i], quality[i] = point, how, "derived"
+
+    if derive_missing:
+        # how good is the derivation? Derive the points that have a published coordinate too,
+        # as if they had none, and measure how far the derived point falls from the published one
+        check = {}
+        for i in np.flatnonzero(has):
+            _, point, _, _ = derive_one(pts.iloc[i])
+            if point is not None:
+                check[str(pts[id_field].iat[i])] = round(float(shapely.distance(point, geoms_m[i])) / 1000, 2)
+        rep.measures[f"{label}_derivation_error_km"] = check
 
     placed = np.flatnonzero(~shapely.is_missing(geoms_m))
     out_fields = {k: np.full(len(pts), None, dtype=object) for k in

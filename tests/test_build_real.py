@@ -83,6 +83,16 @@ def test_derived_gates_lie_on_the_border_in_their_commune(real_store):
     assert ls["commune_name_2009"] == "Xã Lóng Sập" and ls["commune_name_2025"] == "Lóng Sập"
 
 
+def test_gate_derivation_is_checked_against_published_positions(real_store):
+    """Derive the gates that have a source position as if they had none: how far off is it?"""
+    err = real_store.build_info()["report"]["measures"]["gates_derivation_error_km"]
+    assert len(err) >= 8  # most published gates name their commune
+    vals = sorted(err.values())
+    # a derived point is a map position, good to a few km (the commune's stretch of border);
+    # tens of km would mean the wrong commune or the wrong stretch
+    assert vals[len(vals) // 2] <= 3.0 and vals[-1] <= 10.0, err
+
+
 def test_border_lengths_are_plausible_against_published_figures(real_store, real_pack):
     """The OSM line is generalised: 85-105% of a published length is plausible, outside is a bug."""
     facts = _facts(real_pack)
