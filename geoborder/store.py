@@ -64,7 +64,26 @@ class Store(Protocol):
     def table(self, name: str) -> pd.DataFrame: ...
 
 
-class GpkgStore:
+class _LayerIndex:
+    """Lookup of the layers a store holds (`self._infos`), shared by the implementations."""
+
+    catalog: Catalog
+    _infos: dict[str, LayerInfo]
+
+    def layers(self) -> list[LayerInfo]:
+        return list(self._infos.values())
+
+    def layer(self, layer_id: str) -> LayerInfo:
+        try:
+            return self._infos[layer_id]
+        except KeyError:
+            raise NotFound(f"no layer {layer_id!r}; layers: {', '.join(self._infos)}") from None
+
+    def catalog_layer(self, layer_id: str) -> Layer:
+        return self.catalog.layer(self.layer(layer_id).id)
+
+
+class GpkgStore(_LayerIndex):
     """The embedded store: one GeoPackage written by `geoborder build`."""
 
     def __init__(self, path: Path, catalog: Catalog | None = None):
@@ -105,18 +124,6 @@ class GpkgStore:
     def version(self) -> str:
         return self._meta["fingerprint"][:16]
 
-    def layers(self) -> list[LayerInfo]:
-        return list(self._infos.values())
-
-    def layer(self, layer_id: str) -> LayerInfo:
-        try:
-            return self._infos[layer_id]
-        except KeyError:
-            raise NotFound(f"no layer {layer_id!r}; layers: {', '.join(self._infos)}") from None
-
-    def catalog_layer(self, layer_id: str) -> Layer:
-        return self.catalog.layer(self.layer(layer_id).id)
-
     def frame(self, layer_id: str) -> gpd.GeoDataFrame:
         """The whole layer, in EPSG:4326, in key order; read once, then served from memory."""
         self.layer(layer_id)
@@ -144,7 +151,7 @@ def open_store(path: Path, catalog: Catalog | None = None) -> GpkgStore:
     return GpkgStore(path, catalog)
 
 
-class MemoryStore:
+class MemoryStore(_LayerIndex):
     """A store held in memory, from GeoDataFrames: route tests on a bare app use it."""
 
     def __init__(self, frames: dict[str, gpd.GeoDataFrame], catalog: Catalog | None = None,
@@ -168,18 +175,6 @@ class MemoryStore:
     @property
     def version(self) -> str:
         return self._version
-
-    def layers(self) -> list[LayerInfo]:
-        return list(self._infos.values())
-
-    def layer(self, layer_id: str) -> LayerInfo:
-        try:
-            return self._infos[layer_id]
-        except KeyError:
-            raise NotFound(f"no layer {layer_id!r}; layers: {', '.join(self._infos)}") from None
-
-    def catalog_layer(self, layer_id: str) -> Layer:
-        return self.catalog.layer(self.layer(layer_id).id)
 
     def frame(self, layer_id: str) -> gpd.GeoDataFrame:
         self.layer(layer_id)
