@@ -1,0 +1,139 @@
+"""Shared pieces of the OGC API - Features routers: media types, links, HTML pages, conditional GET."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import urlencode
+
+from fastapi import Request
+from starlette.datastructures import MutableHeaders
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+SCHEMA_JSON = "application/schema+json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+GPKG = "application/geopackage+sqlite3"
+CSV = "text/csv"
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+
+class GeoJSONResponse(Response):
+    media_type = GEOJSON
+
+
+class RawJSONResponse(Response):
+    media_type = JSON
+
+
+def href(request: Request, path: str, **params) -> str:
+    """An absolute URL on this server (path from the app root) with query parameters."""
+    base = str(request.base_url).rstrip("/")
+    q = {k: v for k, v in params.items() if v is not None}
+    return base + path + ("?" + urlencode(q) if q else "")
+
+
+def self_href(request: Request, **override) -> str:
+    """The request's own URL with some query parameters replaced (None removes one)."""
+    params = dict(request.query_params)
+    for k, v in override.items():
+        k = k.replace("_", "-") if k in ("bbox_crs", "filter_lang", "filter_crs") else k
+        if v is None:
+            params.pop(k, None)
+        else:
+            params[k] = str(v)
+    return href(request, request.url.path, **params)
+
+
+def link(href_: str, rel: str, type_: str, title: str | None = None, **extra) -> dict:
+    d = {"href": href_, "rel": rel, "type": type_}
+    if title:
+        d["title"] = title
+    d.update(extra)
+    return d
+
+
+def json_and_html_links(request: Request, fmt_is_html: bool, json_type: str = JSON) -> list[dict]:
+    """self + alternate for a document offered as JSON and HTML."""
+    as_json = self_href(request, f="json")
+    as_html = self_href(request, f="html")
+    if fmt_is_html:
+        return [link(as_html, "self", HTML, "This document"), link(as_json, "alternate", json_type, "This document as JSON")]
+    return [link(self_href(request), "self", json_type, "This document"), link(as_html, "alternate", HTML, "This document as HTML")]
+
+
+def html_page(request: Request, *, title: str, lang: str = "vi", description: str | None = None,
+              summary: str | None = None, columns: list[str] | None = None, rows: list[dict] | None = None,
+              items: list[tuple[str, object]] | None = None, links: list[dict] | None = None) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, "ogc_page.html",
+        {"title": title, "lang": lang, "description": description, "summary": summary, "columns": columns or [],
+         "rows": rows or [], "items": items or [], "links": links or []})
+
+
+def accepts_gzip(request: Request) -> bool:
+    """The client takes gzip (Accept-Encoding: gzip, not with q=0)."""
+    for part in request.headers.get("accept-encoding", "").lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "x-gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+GZIP_HEADERS = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+
+
+def content_crs(uri: str) -> dict[str, str]:
+    return {"Content-Crs": f"<{uri}>"}
+
+
+# --------------------------------------------------------------------------- conditional GET
+
+class ConditionalGetMiddleware:
+    """ETag from (data version, method, path, query, Accept, Accept-Language) + Cache-Control.
+
+    The ETag is known before the handler runs, so If-None-Match is answered with 304 without
+    computing or streaming the body. Only for the read-only OGC documents (`PATHS`).
+    """
+
+    # the OGC documents only: other routes under /collections (tiles, maps) may depend on more than
+    # the store version (e.g. indicator values), so they are left alone
+    PATHS = re.compile(r"^/(conformance|api|collections(/[^/]+(/queryables|/items(/[^/]+)?)?)?)?/?$")
+
+    def __init__(self, app: ASGIApp, max_age: int = 300):
+        self.app = app
+        self.max_age = max_age
+
+    def _applies(self, scope: Scope) -> bool:
+        return (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+                and self.PATHS.match(scope["path"]) is not None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._applies(scope):
+            await self.app(scope, receive, send)
+            return
+        store = getattr(scope["app"].state, "store", None)
+        version = getattr(store, "version", "") if store is not None else ""
+        headers = dict((k.lower(), v) for k, v in scope["headers"])
+        key = b"\x00".join((version.encode(), scope["path"].encode(), scope.get("query_string", b""),
+                            headers.get(b"accept", b""), headers.get(b"accept-language", b"")))
+        etag = 'W/"%s"' % hashlib.blake2b(key, digest_size=12).hexdigest()
+        cache_control = f"public, max-age={self.max_age}"
+        inm = headers.get(b"if-none-match", b"").decode("latin-1")
+        if inm and (inm.strip() == "*" or etag in [t.strip() for t in inm.split(",")]):
+            await Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})(scope, receive, send)
+            return
+
+        async def send_with_etag(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                h = MutableHeaders(scope=message)
+                if "etag" not in h:
+                    h["ETag"] = etag
+                if "cache-control" not in h:
+                    h["Cache-Control"] = cache_control
+            await send(message)
+
+        await self.app(scope, receive, send_with_etag)

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Benchmark geoborder's OGC API - Features items against peers serving the same GeoPackage layer.
+
+Starts geoborder (uvicorn, 2 workers) on a free loopback port on the given store, runs the shared
+peer harness (../shared/tools/run_peers.sh: pygeoapi, MapServer, QGIS Server, tipg, each with 2
+workers, all under `hey -z $DUR -c $C`) with geoborder as one more server, then prints the ratio
+geoborder / fastest peer for each query (req/s; for the whole-layer download, peer time / ours).
+
+    .venv/bin/python bench/ogc_items.py                      # var/geoborder.gpkg, communes_2025
+    INSTALL=1 PEERS="pygeoapi mapserver qgis tipg" .venv/bin/python bench/ogc_items.py --markdown
+    PEERS="" .venv/bin/python bench/ogc_items.py             # geoborder alone
+
+Environment passed through to run_peers.sh: DUR, C, PEERS, INSTALL, OUT, KEEP_WORK, ...
+Only loopback addresses are used; every process started is stopped by its process group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PEERS_SH = ROOT.parent / "shared" / "tools" / "run_peers.sh"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_geoborder(store: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, GEOBORDER_STORE=str(store))
+    uvicorn = [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(uvicorn, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    stop(proc)
+    sys.exit(f"geoborder did not start; see {log}")
+
+
+def warm(base: str, layer: str) -> None:
+    """First use of a layer in each worker builds its per-feature GeoJSON: not part of the timing."""
+    for _ in range(8):
+        for q in ("limit=1", "limit=100", "limit=100&offset=2000"):
+            for enc in ("gzip", "identity"):
+                req = urllib.request.Request(f"{base}/collections/{layer}/items?{q}",
+                                             headers={"Accept": "application/geo+json", "Accept-Encoding": enc})
+                urllib.request.urlopen(req, timeout=120).read()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def ratios(tsv: Path) -> list[dict]:
+    rows = list(csv.DictReader(tsv.open(), delimiter="\t"))
+    by_query: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        if r["query"] == "(skipped)":
+            continue
+        q = r["query"]
+        key = "full layer" if q.startswith("full layer") else "item by id" if q.startswith("item by id") else q
+        by_query.setdefault(key, {})[r["server"]] = r
+    out = []
+    for q, servers in by_query.items():
+        gb = servers.get("geoborder")
+        peers = {s: r for s, r in servers.items() if s != "geoborder"}
+        full = q == "full layer"
+
+        def value(r):
+            try:
+                return float(r["p50_s"] if full else r["req_s"])
+            except (TypeError, ValueError):
+                return None
+
+        vals = {s: value(r) for s, r in peers.items() if value(r) is not None and r["non2xx"] in ("0", "")}
+        best = (min if full else max)(vals, key=vals.get) if vals else None
+        g = value(gb) if gb else None
+        ratio = None
+        if g and best:
+            ratio = vals[best] / g if full else g / vals[best]
+        out.append({"query": q, "geoborder": g, "best_peer": best, "best_value": vals.get(best) if best else None,
+                    "ratio": ratio, "peers": vals, "unit": "s" if full else "req/s"})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", type=Path, default=ROOT / "var" / "geoborder.gpkg")
+    ap.add_argument("--layer", default="communes_2025")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--peers-sh", type=Path, default=DEFAULT_PEERS_SH)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/geoborder_ogc_bench.tsv"))
+    ap.add_argument("--markdown", action="store_true", help="print a table for README.md")
+    args = ap.parse_args()
+    if not args.store.exists():
+        sys.exit(f"no store at {args.store}: run `geoborder build` first")
+    port = free_port()
+    log = Path("/tmp") / f"geoborder_bench_{port}.log"
+    proc = start_geoborder(args.store.resolve(), port, args.workers, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        warm(base, args.layer)
+        env = dict(os.environ, OUT=str(args.out))
+        subprocess.run(["bash", str(args.peers_sh), str(args.store.resolve()), args.layer, base], env=env, check=True)
+    finally:
+        stop(proc)
+    results = ratios(args.out)
+    if args.markdown:
+        print("\n| query | geoborder | fastest peer | peer value | ratio (x faster) | all peers |")
+        print("|---|---|---|---|---|---|")
+    for r in results:
+        peers = ", ".join(f"{k} {v:g}" for k, v in sorted(r["peers"].items()))
+        g = f"{r['geoborder']:g} {r['unit']}" if r["geoborder"] is not None else "-"
+        pv = f"{r['best_value']:g} {r['unit']}" if r["best_value"] is not None else "-"
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+        if args.markdown:
+            print(f"| {r['query']} | {g} | {r['best_peer'] or '-'} | {pv} | {ratio} | {peers} |")
+        else:
+            print(f"{r['query']:<22} geoborder {g:<14} best {r['best_peer'] or '-':<10} {pv:<14} ratio {ratio}   ({peers})")
+
+
+if __name__ == "__main__":
+    main()
