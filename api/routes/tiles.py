@@ -1,0 +1,90 @@
+"""Tiles on WebMercatorQuad (OGC API - Tiles style paths, XYZ order z/x/y as Leaflet asks them).
+
+- /tiles/WebMercatorQuad/{z}/{x}/{y}.png?indicator=...: choropleth PNG tiles of a map
+- /collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}: any layer as Mapbox Vector Tiles
+- /collections/{collectionId}/map/tiles/WebMercatorQuad/{z}/{x}/{y}.png: a layer drawn in its style
+
+A tile the data does not reach is not an error: PNG tiles answer 200 with a transparent PNG
+(so browsers log nothing), vector tiles 204 with an empty body. A z/x/y outside the grid is a 400.
+Every tile has an ETag (data version + parameters) and Cache-Control, and If-None-Match gives 304.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Callable
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from geoborder import choropleth as C
+from geoborder import tiles as T
+
+from ..deps import StoreDep
+from .maps import IndicatorQuery, IndicatorsDbDep, MapParamsDep
+
+router = APIRouter(tags=["tiles"])
+
+TmsPath = Annotated[str, Path(description="Tile matrix set: WebMercatorQuad.",
+                              openapi_examples={"WebMercatorQuad": {"value": "WebMercatorQuad"}})]
+Z = Annotated[int, Path(description="Zoom level (tile matrix)", openapi_examples={"Sơn La": {"value": 9}})]
+X = Annotated[int, Path(description="Column", openapi_examples={"Sơn La": {"value": 403}})]
+Y = Annotated[int, Path(description="Row", openapi_examples={"Sơn La": {"value": 224}})]
+LayerPath = Annotated[str, Path(description="Layer id (see /layers)", openapi_examples={"communes": {"value": "communes_2025"}})]
+
+
+def _answer(request: Request, key: tuple, make: Callable[[], bytes | None], media_type: str,
+            empty: Callable[[], Response]) -> Response:
+    body, etag = T.cached(key, make)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={request.app.state.settings.cache_max_age}"}
+    inm = request.headers.get("if-none-match", "")
+    if inm and etag in [t.strip() for t in inm.split(",")]:
+        return Response(status_code=304, headers=headers)
+    if body is None:
+        r = empty()
+        r.headers.update(headers)
+        return r
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _empty_png() -> Response:
+    return Response(T.empty_png(), media_type=T.PNG)
+
+
+def _no_content() -> Response:
+    return Response(status_code=204)
+
+
+@router.get("/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png", name="choropleth_tile",
+            summary="A choropleth PNG tile of one indicator (the map pages' tile layer)",
+            response_class=Response, responses={200: {"content": {T.PNG: {}}}})
+def choropleth_tile(request: Request, store: StoreDep, db: IndicatorsDbDep, p: MapParamsDep,
+                    indicator: IndicatorQuery, tileMatrixSetId: TmsPath, z: Z, x: X, y: Y) -> Response:
+    T.check_tms(tileMatrixSetId)
+    T.check_tile(z, x, y)
+    ch = C.choropleth(store, db, p.spec(indicator))
+    key = ("choropleth", id(store), ch.version, ch.spec, z, x, y)
+    return _answer(request, key, lambda: T.choropleth_png(store, ch, z, x, y), T.PNG, _empty_png)
+
+
+@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/{z}/{x}/{y}", name="vector_tile",
+            summary="A Mapbox Vector Tile of one layer, every attribute kept (204 when empty)",
+            response_class=Response, responses={200: {"content": {T.MVT: {}}}, 204: {"description": "empty tile"}})
+def vector_tile(request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath,
+                z: Z, x: X, y: Y) -> Response:
+    T.check_tms(tileMatrixSetId)
+    T.check_tile(z, x, y)
+    store.layer(collectionId)
+    key = ("mvt", id(store), store.version, collectionId, z, x, y)
+    return _answer(request, key, lambda: T.layer_mvt(store, collectionId, z, x, y), T.MVT, _no_content)
+
+
+@router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png", name="map_tile",
+            summary="A PNG map tile of one layer in its default style (roads, settlements, commune seats...)",
+            response_class=Response, responses={200: {"content": {T.PNG: {}}}})
+def map_tile(request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath,
+             z: Z, x: X, y: Y) -> Response:
+    T.check_tms(tileMatrixSetId)
+    T.check_tile(z, x, y)
+    store.layer(collectionId)
+    key = ("map", id(store), store.version, collectionId, z, x, y)
+    return _answer(request, key, lambda: T.layer_png(store, collectionId, z, x, y), T.PNG, _empty_png)
