@@ -1,0 +1,46 @@
+"""Spatial questions on the store: who touches whom, roadless settlements, nearest gates, the
+border zone and one commune's profile. Every answer is a GeoJSON FeatureCollection (a dict) with
+the figures as properties; the API and the CLI (`geoborder query ...`) only call these functions.
+
+Measures are taken in the catalog's metric CRS (VN-2000 / UTM 48N, EPSG:3405). The metric
+geometries of a layer are computed once per store and data version (`_metric`), so repeated
+questions cost only the query itself.
+
+Errors: a malformed or out-of-range parameter, or a *code* that is not in the store, raises
+InvalidParameter (HTTP 400); a *name* that resolves to nothing raises NotFound (HTTP 404) with the
+closest names the store knows.
+
+One module per question, on shared parts:
+  _common    metric cache (keyed by store.version), parameter validation, commune helpers, GeoJSON
+  names      unit resolution: codes, names and aliases (layers/partner_names.toml), suggestions
+  _border    border segments per commune, the border line as an edge tree
+  touching   communes touching a unit; the adjacency tolerance and how it was measured
+  roadless   settlements far from any road, one by one or per commune
+  gates      the nearest border gates
+  zone       the border zone
+  profile    one commune's profile, indicator values and 2009 <-> 2025 lineage
+"""
+
+from __future__ import annotations
+
+from ._border import MAX_ZONE_KM
+from ._common import NEIGHBOURHOOD_KM, VINTAGES, WGS84, metric_geometries
+from .gates import MAX_K, nearest_gates
+from .names import (PARTNER_NAMES_PATH, Unit, load_partner_names, looks_like_code, resolve_partner, resolve_unit,
+                    resolve_vn_unit)
+from .profile import LINEAGE_LIST_SHARE, LINEAGE_MIN_SHARE, LINEAGE_NAME_MAX_KM, commune_profile, split_before_merger
+from .roadless import MAX_ROAD_DISTANCE_M, nearest_roads, roadless_by_commune, roadless_villages
+from .touching import ADJACENCY_TOLERANCE_M, touching
+from .zone import ZONE_PARTS, ZONE_ROAD_STEP_M, border_zone
+
+# bench/queries.py times these two internals
+from ._common import _metric  # noqa: E402,F401
+from .roadless import _nearest_roads  # noqa: E402,F401
+
+__all__ = [
+    "ADJACENCY_TOLERANCE_M", "LINEAGE_LIST_SHARE", "LINEAGE_MIN_SHARE", "LINEAGE_NAME_MAX_KM", "MAX_K",
+    "MAX_ROAD_DISTANCE_M", "MAX_ZONE_KM", "NEIGHBOURHOOD_KM", "PARTNER_NAMES_PATH", "VINTAGES", "WGS84",
+    "ZONE_PARTS", "ZONE_ROAD_STEP_M", "Unit", "border_zone", "commune_profile", "load_partner_names",
+    "looks_like_code", "metric_geometries", "nearest_gates", "nearest_roads", "resolve_partner", "resolve_unit",
+    "resolve_vn_unit", "roadless_by_commune", "roadless_villages", "split_before_merger", "touching",
+]

@@ -1,0 +1,158 @@
+"""Roadless settlements: settlements farther than a distance from every road (railways
+excluded), one by one or counted per commune."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely import STRtree
+
+from ..errors import InvalidParameter
+from ._border import MAX_ZONE_KM, _border, _partner_for_zone
+from ._common import (_collection, _commune_layer, _commune_props, _countries, _features, _Metric, _metric,
+                      _number, _place_communes, _split_list, _vintage)
+from .names import _key
+
+MAX_ROAD_DISTANCE_M = 100_000.0
+
+
+def _road_classes(store, road_classes) -> tuple[str, ...] | None:
+    wanted = _split_list(road_classes)
+    if not wanted:
+        return None
+    roads = store.frame("roads")
+    known = {_key(v): v for v in roads["road_class"].dropna().unique()}
+    out = []
+    for v in wanted:
+        k = _key(v)
+        if k not in known:
+            raise InvalidParameter(f"unknown road class {v!r}; classes: {', '.join(sorted(known.values()))}")
+        out.append(known[k])
+    return tuple(sorted(set(out)))
+
+
+def nearest_roads(store, road_classes=None) -> tuple[np.ndarray, np.ndarray]:
+    """For every settlement of `places`: the row of the nearest road (railways excluded, and
+    limited to `road_classes` if given) and the distance in metres. One STRtree query."""
+    m = _metric(store)
+    classes = _road_classes(store, road_classes)
+    return m.memo(("nearest_roads", classes), lambda: _nearest_roads(store, m, classes))
+
+
+def _nearest_roads(store, m: _Metric, classes: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest road (row) and distance (m) for every settlement: one STRtree.query_nearest call."""
+    roads = store.frame("roads")
+    ok = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()
+    if classes is not None:
+        ok &= roads["road_class"].isin(classes).to_numpy()
+    rows = np.flatnonzero(ok & ~shapely.is_missing(m.geoms(store, "roads")))
+    pts = m.geoms(store, "places")
+    idx = np.full(len(pts), -1, dtype=np.int64)
+    dist = np.full(len(pts), np.inf)
+    if len(rows):
+        (pi, ri), d = STRtree(m.geoms(store, "roads")[rows]).query_nearest(
+            pts, return_distance=True, all_matches=False)
+        idx[pi] = rows[ri]
+        dist[pi] = d
+    return idx, dist
+
+
+def roadless_villages(store, *, min_distance_m: float = 2000.0, countries="VN", road_classes=None,
+                      border_km: float | None = None, partner: str | None = None,
+                      vintage: int = 2025) -> dict:
+    """Settlements farther than `min_distance_m` from every road (railways excluded), with the
+    distance to and the name of the nearest road, and the commune that holds each one.
+
+    `countries`: ISO2 codes of the settlements to consider (default VN; "all" for every one).
+    `border_km` (with optional `partner`): only settlements within that distance of the border.
+    """
+    dmin = _number("min_distance_m", min_distance_m, high=MAX_ROAD_DISTANCE_M)
+    vintage = _vintage(vintage)
+    cc = _countries(store, countries)
+    m = _metric(store)
+    places = store.frame("places")
+    ridx, rdist = nearest_roads(store, road_classes)
+    sel = rdist > dmin
+    if cc is not None:
+        sel &= places["cc"].isin(cc).to_numpy()
+    bdist = None
+    p = _partner_for_zone(store, partner)
+    if border_km is not None:
+        bkm = _number("border_km", border_km, high=MAX_ZONE_KM, allow_low=False)
+        border = _border(store, m, p, vintage)
+        bdist = np.full(len(places), np.inf) if border is None else m.memo(
+            ("places_to_border", p.code if p else None, vintage), lambda: border.distance(m.geoms(store, "places")))
+        sel &= bdist <= bkm * 1000
+    elif p is not None:
+        raise InvalidParameter("partner needs border_km (the distance from that part of the border)")
+    rows = np.flatnonzero(sel)
+    rows = rows[np.argsort(-rdist[rows], kind="stable")]
+    roads = store.frame("roads")
+    communes = store.frame(_commune_layer(vintage))
+    pc = _place_communes(store, vintage)
+    props = []
+    cols = [k for k in ("geonameid", "name", "asciiname", "fcode", "cc", "population", "dem") if k in places.columns]
+    road_cols = roads[["road_id", "name", "road_type", "road_class"]].to_numpy()
+    c_cols = communes[["commune_code", "name", "province_name"]].to_numpy()
+    for i, d in zip(rows, places.iloc[rows][cols].to_dict("records")):
+        d["distance_to_road_m"] = round(float(rdist[i]), 1) if math.isfinite(rdist[i]) else None
+        if ridx[i] >= 0:
+            d.update(zip(("nearest_road_id", "nearest_road_name", "nearest_road_type", "nearest_road_class"),
+                         road_cols[ridx[i]]))
+        if bdist is not None:
+            d["distance_to_border_m"] = round(float(bdist[i]), 1)
+        ci = pc[i]
+        d.update(zip(("commune_code", "commune_name", "province_name"),
+                     c_cols[ci] if ci >= 0 else (None, None, None)))
+        props.append(d)
+    considered = int(((places["cc"].isin(cc).to_numpy()) if cc is not None else np.ones(len(places), bool)).sum())
+    return _collection(
+        _features(props, np.asarray(places.geometry.values, dtype=object)[rows], [p["geonameid"] for p in props]),
+        query={"question": "roadless-villages", "min_distance_m": dmin, "countries": list(cc) if cc else "all",
+               "road_classes": list(_road_classes(store, road_classes) or []) or "all (railways excluded)",
+               "border_km": border_km, "partner": p.as_dict() if p else None, "vintage": vintage,
+               "metric_crs": m.crs},
+        numberMatched=len(props), settlements_considered=considered,
+    )
+
+
+def roadless_by_commune(store, *, min_distance_m: float = 2000.0, countries="VN", road_classes=None,
+                        border_km: float | None = None, partner: str | None = None,
+                        vintage: int = 2025) -> dict:
+    """Per commune: how many settlements it holds and how many of them are roadless."""
+    fc = roadless_villages(store, min_distance_m=min_distance_m, countries=countries,
+                           road_classes=road_classes, border_km=border_km, partner=partner, vintage=vintage)
+    vintage = _vintage(vintage)
+    communes = store.frame(_commune_layer(vintage))
+    pc = _place_communes(store, vintage)
+    places = store.frame("places")
+    cc = _countries(store, countries)
+    consider = places["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(places), bool)
+    totals = pd.Series(pc[consider & (pc >= 0)]).value_counts()
+    groups: dict[str, list] = {}
+    for f in fc["features"]:
+        code = f["properties"]["commune_code"]
+        if code is not None:
+            groups.setdefault(code, []).append(f["properties"])
+    pos = pd.Series(np.arange(len(communes)), index=communes["commune_code"].to_numpy())
+    props, rows = [], []
+    for code in sorted(groups, key=lambda k: (-len(groups[k]), k)):
+        i = int(pos[code])
+        d = _commune_props(communes.iloc[i], vintage)
+        items = groups[code]
+        d["settlements"] = int(totals.get(i, 0))
+        d["roadless_settlements"] = len(items)
+        d["max_distance_to_road_m"] = max(x["distance_to_road_m"] for x in items)
+        d["roadless_names"] = [x["name"] for x in items]
+        props.append(d)
+        rows.append(i)
+    unplaced = sum(1 for f in fc["features"] if f["properties"]["commune_code"] is None)
+    return _collection(
+        _features(props, np.asarray(communes.geometry.values, dtype=object)[rows], [p["commune_code"] for p in props]),
+        query={**fc["query"], "question": "roadless-villages-by-commune"},
+        numberMatched=len(props), roadless_settlements=fc["numberMatched"],
+        roadless_outside_communes=unplaced, settlements_considered=fc["settlements_considered"],
+    )

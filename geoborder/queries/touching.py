@@ -1,0 +1,184 @@
+"""Communes touching a unit: a partner country / province / Lao district (from the border
+segments) or a Vietnamese province / pre-2025 district (polygon adjacency with a tolerance).
+
+Adjacency tolerance (inter-province / inter-district "khu vực giáp ranh")
+-------------------------------------------------------------------------
+Neighbouring communes of one layer do not share their edges exactly. Measured with
+`bench/queries.py --tolerance` (every commune boundary sampled every 50 m in EPSG:3405; for each
+sample the signed distance to the nearest *other* commune within 2 km: a gap outside it or an
+overlap inside it), the absolute mismatch is distributed as follows (sample counts per bin):
+
+    bin (m)          0-50       50-75   75-100  100-125  125-150  150-175  175-200  200-250  250-300
+    communes_2009    4,613,742  316,027 188,148  97,070   36,523    3,311    2,168    2,725    2,750
+    communes_2025    3,558,635    4,206   1,203     605    1,164      625    1,120    1,912    1,976
+
+(2009: 48.5 % of the samples lie exactly on the neighbour's edge, 27.9 % in a gap, 23.6 % in an
+overlap; 2025: 66.7 %, 17.9 %, 15.4 %.) Past the knee the counts stay flat (~1-3 k per 50 m bin, then grow again past 400 m): that tail is
+not misalignment but the outer edge of communes that face a non-neighbour across a river, a
+coast or the national border. The knee is at 150-175 m for the 2009 census layer (low
+resolution, edges generalised commune by commune) and at 50-75 m for the 2025 layer (mostly
+shared edges, ~50 m simplification), hence ADJACENCY_TOLERANCE_M below. Two communes touch
+when their boundaries come within the tolerance along at least `min_shared_km` (default: the
+catalog's `border_commune_min_km`, 0.5 km; shorter contacts are corners). The shared length is
+the length of a commune's boundary that lies within the tolerance of the other unit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import InvalidParameter, NotFound
+from ._border import _breakdown, _segment_mask
+from ._common import (_collection, _commune_layer, _commune_props, _commune_rows, _features, _Metric, _metric,
+                      _number, _to_wgs84, _vintage)
+from .names import Unit, resolve_unit, resolve_vn_unit
+
+#: measured knee of the neighbour-mismatch distribution (module docstring)
+ADJACENCY_TOLERANCE_M = {2009: 175.0, 2025: 75.0}
+
+
+def _member_mask(frame: pd.DataFrame, unit: Unit) -> np.ndarray:
+    field = "district_code" if unit.kind == "district" else "province_code"
+    return np.array(frame[field] == unit.code, dtype=bool)
+
+
+def touching(store, unit: str, *, vintage: int = 2025, within: str | None = None,
+             min_shared_km: float | None = None, geometry: str = "commune") -> dict:
+    """Communes (of `vintage`) that touch `unit`, with the shared boundary length per commune.
+
+    `unit` is a partner country / Chinese or Lao province / Lao district (answered from the
+    border segments) or a Vietnamese province or pre-2025 district (answered by polygon adjacency
+    with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
+    district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
+    """
+    vintage = _vintage(vintage)
+    if geometry not in ("commune", "shared"):
+        raise InvalidParameter(f"geometry must be 'commune' or 'shared', not {geometry!r}")
+    m = _metric(store)
+    min_km = m.min_km if min_shared_km is None else _number("min_shared_km", min_shared_km, high=1000)
+    u = resolve_unit(store, unit, vintage)
+    w = resolve_vn_unit(store, within, vintage, param="within") if within else None
+    if u.is_partner:
+        return _touching_partner(store, m, u, w, vintage, min_km, geometry)
+    if u.vintage != vintage:
+        raise InvalidParameter(f"{u.name} is a {u.vintage} unit; ask with vintage={u.vintage}")
+    return _touching_vn(store, m, u, w, vintage, min_km, geometry)
+
+
+def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
+    seg = store.frame(f"border_segments_{vintage}")
+    mask = _segment_mask(seg, u).copy()
+    if w is not None:
+        field = "district_code" if w.kind == "district" else "province_code"
+        mask &= (seg[field] == w.code).to_numpy()
+    sel = seg[mask]
+    communes = store.frame(_commune_layer(vintage))
+    # every partner unit each commune faces (not only the one asked about): computed once
+    per_unit = m.memo(("partner_lengths", vintage), lambda: {
+        c: {k: round(float(v), 3) for k, v in g.droplevel(0).items()}
+        for c, g in seg.groupby(["commune_code", "partner_unit_code"])["length_km"].sum().groupby(level=0)})
+    props, geoms, excluded = [], [], []
+    if len(sel):
+        totals = sel.groupby("commune_code", sort=True)["length_km"].sum()
+        pos = _commune_rows(store, vintage, totals.index)
+        cgeoms = np.asarray(communes.geometry.values, dtype=object)
+        sgeoms = np.asarray(sel.geometry.values, dtype=object)
+        codes = sel["commune_code"].to_numpy()
+        breakdown = _breakdown(sel)
+        for (code, km), p in zip(totals.items(), pos):
+            if p < 0:  # a segment of a commune the commune layer does not hold: nothing to show
+                continue
+            if km < min_km:
+                excluded.append({"commune_code": code, "shared_length_km": round(float(km), 3)})
+                continue
+            d = _commune_props(communes.iloc[int(p)], vintage)
+            d["shared_length_km"] = round(float(km), 3)
+            d["facing"] = breakdown.get(code, [])
+            d["partner_lengths_km"] = per_unit.get(code, {})
+            d["border_length_km"] = round(sum(d["partner_lengths_km"].values()), 3)
+            props.append(d)
+            if geometry == "commune":
+                geoms.append(cgeoms[int(p)])
+            else:
+                geoms.append(shapely.line_merge(shapely.union_all(sgeoms[codes == code])))
+    total = sum(p["shared_length_km"] for p in props)
+    return _collection(
+        _features(props, geoms, [p["commune_code"] for p in props]),
+        query={"question": "touching", "unit": u.as_dict(), "within": w.as_dict() if w else None,
+               "vintage": vintage, "min_shared_km": min_km, "geometry": geometry,
+               "method": f"border_segments_{vintage} (border line cut by commune and partner unit)"},
+        numberMatched=len(props), shared_length_km=round(total, 3), excluded_short_contacts=excluded,
+    )
+
+
+def _unit_union(store, m: _Metric, vintage: int, u: Unit):
+    layer = _commune_layer(vintage)
+
+    def make():
+        c = store.frame(layer)
+        g = m.geoms(store, layer)[_member_mask(c, u)]
+        return shapely.union_all(g) if len(g) else None
+    return m.memo(("union", vintage, u.kind, u.code), make)
+
+
+def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
+    tol = ADJACENCY_TOLERANCE_M[vintage]
+    layer = _commune_layer(vintage)
+    c = store.frame(layer)
+    G = m.geoms(store, layer)
+    member = _member_mask(c, u)
+    if not member.any():
+        raise NotFound(f"{u.name} has no communes in {layer}")
+    ug = _unit_union(store, m, vintage, u)
+    zone = m.memo(("zone", vintage, u.kind, u.code), lambda: shapely.buffer(ug, tol))
+    cand = m.tree(store, layer).query(zone, predicate="intersects")
+    cand = np.sort(cand[~member[cand]])
+    if w is not None:
+        cand = cand[_member_mask(c, w)[cand]]
+    bnd = shapely.boundary(G[cand])
+    shared = shapely.intersection(bnd, zone)
+    km = shapely.length(shared) / 1000.0
+    keep = km >= min_km
+    excluded = [{"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
+                for i, k in zip(cand[~keep], km[~keep]) if k > 0]
+    cand, shared, km, bnd = cand[keep], shared[keep], km[keep], bnd[keep]
+    # which communes of the unit each one touches, and along how much
+    pi, pj = m.tree(store, layer).query(G[cand], predicate="dwithin", distance=tol)
+    on = member[pj]
+    pi, pj = pi[on], pj[on]
+    plen = shapely.length(shapely.intersection(bnd[pi], shapely.buffer(G[pj], tol))) / 1000.0
+    props = []
+    for n, (i, k) in enumerate(zip(cand, km)):
+        row = c.iloc[int(i)]
+        d = _commune_props(row, vintage)
+        d["shared_length_km"] = round(float(k), 3)
+        sel = (pi == n) & (plen >= 2 * tol / 1000.0)
+        nb = []
+        for j, length in sorted(zip(pj[sel], plen[sel]), key=lambda t: -t[1]):
+            r = c.iloc[int(j)]
+            e = {"commune_code": r["commune_code"], "name": r["name"], "province_name": r["province_name"],
+                 "shared_length_km": round(float(length), 3)}
+            if vintage == 2009:
+                e["district_name"] = r["district_name"]
+            nb.append(e)
+        d["neighbours"] = nb
+        if vintage == 2009:
+            d["neighbour_districts"] = sorted({e["district_name"] for e in nb})
+        d["neighbour_provinces"] = sorted({e["province_name"] for e in nb})
+        props.append(d)
+    if geometry == "shared":
+        geoms_w = _to_wgs84(m, shapely.line_merge(shared) if len(shared) else shared)
+    else:
+        geoms_w = np.asarray(c.geometry.values, dtype=object)[cand]
+    total = float(km.sum())
+    return _collection(
+        _features(props, geoms_w, [p["commune_code"] for p in props]),
+        query={"question": "touching", "unit": u.as_dict(), "within": w.as_dict() if w else None,
+               "vintage": vintage, "min_shared_km": min_km, "geometry": geometry,
+               "method": f"polygon adjacency in {m.crs}: boundary within {tol:g} m of the unit "
+                         f"(tolerance measured from {layer}, see geoborder.queries)",
+               "tolerance_m": tol},
+        numberMatched=len(props), shared_length_km=round(total, 3), excluded_short_contacts=excluded,
+    )

@@ -1,0 +1,82 @@
+"""The border zone: communes, settlements and roads within a distance of the border line."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from ..errors import InvalidParameter, NotFound
+from ._border import MAX_ZONE_KM, _border, _edges, _partner_for_zone
+from ._common import (_collection, _commune_layer, _commune_records, _countries, _features, _metric, _number,
+                      _split_list, _vintage)
+
+ZONE_PARTS = ("communes", "settlements", "roads")
+#: roads are measured inside the zone piece by piece, at this resolution
+ZONE_ROAD_STEP_M = 100.0
+
+
+def border_zone(store, *, distance_km: float = 10.0, partner: str | None = None, vintage: int = 2025,
+                include=ZONE_PARTS, countries="VN") -> dict:
+    """Communes, settlements and roads (railways excluded) within `distance_km` of the border
+    line, or of the part of it facing one partner country / province / Lao district."""
+    dkm = _number("distance_km", distance_km, high=MAX_ZONE_KM, allow_low=False)
+    vintage = _vintage(vintage)
+    parts = _split_list(include) or list(ZONE_PARTS)
+    bad = [x for x in parts if x not in ZONE_PARTS]
+    if bad:
+        raise InvalidParameter(f"include: unknown part(s) {', '.join(bad)}; choose from {', '.join(ZONE_PARTS)}")
+    cc = _countries(store, countries)
+    m = _metric(store)
+    p = _partner_for_zone(store, partner)
+    border = _border(store, m, p, vintage)
+    if border is None:
+        raise NotFound(f"no border line faces {p.name} in border_segments_{vintage}")
+    d = dkm * 1000
+    features, counts = [], {}
+    if "communes" in parts:
+        layer = _commune_layer(vintage)
+        c = store.frame(layer)
+        G = m.geoms(store, layer)
+        idx, dist = border.near(G, d)
+        props = [{"feature_kind": "commune", **r, "distance_to_border_m": round(float(di), 1)}
+                 for r, di in zip(_commune_records(c, idx, vintage), dist)]
+        features += _features(props, np.asarray(c.geometry.values, dtype=object)[idx])
+        counts["communes"] = len(props)
+    if "settlements" in parts:
+        places = store.frame("places")
+        P = m.geoms(store, "places")
+        idx, dist = border.near(P, d)
+        if cc is not None:
+            keep = np.isin(places["cc"].to_numpy()[idx], cc)
+            idx, dist = idx[keep], dist[keep]
+        props = [{"feature_kind": "settlement",
+                  **{k: places[k].iat[int(i)] for k in ("geonameid", "name", "fcode", "cc", "population")},
+                  "distance_to_border_m": round(float(di), 1)} for i, di in zip(idx, dist)]
+        features += _features(props, np.asarray(places.geometry.values, dtype=object)[idx])
+        counts["settlements"] = len(props)
+    if "roads" in parts:
+        roads = store.frame("roads")
+        R = m.geoms(store, "roads")
+        idx, dist = border.near(R, d)
+        keep = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()[idx]
+        idx, dist = idx[keep], dist[keep]
+        # length inside the zone: the road cut into <= 100 m edges, each counted when its middle
+        # lies within d of the line
+        edges, owner = _edges(shapely.segmentize(R[idx], ZONE_ROAD_STEP_M))
+        near, _ = border.near(shapely.line_interpolate_point(edges, 0.5, normalized=True), d)
+        inside = np.zeros(len(edges), dtype=bool)
+        inside[near] = True
+        inside_km = np.bincount(owner[inside], weights=shapely.length(edges[inside]), minlength=len(idx)) / 1000
+        props = [{"feature_kind": "road", **{k: roads[k].iat[int(i)] for k in ("road_id", "name", "road_type", "road_class")},
+                  "distance_to_border_m": round(float(di), 1), "length_in_zone_km": round(float(lk), 3)}
+                 for i, di, lk in zip(idx, dist, inside_km)]
+        features += _features(props, np.asarray(roads.geometry.values, dtype=object)[idx])
+        counts["roads"] = len(props)
+    return _collection(
+        features,
+        query={"question": "border-zone", "distance_km": dkm, "partner": p.as_dict() if p else None,
+               "vintage": vintage, "include": parts, "countries": list(cc) if cc else "all",
+               "line": "border_lines" if p is None or p.kind == "country" else f"border_segments_{vintage}",
+               "metric_crs": m.crs},
+        numberMatched=len(features), counts=counts,
+    )
