@@ -174,13 +174,21 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
                   seats_2025=layers["commune_seats_2025"], segments_2009=layers["border_segments_2009"],
                   metric_crs=metric, tol=tol, rep=drep)
     layers["gates"] = place_points(layers["gates"], derive_missing=True, label="gates", id_field="gate_id", **common)
-    markers = place_points(layers["markers"], derive_missing=False, label="markers", id_field="marker_id", **common)
-    placed = markers.geometry.notna()
-    layers["markers"] = markers[placed].reset_index(drop=True)
-    unplaced_markers = pd.DataFrame(markers[~placed].drop(columns="geometry")).reset_index(drop=True)
+    layers["markers"] = place_points(layers["markers"], derive_missing=False, label="markers",
+                                     id_field="marker_id", **common)
     prog.step(f"placed gates ({drep.measures['gates_published']} published, {drep.measures['gates_derived']} "
               f"derived, {drep.measures['gates_unplaced']} without location) and markers "
-              f"({int(placed.sum())} with position, {int((~placed).sum())} known by place only)")
+              f"({drep.measures['markers_published']} with position, {drep.measures['markers_unplaced']} "
+              f"known by place only)")
+    # A point layer holds only what has a position (GIS clients and strict GeoJSON schemas expect
+    # a geometry); the rest stays in the store as a table, each row with its unplaced_reason.
+    unplaced: dict[str, pd.DataFrame] = {}
+    for lyr in catalog.layers:
+        if lyr.unplaced_table and lyr.id in layers:
+            gdf = layers[lyr.id]
+            placed = gdf.geometry.notna()
+            layers[lyr.id] = gdf[placed].reset_index(drop=True)
+            unplaced[lyr.unplaced_table] = pd.DataFrame(gdf[~placed].drop(columns="geometry")).reset_index(drop=True)
 
     # order and schema exactly as the catalog says: deterministic output
     for lyr in catalog.layers:
@@ -207,7 +215,8 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
         "measures": drep.measures,
         "unplaced": drep.unplaced,
     }
-    report["counts"]["markers_unplaced"] = int(len(unplaced_markers))
+    for name, table in unplaced.items():
+        report["counts"][name] = int(len(table))
 
     store.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".building-", suffix=".gpkg", dir=store.parent)
@@ -219,8 +228,11 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
             if lyr.id not in layers:
                 continue
             _write_layer(tmp, lyr.id, layers[lyr.id], lyr.geometry)
-        _write_table(tmp, "markers_unplaced", unplaced_markers)
-        _write_meta(tmp, catalog, layers, load_reports, sums, report, fp, unplaced_markers)
+        for lyr in catalog.layers:  # sorted by key like the layer, for a deterministic store
+            name = lyr.unplaced_table
+            if name in unplaced:
+                _write_table(tmp, name, unplaced[name].sort_values(lyr.key, kind="stable").reset_index(drop=True))
+        _write_meta(tmp, catalog, layers, load_reports, sums, report, fp)
         os.replace(tmp, store)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -260,7 +272,7 @@ def _write_table(path: Path, name: str, df: pd.DataFrame):
     pyogrio.write_dataframe(_plain(df), path, layer=name, driver="GPKG")
 
 
-def _write_meta(path: Path, catalog: Catalog, layers, load_reports, sums, report, fp, unplaced_markers):
+def _write_meta(path: Path, catalog: Catalog, layers, load_reports, sums, report, fp):
     rows = []
     for lyr in catalog.layers:
         if lyr.id not in layers:

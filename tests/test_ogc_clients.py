@@ -158,10 +158,10 @@ def _null_geometry_layers(store) -> list[str]:
 def test_ogc_core_abstract_tests(live_url, real_store, tmp_path):
     """ogctests' Part 1 Core abstract tests (29) against the live server, in a subprocess.
 
-    ogctests bundles a GeoJSON feature schema that refuses `"geometry": null`; RFC 7946 and the
-    OGC schema (ogcapi-features core/openapi/schemas/featureGeoJSON.yaml: `oneOf: [null, geometry]`)
-    allow it. The store's `gates` layer keeps gates without published coordinates as features with
-    a null geometry, so ast22 and ast28 fail on exactly that, and only while such a layer exists.
+    ogctests bundles a GeoJSON feature schema that refuses `"geometry": null` (RFC 7946 and the
+    OGC schema allow it). The store keeps features without a position out of its point layers,
+    in tables (`gates_unplaced`, `markers_unplaced`), so every collection has geometries and all
+    29 tests must pass.
     """
     import ogctests
 
@@ -181,12 +181,6 @@ def test_ogc_core_abstract_tests(live_url, real_store, tmp_path):
             (failure if failure is not None else c.find("error")).get("message", ""))
     assert len(results) == 29, proc.stdout[-2000:]
     failed = {k: v for k, v in results.items() if v is not None}
-    nulls = _null_geometry_layers(real_store)
-    if not nulls:
-        assert failed == {}, failed
-    else:
-        assert set(failed) <= {"test_ast22", "test_ast28"}, failed
-        for msg in failed.values():
-            assert "None is not valid under any of the given schemas" in msg, msg
-    passed = 29 - len(failed)
-    print(f"ogctests Part 1 Core: {passed}/29 passed; null-geometry layers: {nulls}")
+    assert _null_geometry_layers(real_store) == []
+    assert failed == {}, failed
+    print("ogctests Part 1 Core: 29/29 passed")
