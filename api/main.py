@@ -9,26 +9,36 @@ import jinja2
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from geoborder.settings import ApiSettings, StoreSettings
+from geoborder.indicator_db import open_indicators
 from geoborder.store import Store, open_store
+from web.assets import VENDOR_PREFIX, vendor_dirs
 
 from . import errors
 from .responses import JSONResponse
-from .routes import health, landing, layers
+from .routes import indicators as indicator_routes
+from .routes import queries as query_routes
+from .routes import health, landing, layers, ogc_collections, ogc_conformance, ogc_http, ogc_items, ogc_openapi
+from .routes import maps, tiles
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 
 
 def create_app(settings: ApiSettings | None = None, *, store: Store | None = None,
-               store_settings: StoreSettings | None = None) -> FastAPI:
-    """The app. Give a `store` (tests: a small in-memory one), or it opens the configured one."""
+               store_settings: StoreSettings | None = None, indicators=None) -> FastAPI:
+    """The app. Give a `store` (tests: a small in-memory one), or it opens the configured one.
+
+    `indicators`: an IndicatorDB (tests: one in a temporary folder), else the configured file."""
     settings = settings or ApiSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = store if store is not None else open_store((store_settings or StoreSettings()).store)
+        app.state.indicators = indicators if indicators is not None else open_indicators(
+            (store_settings or StoreSettings()).indicators)
         yield
 
     app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan,
@@ -37,12 +47,24 @@ def create_app(settings: ApiSettings | None = None, *, store: Store | None = Non
     app.state.settings = settings
     app.state.templates = Jinja2Templates(env=jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html"])))
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(ogc_http.ConditionalGetMiddleware, max_age=settings.cache_max_age)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
                        allow_headers=["*"])
     errors.install(app)
     for r in (landing.router, health.router, layers.router):
         app.include_router(r)
+    app.include_router(ogc_conformance.router)
+    app.include_router(ogc_openapi.router)
+    app.include_router(ogc_collections.router)
+    app.include_router(ogc_items.router)
+    app.include_router(indicator_routes.router)
+    app.include_router(query_routes.router)
+    app.include_router(maps.router)
+    app.include_router(tiles.router)
+    for name, folder in vendor_dirs().items():  # Leaflet, jQuery (xstatic packages) for the map pages
+        app.mount(f"{VENDOR_PREFIX}/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
+    ogc_openapi.install(app)
     return app
 
 

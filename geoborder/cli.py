@@ -7,15 +7,19 @@ from pathlib import Path
 
 import click
 
+from .cli_data import fetch_cmd, import_cmd
+from .cli_indicators import indicators
+from .cli_publish import publish_cmd
+from .cli_query import query
 from .errors import BuildError, CatalogError, StoreError
 from .settings import StoreSettings
 
 NO_PACK = """\
 geoborder: no source pack found.
-  A source pack is a folder of source files (see MANIFEST.md in the real pack).
-  Point geoborder at one and run the same command again, e.g.:
-      GEOBORDER_PACK=/path/to/pack make run
-  On a development machine the pack is ../shared/data beside this checkout."""
+  Get one from open sources (geoBoundaries, OpenStreetMap) into var/pack, then run again:
+      .venv/bin/geoborder fetch && make run
+  Or point geoborder at a pack you have: GEOBORDER_PACK=/path/to/pack make run
+  (on a development machine the pack is ../shared/data beside this checkout)."""
 
 
 def _fail(msg: str, code: int = 2):
@@ -56,18 +60,19 @@ def build_cmd(pack, store, if_stale, quiet):
 
 
 @main.command("info")
-@click.option("--store", type=click.Path(path_type=Path))
+@click.option("--store", help="a GeoPackage path or a postgresql:// URL (default: GEOBORDER_STORE)")
 def info_cmd(store):
     """Print the layers of a built store and its build report."""
     from .build import format_report
     from .store import open_store
 
+    target = StoreSettings(store=store).store if store else StoreSettings().store
     try:
-        st = open_store(store or StoreSettings().store)
+        st = open_store(target)
     except StoreError as exc:
         _fail(f"geoborder info: {exc}")
     info = st.build_info()
-    click.echo(f"store {st.path} (version {st.version}, built {info['built_at']} from {info['pack']})")
+    click.echo(f"store {target} (version {st.version}, built {info['built_at']} from {info['pack']})")
     click.echo(format_report(info["report"]))
 
 
@@ -81,7 +86,10 @@ def run_cmd(host, port, workers):
 
     settings = StoreSettings()
     pack = settings.resolved_pack()
-    if pack is None:
+    if isinstance(settings.store, str):
+        # a postgresql:// store is written by `geoborder publish`, never built here
+        click.echo(f"serving the published PostGIS store {settings.store.split('@')[-1]}")
+    elif pack is None:
         if not settings.store.exists():
             _fail(NO_PACK)
         click.echo(f"no source pack found; serving the existing store {settings.store}")
@@ -102,6 +110,9 @@ def run_cmd(host, port, workers):
     os.environ["GEOBORDER_STORE"] = str(settings.store)
     uvicorn.run("api.main:app_from_env", factory=True, host=host, port=port, workers=workers)
 
+
+for _command in (fetch_cmd, import_cmd, indicators, query, publish_cmd):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

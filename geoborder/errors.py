@@ -35,3 +35,25 @@ class NotFound(GeoborderError):
 
 class InvalidParameter(GeoborderError):
     """A parameter a caller gave is out of range or malformed."""
+
+
+class FetchError(GeoborderError):
+    """An open source could not be downloaded or read. Names the source and the URL."""
+
+    def __init__(self, message: str, *, source: str | None = None, url: str | None = None):
+        self.source, self.url = source, url
+        where = ", ".join(f"{k} {v}" for k, v in (("source", source), ("url", url)) if v)
+        super().__init__(f"{message} ({where})" if where else message)
+        self.message = message
+
+
+class DataImportError(GeoborderError):
+    """A user's file cannot be imported into a pack. Names the file, row and column where known."""
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None):
+        self.file, self.row, self.column = file, row, column
+        where = ", ".join(f"{k} {v}" for k, v in (("file", file), ("row", row), ("column", column))
+                          if v is not None)
+        super().__init__(f"{message} ({where})" if where else message)
+        self.message = message

@@ -10,10 +10,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+FETCHED_PACK = PROJECT_ROOT / "var" / "pack"
+
+
 def default_pack() -> Path | None:
-    """The pack to use when GEOBORDER_PACK is not set: ../shared/data beside the checkout."""
+    """The pack to use when GEOBORDER_PACK is not set: ../shared/data beside the checkout, else
+    the pack `geoborder fetch` wrote (var/pack)."""
     candidate = PROJECT_ROOT.parent / "shared" / "data"
-    return candidate if (candidate / "MANIFEST.md").exists() else None
+    if (candidate / "MANIFEST.md").exists():
+        return candidate
+    return FETCHED_PACK if (FETCHED_PACK / "pack.json").exists() else None
 
 
 class StoreSettings(BaseSettings):
@@ -22,12 +28,25 @@ class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GEOBORDER_", extra="ignore")
 
     pack: Path | None = None
-    store: Path = PROJECT_ROOT / "var" / "geoborder.gpkg"
+    # a GeoPackage path, or a postgresql:// URL of a database written by `geoborder publish`
+    store: Path | str = PROJECT_ROOT / "var" / "geoborder.gpkg"
+    # PostGIS store: how often (seconds) a worker re-reads the published-version pointer
+    store_refresh_seconds: float = 5.0
+    # the writable indicator database (imports, values, API keys); the store stays read-only
+    indicators: Path = PROJECT_ROOT / "var" / "indicators.sqlite"
 
     @field_validator("pack", mode="before")
     @classmethod
     def _empty_is_none(cls, v):
         return None if v in ("", None) else v
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _path_unless_url(cls, v):
+        """A postgresql:// URL stays a string; anything else is a path."""
+        if isinstance(v, str) and not v.startswith(("postgresql://", "postgres://")):
+            return Path(v)
+        return v
 
     def resolved_pack(self) -> Path | None:
         return self.pack if self.pack is not None else default_pack()
@@ -41,3 +60,13 @@ class ApiSettings(BaseSettings):
     title: str = "geoborder"
     cors_origins: list[str] = ["*"]
     cache_max_age: int = 300
+
+
+class FetchSettings(BaseSettings):
+    """`geoborder fetch`: where the open sources are downloaded from (GEOBORDER_FETCH_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOBORDER_FETCH_", extra="ignore")
+
+    geoboundaries_url: str = "https://www.geoboundaries.org/api/current"
+    osm_url: str = "https://download.geofabrik.de/asia"
+    cache: Path = PROJECT_ROOT / "var" / "cache" / "fetch"

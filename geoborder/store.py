@@ -147,7 +147,14 @@ class GpkgStore(_LayerIndex):
         return info
 
 
-def open_store(path: Path, catalog: Catalog | None = None) -> GpkgStore:
+def open_store(path: Path | str, catalog: Catalog | None = None) -> Store:
+    """The store named by GEOBORDER_STORE: a postgresql:// URL gives a PostgisStore (see
+    geoborder.store_postgis), anything else a GpkgStore."""
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from .settings import StoreSettings
+        from .store_postgis import PostgisStore
+
+        return PostgisStore(path, catalog, refresh_seconds=StoreSettings().store_refresh_seconds)
     return GpkgStore(path, catalog)
 
 

@@ -50,10 +50,13 @@ def real_store(real_store_path):
 
 
 @pytest.fixture(scope="session")
-def client(real_store):
+def client(real_store, tmp_path_factory):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
+    from geoborder.indicator_db import open_indicators
 
-    with TestClient(create_app(store=real_store)) as c:
+    # a throwaway indicator database: tests never write into var/
+    db = open_indicators(tmp_path_factory.mktemp("indicators") / "indicators.sqlite")
+    with TestClient(create_app(store=real_store, indicators=db)) as c:
         yield c
