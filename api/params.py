@@ -95,7 +95,7 @@ def _simple(allowed: tuple[OgcFormat, ...]):
     async def dep(request: Request, f: FQuery = None,
             lang: Annotated[str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")] = None,
             ) -> SimpleParams:
-        check_known(request, {"f", "lang"})
+        check_known(request, {"f", "lang", "year"})
         return SimpleParams(format=negotiate(request, f, allowed), lang=lang or "vi")
     return dep
 
@@ -118,8 +118,12 @@ async def collection(
     request: Request,
     collection_id: Annotated[str, Path(alias="collectionId", description="Collection (layer) id",
                                        openapi_examples={"communes": {"value": "communes_2025"}})],
+    year: Annotated[int | None, Query(ge=1900, le=2100, description=(
+        "Commune layers: the year of the reported indicator values joined onto the features "
+        "(default: each commune's latest, with its year in `<indicator>_year`)."),
+        openapi_examples={"y2024": {"value": 2024}})] = None,
 ) -> LayerFeatures:
-    return get_feature_cache(request).get(collection_id)
+    return get_feature_cache(request).get(collection_id, getattr(request.app.state, "indicators", None), year)
 
 
 CollectionDep = Annotated[LayerFeatures, Depends(collection)]
@@ -141,7 +145,7 @@ class ItemsParams:
     limit_given: bool
 
 
-ITEMS_PARAMS = {"f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "filter", "filter-lang",
+ITEMS_PARAMS = {"f", "lang", "year", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "filter", "filter-lang",
                 "filter-crs", "sortby"}
 
 
@@ -204,7 +208,7 @@ async def item_params(
     lang: Annotated[str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")] = None,
     crs: Annotated[str | None, Query(description=CRS_DESCRIPTION)] = None,
 ) -> ItemParams:
-    check_known(request, {"f", "lang", "crs"})
+    check_known(request, {"f", "lang", "crs", "year"})
     return ItemParams(crs=resolve_crs(crs) if crs else crs84(),
                       format=negotiate(request, f, (OgcFormat.json, OgcFormat.html)), lang=lang or "vi")
 

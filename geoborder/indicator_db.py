@@ -133,6 +133,28 @@ class IndicatorDB:
                 return r
         raise NotFound(f"no import {import_id}")
 
+    def revision(self) -> str:
+        """Changes whenever any worker writes: size and mtime of the file and its WAL (no query,
+        so it can key caches and ETags on every request)."""
+        parts = []
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                st = path.stat()
+                parts.append(f"{st.st_mtime_ns}.{st.st_size}")
+            except FileNotFoundError:
+                parts.append("-")
+        return ":".join(parts)
+
+    def available(self, vintage: int) -> dict[str, list[int]]:
+        """Reported indicators with values for units of `vintage`, and their years."""
+        with self._connect() as con:
+            rows = con.execute("SELECT DISTINCT indicator, year FROM observations WHERE vintage = ?"
+                               " ORDER BY indicator, year", (int(vintage),)).fetchall()
+        out: dict[str, list[int]] = {}
+        for name, year in rows:
+            out.setdefault(name, []).append(int(year))
+        return out
+
     def counts(self) -> dict:
         with self._connect() as con:
             return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]

@@ -196,12 +196,19 @@ def _store(url: str, refresh: float = 0.0):
     return PostgisStore(url, refresh_seconds=refresh)
 
 
-def _client(store):
+def _client(store, indicators=None):
+    """An app on `store`; its indicator database is `indicators`, else a throwaway one (tests
+    never write into var/)."""
+    import tempfile
+
     from fastapi.testclient import TestClient
 
     from api.main import create_app
+    from geoborder.indicator_db import open_indicators
 
-    return TestClient(create_app(store=store))
+    if indicators is None:
+        indicators = open_indicators(Path(tempfile.mkdtemp(prefix="gb-ind-")) / "indicators.sqlite")
+    return TestClient(create_app(store=store, indicators=indicators))
 
 
 def _count(url: str, schema: str, table: str) -> int:
@@ -281,7 +288,8 @@ def _body(r):
 
 
 def test_the_api_answers_the_same_on_postgis(client, published_url):
-    with _client(_store(published_url)) as pclient:
+    # the same indicator database as `client`: ETags are keyed by its revision too
+    with _client(_store(published_url), client.app.state.indicators) as pclient:
         paths = list(PARITY_PATHS)
         if client.get("/collections").status_code == 200:
             paths += OGC_PATHS

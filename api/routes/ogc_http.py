@@ -93,7 +93,7 @@ def content_crs(uri: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- conditional GET
 
 class ConditionalGetMiddleware:
-    """ETag from (data version, method, path, query, Accept, Accept-Language) + Cache-Control.
+    """ETag from (data version, indicator revision, path, query, Accept, Accept-Language) + Cache-Control.
 
     The ETag is known before the handler runs, so If-None-Match is answered with 304 without
     computing or streaming the body. Only for the read-only OGC documents (`PATHS`).
@@ -115,8 +115,12 @@ class ConditionalGetMiddleware:
         if not self._applies(scope):
             await self.app(scope, receive, send)
             return
-        store = getattr(scope["app"].state, "store", None)
+        state = scope["app"].state
+        store = getattr(state, "store", None)
         version = getattr(store, "version", "") if store is not None else ""
+        indicators = getattr(state, "indicators", None)  # commune items carry indicator values
+        if indicators is not None:
+            version = f"{version}/{indicators.revision()}"
         headers = dict((k.lower(), v) for k, v in scope["headers"])
         key = b"\x00".join((version.encode(), scope["path"].encode(), scope.get("query_string", b""),
                             headers.get(b"accept", b""), headers.get(b"accept-language", b"")))
