@@ -36,6 +36,7 @@ import pyogrio
 import shapely
 
 from . import __version__
+from .build import sha256_file
 from .catalog import Catalog, load_catalog
 from .errors import FetchError
 from .text import _ascii
@@ -170,14 +171,6 @@ class Manifest:
 
 def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _md5_file(path: Path) -> str:
