@@ -41,7 +41,9 @@ def create_app(settings: ApiSettings | None = None, *, store: Store | None = Non
             (store_settings or StoreSettings()).indicators)
         yield
 
-    app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan,
+    # FastAPI's /docs and /redoc load Swagger/ReDoc from CDNs that an office network cannot
+    # reach: the API is documented at /api (OpenAPI JSON) and /api?f=html instead
+    app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   default_response_class=JSONResponse,
                   description="Maps and data of Vietnam's land-border communes and crossing points.")
     app.state.settings = settings

@@ -59,6 +59,8 @@ def test_landing_page_html_and_json(bare_client):
     assert "Xã, phường, đặc khu (2025)" in html.text
     en = bare_client.get("/?f=html&lang=en").text
     assert "Communes (2025 units)" in en
+    # every page the landing links to works offline: no CDN-backed /docs
+    assert 'href="/api?f=html"' in html.text and bare_client.get("/docs").status_code == 404
     js = bare_client.get("/", headers={"Accept": "application/json"}).json()
     assert {link["rel"] for link in js["links"]} >= {"self", "service-desc", "data"}
 
