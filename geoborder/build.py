@@ -24,7 +24,8 @@ import pyogrio
 
 from . import __version__
 from .catalog import Catalog, load_catalog
-from .derive import PARTNER_UNITS, DeriveReport, border_communes, border_segments, cut_border, place_points, to_metric
+from .derive import (PARTNER_UNITS, DeriveReport, _nearest, border_communes, border_segments, cut_border,
+                     place_points, to_metric)
 from .errors import BuildError
 from .load import load_source_layer
 
@@ -133,11 +134,13 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
 
     layers: dict[str, gpd.GeoDataFrame] = {}
     load_reports = {}
+    absent: dict[str, str] = {}  # optional source layer -> its file, not in this pack
     for lyr in catalog.layers:
         if lyr.kind != "source":
             continue
         if lyr.optional and not (pack / lyr.source.file).exists():
             emit(f"          {lyr.id}: optional source {lyr.source.file} absent, skipped")
+            absent[lyr.id] = lyr.source.file
             continue
         gdf, rep = load_source_layer(pack, lyr, catalog)
         layers[lyr.id] = gdf
@@ -146,11 +149,13 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
         prog.step(f"read {lyr.id}: {len(gdf)} features{extra}")
 
     drep = DeriveReport()
+    _gb_parents(layers, metric, tol)
     lines = layers["border_lines"]
     lines["length_km"] = np.round(np_length(to_metric(lines, metric)) / 1000, 3)
     pieces = cut_border(lines, metric, float(cfg["segment_step_m"]))
     partners = {iso3: layers[lid] for iso3, (lid, _, _) in PARTNER_UNITS.items()}
     partners["KHM"] = layers["countries"][layers["countries"]["code"] == "KH"].reset_index(drop=True)
+    # (label, commune layer, fields of the segments from the commune, fields of the border communes, key)
     specs = {
         2025: ("communes_2025", {"commune_code": "commune_code", "commune_name": "name",
                                  "province_code": "province_code", "province_name": "province_name"},
@@ -160,19 +165,34 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
                                  "province_code": "province_code", "province_name": "province_name"},
                ["commune_code", "name", "unit_type", "district_code", "district_name", "province_code",
                 "province_name", "population"]),
+        # pre-2025 communes without codes (an open-data pack): only when there are no coded ones,
+        # under their own layer ids so that border_*_2009 always means census-coded units
+        "gb": ("communes_gb", {"shape_id": "shape_id", "commune_name": "name", "district_name": "district_name",
+                               "province_name": "province_name"},
+               ["shape_id", "name", "district_name", "province_name"]),
     }
     for vintage, (cid, cfields, bfields) in specs.items():
+        if cid not in layers or (vintage == "gb" and "communes_2009" in layers):
+            continue
+        key = next(iter(cfields))
         seg = border_segments(pieces, layers[cid], partners, layers["lao_districts"], metric, tol,
-                              cfields, drep, vintage)
+                              cfields, drep, vintage, key=key)
         layers[f"border_segments_{vintage}"] = seg
         layers[f"border_communes_{vintage}"] = border_communes(
-            seg, layers[cid], bfields, float(cfg["border_commune_min_km"]), drep, vintage)
+            seg, layers[cid], bfields, float(cfg["border_commune_min_km"]), drep, vintage, key=key)
         prog.step(f"derived border_segments_{vintage} ({len(seg)}) and border_communes_{vintage} "
                   f"({len(layers[f'border_communes_{vintage}'])})")
+    skipped = [f"border_segments_{v}, border_communes_{v}" for v, (cid, _, _) in specs.items()
+               if f"border_segments_{v}" not in layers and not (v == "gb" and "communes_2009" in layers)]
+    if skipped:
+        drep.notes.append("not derived (their commune layer is not in the pack): " + "; ".join(skipped))
+    if "communes_2009" not in layers:
+        drep.notes.append("no coded pre-2025 communes (communes_2009): gates and markers keep only the "
+                          "positions their source publishes; none is derived")
 
-    common = dict(communes_2009=layers["communes_2009"], communes_2025=layers["communes_2025"],
-                  seats_2025=layers["commune_seats_2025"], segments_2009=layers["border_segments_2009"],
-                  metric_crs=metric, tol=tol, rep=drep)
+    common = dict(communes_2009=layers.get("communes_2009"), communes_2025=layers.get("communes_2025"),
+                  seats_2025=layers.get("commune_seats_2025"), segments_2009=layers.get("border_segments_2009"),
+                  communes_gb=layers.get("communes_gb"), metric_crs=metric, tol=tol, rep=drep)
     layers["gates"] = place_points(layers["gates"], derive_missing=True, label="gates", id_field="gate_id", **common)
     layers["markers"] = place_points(layers["markers"], derive_missing=False, label="markers",
                                      id_field="marker_id", **common)
@@ -209,6 +229,7 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
         "pack": str(pack.resolve()),
         "geoborder_version": __version__,
         "counts": {k: int(len(v)) for k, v in layers.items()},
+        "absent": absent,
         "repaired": {k: r.repaired for k, r in load_reports.items() if r.repaired},
         "load_notes": {k: r.notes for k, r in load_reports.items() if r.notes},
         "derive_notes": drep.notes,
@@ -240,6 +261,23 @@ def build(pack: Path, store: Path, *, catalog: Catalog | None = None,
     prog.step(f"wrote {store} ({store.stat().st_size / 1e6:.1f} MB, {len(layers)} layers)")
     return BuildResult(store=store, counts=report["counts"], report=report,
                        seconds=time.perf_counter() - prog.t0, fingerprint=fp)
+
+
+def _gb_parents(layers: dict[str, gpd.GeoDataFrame], metric: str, tol: float):
+    """geoBoundaries VNM units have no parent codes: name the district / province holding a point
+    inside each commune (and the province of each district), when those layers are present."""
+    import shapely
+
+    for child, parent, out in (("communes_gb", "districts_gb", "district_name"),
+                               ("communes_gb", "provinces_gb", "province_name"),
+                               ("districts_gb", "provinces_gb", "province_name")):
+        if child not in layers or parent not in layers:
+            continue
+        c, p = layers[child], layers[parent]
+        pts = shapely.point_on_surface(to_metric(c, metric))
+        idx, _ = _nearest(to_metric(p, metric), pts, tol)
+        names = p["name"].to_numpy()
+        c[out] = pd.Series([names[i] if i >= 0 else None for i in idx], index=c.index, dtype=object)
 
 
 def np_length(geoms) -> np.ndarray:
@@ -305,6 +343,8 @@ def format_report(report: dict) -> str:
     lines = ["Build report", "  features per layer:"]
     for k, v in report["counts"].items():
         lines.append(f"    {k:24s} {v:>7,}")
+    for k, f in report.get("absent", {}).items():
+        lines.append(f"  {k}: optional source {f} not in the pack, layer left out")
     if report["repaired"]:
         lines.append("  geometries repaired (make_valid): " +
                      ", ".join(f"{k} {v}" for k, v in report["repaired"].items()))
@@ -314,7 +354,7 @@ def format_report(report: dict) -> str:
     for n in report["derive_notes"]:
         lines.append(f"  {n}")
     m = report["measures"]
-    for vintage in (2025, 2009):
+    for vintage in (2025, 2009, "gb"):
         d = m.get(f"piece_to_commune_m_{vintage}")
         if d:
             lines.append(f"  border piece -> nearest {vintage} commune distance (m): " +

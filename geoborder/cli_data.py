@@ -66,6 +66,10 @@ def fetch_cmd(to, cache, geoboundaries_url, osm_url, osm_extracts, full_resoluti
     if any(not m.get("optional") for m in res.manifest.missing):
         click.echo("the build needs the missing files above: import your own with "
                    "`geoborder import FILE --layer LAYER --to " + str(pack) + "`")
+    elif res.manifest.missing:
+        click.echo("the pack builds without the optional files above (the border is cut by the geoBoundaries "
+                   "communes, names only); for GSO-coded units import your own with "
+                   "`geoborder import FILE --layer LAYER --to " + str(pack) + "`")
 
 
 @click.command("import")

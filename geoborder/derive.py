@@ -107,8 +107,12 @@ def _nearest(tree_geoms: np.ndarray, points: np.ndarray, tol: float) -> tuple[np
 
 def border_segments(pieces: Pieces, communes: gpd.GeoDataFrame, partners: dict[str, gpd.GeoDataFrame],
                     lao_districts: gpd.GeoDataFrame | None, metric_crs: str, tol: float,
-                    commune_fields: dict[str, str], rep: DeriveReport, vintage: int) -> gpd.GeoDataFrame:
-    """The border cut by commune and partner unit; one row per (commune, partner unit, district)."""
+                    commune_fields: dict[str, str], rep: DeriveReport, vintage: int | str,
+                    key: str = "commune_code") -> gpd.GeoDataFrame:
+    """The border cut by commune and partner unit; one row per (commune, partner unit, district).
+
+    `key` is the output field that identifies the commune (a GSO code, or a geoBoundaries id for
+    communes without codes); `vintage` labels the measures and notes (2025, 2009, "gb")."""
     cgeom = to_metric(communes, metric_crs)
     cidx, cdist = _nearest(cgeom, pieces.mid, tol)
     ok = cidx >= 0
@@ -160,8 +164,12 @@ def border_segments(pieces: Pieces, communes: gpd.GeoDataFrame, partners: dict[s
             "partner_district_name": g["dname"].iloc[0],
             "length_km": round(float(g["len"].sum()) / 1000, 4),
         })
-        row["segment_id"] = "-".join(str(x) for x in (row["commune_code"], iso3, ucode, dcode) if x)
+        row["segment_id"] = "-".join(str(x) for x in (row[key], iso3, ucode, dcode) if x)
         rows.append(row)
+    if not rows:
+        cols = ["segment_id", *commune_fields, "partner_iso3", "partner_unit_code", "partner_unit_name",
+                "partner_district_code", "partner_district_name", "length_km"]
+        return gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
     out = gpd.GeoDataFrame(rows, geometry=list(to_wgs84(_as_multi_lines(geoms), metric_crs)), crs=WGS84)
     return out
 
@@ -171,31 +179,33 @@ def _as_multi_lines(geoms):
 
 
 def border_communes(segments: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, fields: list[str],
-                    min_km: float, rep: DeriveReport, vintage: int) -> gpd.GeoDataFrame:
+                    min_km: float, rep: DeriveReport, vintage: int | str,
+                    key: str = "commune_code") -> gpd.GeoDataFrame:
     """Communes with at least `min_km` of border, with the partner units they face."""
     rows = []
-    for code, g in segments.groupby("commune_code", sort=True):
+    for code, g in segments.groupby(key, sort=True):
         total = float(g["length_km"].sum())
         per_unit = g.groupby(["partner_unit_code", "partner_unit_name"], sort=True)["length_km"].sum()
         rows.append({
-            "commune_code": code,
+            key: code,
             "border_length_km": round(total, 3),
             "partner_countries": ",".join(sorted(set(g["partner_iso3"]))),
             "partner_units": "; ".join(f"{c} {n}" for (c, n), _ in per_unit.items()),
             "partner_lengths": json.dumps({c: round(float(v), 3) for (c, _), v in per_unit.items()},
                                           ensure_ascii=False, sort_keys=True),
         })
-    agg = pd.DataFrame(rows)
+    agg = pd.DataFrame(rows, columns=[key, "border_length_km", "partner_countries", "partner_units",
+                                      "partner_lengths"])
     short = agg[agg["border_length_km"] < min_km]
     if len(short):
         rep.notes.append(
             f"{vintage}: {len(short)} communes get less than {min_km} km of line (corner contacts from "
             f"misalignment) and are not counted as border communes: "
-            + ", ".join(f"{c} ({km:.2f} km)" for c, km in zip(short["commune_code"], short["border_length_km"]))
+            + ", ".join(f"{c} ({km:.2f} km)" for c, km in zip(short[key], short["border_length_km"]))
         )
     agg = agg[agg["border_length_km"] >= min_km]
     base = communes[[f for f in fields if f in communes.columns] + ["geometry"]]
-    out = base.merge(agg, on="commune_code", how="inner").sort_values("commune_code").reset_index(drop=True)
+    out = base.merge(agg, on=key, how="inner").sort_values(key).reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)
 
 
@@ -250,26 +260,37 @@ def _join_units(points_m: np.ndarray, units: gpd.GeoDataFrame, units_m: np.ndarr
     return idx
 
 
-def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame, communes_2025: gpd.GeoDataFrame,
-                 seats_2025: gpd.GeoDataFrame, segments_2009: gpd.GeoDataFrame, metric_crs: str,
+NO_CODED_2009 = "no coded pre-2025 communes in this pack"
+
+
+def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame | None,
+                 communes_2025: gpd.GeoDataFrame | None, seats_2025: gpd.GeoDataFrame | None,
+                 segments_2009: gpd.GeoDataFrame | None, metric_crs: str,
                  tol: float, derive_missing: bool, label: str, id_field: str,
-                 rep: DeriveReport) -> gpd.GeoDataFrame:
+                 rep: DeriveReport, communes_gb: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Fill location fields of gates or markers.
 
     Points with a source coordinate are `published`. Without one (and if derive_missing), the
     location is derived as the point of the commune's border segments nearest its seat, flagged
     `derived`; when that cannot be done the geometry stays empty and `unplaced_reason` says why.
     Every placed point is then joined to the pre-2025 and 2025 communes that hold it.
+
+    Any commune layer may be None (a pack without it, e.g. one from `geoborder fetch`): without
+    communes_2009 nothing is derived (the reason says so) and published points are joined to the
+    commune layers there are; without it, communes_gb (names only) gives commune_name_2009.
     """
     pts = pts.copy()
-    c09 = prepare_match_keys(communes_2009)
-    c09_m = to_metric(communes_2009, metric_crs)
-    c25_m = to_metric(communes_2025, metric_crs)
-    seats_m = to_metric(seats_2025, metric_crs)
+    can_derive = communes_2009 is not None and segments_2009 is not None
+    if communes_2009 is not None:
+        c09 = prepare_match_keys(communes_2009)
+        c09_m = to_metric(communes_2009, metric_crs)
+    c25_m = to_metric(communes_2025, metric_crs) if communes_2025 is not None else None
+    seats_m = to_metric(seats_2025, metric_crs) if seats_2025 is not None else np.array([], dtype=object)
     seat_tree = STRtree(seats_m)
-    seg_m = to_metric(segments_2009, metric_crs) if len(segments_2009) else np.array([], dtype=object)
-    seg_by_commune = {code: np.flatnonzero(segments_2009["commune_code"].to_numpy() == code)
-                      for code in set(segments_2009["commune_code"])}
+    if can_derive:
+        seg_m = to_metric(segments_2009, metric_crs) if len(segments_2009) else np.array([], dtype=object)
+        seg_by_commune = {code: np.flatnonzero(segments_2009["commune_code"].to_numpy() == code)
+                          for code in set(segments_2009["commune_code"])}
 
     geoms = np.asarray(pts.geometry.values, dtype=object).copy()
     geoms_m = np.full(len(pts), None, dtype=object)
@@ -284,6 +305,9 @@ def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame, comm
     def derive_one(row) -> tuple[int | None, object, str | None, str | None]:
         """(row in communes_2009, metric point or None, method, reason) for one source row."""
         how = None
+        if not can_derive:
+            return None, None, None, (NO_CODED_2009 if derive_missing
+                                      else "the source gives only the place, not a position")
         ci, why = match_commune_2009(c09, row["vn_province"], row.get("vn_district"), row.get("vn_commune"))
         if ci is None and not _clean_place(row.get("vn_commune")) and "name_vi" in row.index:
             # no commune given: a commune of the same district named like the gate holds it
@@ -320,7 +344,7 @@ def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame, comm
             continue
         geoms_m[i], method[i], quality[i] = point, how, "derived"
 
-    if derive_missing:
+    if derive_missing and can_derive:
         # how good is the derivation? Derive the points that have a published coordinate too,
         # as if they had none, and measure how far the derived point falls from the published one
         check = {}
@@ -334,9 +358,14 @@ def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame, comm
     out_fields = {k: np.full(len(pts), None, dtype=object) for k in
                   ("commune_name_2009", "commune_code_2025", "commune_name_2025", "province_code_2025",
                    "province_name_2025")}
+    gb_names = np.full(len(pts), None, dtype=object)
     if len(placed):
-        i09 = _join_units(geoms_m[placed], communes_2009, c09_m, tol)
-        i25 = _join_units(geoms_m[placed], communes_2025, c25_m, tol)
+        none = np.full(len(placed), -1)
+        i09 = _join_units(geoms_m[placed], communes_2009, c09_m, tol) if communes_2009 is not None else none
+        i25 = _join_units(geoms_m[placed], communes_2025, c25_m, tol) if communes_2025 is not None else none
+        if communes_2009 is None and communes_gb is not None:
+            igb = _join_units(geoms_m[placed], communes_gb, to_metric(communes_gb, metric_crs), tol)
+            gb_names[placed] = [communes_gb["name"].iat[j] if j >= 0 else None for j in igb]
         for k, (j9, j25) in zip(placed, zip(i09, i25)):
             if code09[k] is None and j9 >= 0:
                 code09[k] = communes_2009["commune_code"].iat[j9]
@@ -346,8 +375,11 @@ def place_points(pts: gpd.GeoDataFrame, *, communes_2009: gpd.GeoDataFrame, comm
                 out_fields["province_code_2025"][k] = communes_2025["province_code"].iat[j25]
                 out_fields["province_name_2025"][k] = communes_2025["province_name"].iat[j25]
         geoms[placed] = to_wgs84(geoms_m[placed], metric_crs)
-    names09 = dict(zip(communes_2009["commune_code"], communes_2009["name_full"]))
-    out_fields["commune_name_2009"] = np.array([names09.get(c) for c in code09], dtype=object)
+    if communes_2009 is not None:
+        names09 = dict(zip(communes_2009["commune_code"], communes_2009["name_full"]))
+        out_fields["commune_name_2009"] = np.array([names09.get(c) for c in code09], dtype=object)
+    else:  # names only (geoBoundaries), no code: better than nothing, and the code stays empty
+        out_fields["commune_name_2009"] = gb_names
     pts["commune_code_2009"] = code09
     for k, v in out_fields.items():
         pts[k] = v

@@ -160,7 +160,8 @@ class Manifest:
             out += ["", "## Notes", ""] + [f"- **{fn}**: {n}" for fn, n in notes]
         if self.missing:
             out += ["", "## Missing: contract files open sources cannot give", "",
-                    f"The build needs them (except those marked optional); {HOW_TO_COMPLETE}.", ""]
+                    f"The build needs those not marked optional; without an optional one its layers are left "
+                    f"out of the store (the build report says which). To complete the pack, {HOW_TO_COMPLETE}.", ""]
             out += [f"- **{m['file']}** ({', '.join(m.get('layers', []))}{'; optional' if m.get('optional') else ''}):"
                     f" {m['why']}" for m in self.missing]
         if self.failures:
@@ -654,7 +655,8 @@ def _geoboundaries_files(pack: Path, gb: dict[tuple[str, int], GbLayer], man: Ma
             notes.append(f"lacking {lacking}: the build needs all five codes")
         record("partner_dcw_countries_and_china_provinces.geojson",
                "countries VN, LA, KH and Chinese provinces Yunnan, Guangxi", used, len(g), notes=notes)
-    # the other levels, as fetched (names, ISO codes, geoBoundaries ids; not read by the build)
+    # the other levels, as fetched (names, ISO codes, geoBoundaries ids). The VNM ones are read by
+    # the build (layers communes_gb, districts_gb, provinces_gb); the others are extras.
     extra = {("VNM", 1): "pre-2025 provinces of Vietnam (no GSO codes)",
              ("VNM", 2): "pre-2025 districts of Vietnam (no GSO codes)",
              ("VNM", 3): "pre-2025 communes of Vietnam (no GSO codes)",
@@ -667,7 +669,7 @@ def _geoboundaries_files(pack: Path, gb: dict[tuple[str, int], GbLayer], man: Ma
             continue
         file = f"gb_{iso3.lower()}_adm{level}.geojson"
         _write_geojson(lyr.gdf[["shapeName", "shapeISO", "shapeID", "geometry"]], pack / file)
-        record(file, what, [lyr], len(lyr.gdf), contract=False)
+        record(file, what, [lyr], len(lyr.gdf), contract=iso3 == "VNM")
 
 
 def _osm_files(pack: Path, osm: OsmData, gb: dict[tuple[str, int], GbLayer], sources: list[tuple[str, str, str]],

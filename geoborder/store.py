@@ -64,6 +64,16 @@ class Store(Protocol):
     def table(self, name: str) -> pd.DataFrame: ...
 
 
+def missing_layer(catalog: Catalog, layer_id: str, present) -> NotFound:
+    """The error for a layer a store does not hold: a catalog layer whose source was not in the
+    pack, or no such layer at all (a typo)."""
+    if layer_id in catalog.ids:
+        why = f"layer {layer_id!r} is not in this store (its source is not in the pack it was built from)"
+    else:
+        why = f"no layer {layer_id!r}"
+    return NotFound(f"{why}; layers: {', '.join(present)}")
+
+
 class _LayerIndex:
     """Lookup of the layers a store holds (`self._infos`), shared by the implementations."""
 
@@ -77,7 +87,7 @@ class _LayerIndex:
         try:
             return self._infos[layer_id]
         except KeyError:
-            raise NotFound(f"no layer {layer_id!r}; layers: {', '.join(self._infos)}") from None
+            raise missing_layer(self.catalog, layer_id, self._infos) from None
 
     def catalog_layer(self, layer_id: str) -> Layer:
         return self.catalog.layer(self.layer(layer_id).id)

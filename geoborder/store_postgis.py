@@ -32,7 +32,7 @@ from .catalog import Catalog, load_catalog
 from .errors import NotFound, StoreError
 from .publish import (COLUMNS_META, FID_COLUMN, GEOMETRY_COLUMN, SRID, TABLES_META, allowed_columns,
                       check_identifier, redact, schema_for)
-from .store import LayerInfo, _LayerIndex
+from .store import LayerInfo, _LayerIndex, missing_layer
 
 log = logging.getLogger("geoborder.store")
 
@@ -234,7 +234,7 @@ class PostgisStore(_LayerIndex):
         version, then served from memory."""
         snap = self._current()
         if layer_id not in snap.infos:
-            raise NotFound(f"no layer {layer_id!r}; layers: {', '.join(snap.infos)}")
+            raise missing_layer(self.catalog, layer_id, snap.infos)
         gdf = snap.frames.get(layer_id)
         if gdf is None:
             with self._lock:

@@ -209,3 +209,32 @@ def test_build_is_deterministic(pack, tmp_path):
         assert da.drop(columns="geometry", errors="ignore").equals(db.drop(columns="geometry", errors="ignore")), layer
         if "geometry" in da:
             assert da.geometry.to_wkb().equals(db.geometry.to_wkb()), layer
+
+
+@pytest.mark.parametrize("file, layer", [("vn_communes_2009.geojson", "communes_2009"),
+                                         ("vn_commune_centres_2025.geojson", "commune_seats_2025")])
+def test_an_absent_optional_unit_file_is_left_out_with_a_note(pack, tmp_path, file, layer):
+    """The Vietnamese unit layers are optional (an open-data pack has none); a present but broken
+    one is still an error (test_unreadable_file). Without communes_2009 nothing pre-2025 is derived
+    and gates keep only their published positions."""
+    from geoborder.build import format_report
+
+    (pack / file).unlink()
+    logs: list[str] = []
+    res = build(pack, tmp_path / "s.gpkg", emit=logs.append)
+    assert res.report["absent"][layer] == file
+    assert any(f"{layer}: optional source {file} absent, skipped" in m for m in logs)
+    assert f"{layer}: optional source {file} not in the pack, layer left out" in format_report(res.report)
+    layers = set(pyogrio.list_layers(res.store)[:, 0])
+    assert layer not in layers and res.counts["border_communes_2025"] > 5
+    if layer == "communes_2009":
+        assert not {"border_segments_2009", "border_communes_2009", "border_segments_gb"} & layers
+        assert any("border_segments_2009" in n for n in res.report["derive_notes"])
+        assert res.report["measures"]["gates_derived"] == 0
+        assert res.counts["gates"] == res.report["measures"]["gates_published"]
+        unplaced = pyogrio.read_dataframe(res.store, layer="gates_unplaced", read_geometry=False)
+        assert (unplaced["unplaced_reason"] == "no coded pre-2025 communes in this pack").any()
+    else:  # no seats: derived gates are anchored on a point inside their commune instead
+        assert res.counts["border_communes_2009"] > 5 and res.report["measures"]["gates_derived"] > 0
+    meta = pyogrio.read_dataframe(res.store, layer="geoborder_layers", read_geometry=False)
+    assert layer not in set(meta["layer_id"])

@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from madeup_sources import MADEUP_UNITS, Server, madeup_world  # noqa: E402
 
 from geoborder import cli  # noqa: E402
-from geoborder.build import build  # noqa: E402
-from geoborder.errors import BuildError  # noqa: E402
+from geoborder.build import build, format_report  # noqa: E402
 from geoborder.fetch import FetchOptions, fetch_pack, sha256_file  # noqa: E402
 from geoborder.importer import import_file  # noqa: E402
 
@@ -100,14 +99,16 @@ def test_fetch_writes_the_contract_files_it_can_and_says_what_is_missing(server,
                             "vn_provinces_2025.geojson", "vn_communes_2009.geojson", "vn_districts_2009.geojson",
                             "vn_provinces_2009.geojson", "border_lines_wdbii.geojson"}
     assert missing["vn_communes_2025.geojson"]["layers"] == ["communes_2025"]
-    assert not missing["vn_communes_2025.geojson"]["optional"] and missing["border_lines_wdbii.geojson"]["optional"]
+    # optional: the build leaves their layers out and cuts the border by the geoBoundaries communes
+    assert all(m["optional"] for m in missing.values())
     assert "no codes" in missing["vn_communes_2025.geojson"]["why"]
     md = (pack / "MANIFEST.md").read_text(encoding="utf-8")
     assert "## Missing" in md and "vn_communes_2025.geojson" in md and "geoborder import" in md
     # the geoBoundaries Vietnamese units are there, as extras, names only
     adm3 = pyogrio.read_dataframe(pack / "gb_vnm_adm3.geojson")
     assert sorted(adm3["shapeName"]) == sorted(n for n, _, _ in MADEUP_UNITS[("VNM", 3)])
-    assert not files["gb_vnm_adm3.geojson"]["contract"]
+    assert files["gb_vnm_adm3.geojson"]["contract"]  # read by the build: layer communes_gb
+    assert not files["gb_chn_adm3.geojson"]["contract"]
 
 
 def _madeup_vn_admin(tmp: Path) -> dict[str, Path]:
@@ -146,12 +147,6 @@ def _madeup_vn_admin(tmp: Path) -> dict[str, Path]:
 def test_fetched_pack_plus_own_units_builds_and_serves(server, tmp_path):
     res, _ = _fetch(server, tmp_path)
     pack = res.pack
-    # as fetched, the build stops at the first file open sources cannot give, and names it
-    with pytest.raises(BuildError, match="file not found in the pack") as err:
-        build(pack, tmp_path / "s.gpkg", emit=lambda m: None)
-    assert err.value.file.endswith(".geojson") and err.value.file.rsplit("/", 1)[-1] in \
-        {m["file"] for m in res.manifest.missing}
-
     for layer, path in _madeup_vn_admin(tmp_path).items():
         import_file(path, layer, pack)
     doc = json.loads((pack / "pack.json").read_text(encoding="utf-8"))
@@ -181,6 +176,90 @@ def test_fetched_pack_plus_own_units_builds_and_serves(server, tmp_path):
         assert "gates" in body and "ODbL" in body
         r = client.get("/collections/gates/items", params={"f": "json"})
         assert r.status_code == 200 and "Chiềng Khương" in r.text
+
+
+def test_fetched_pack_builds_on_its_own_and_serves(server, tmp_path):
+    """Open data only, nothing imported: the border is cut by the geoBoundaries communes (names, no
+    GSO codes) under layer ids of their own; the coded-unit layers are left out, and said so."""
+    res, _ = _fetch(server, tmp_path)
+    pack = res.pack
+    # a gate known by its place only: nothing to derive its position from without coded communes
+    gates_csv = pack / "gates_curated.csv"
+    gates_in = pd.read_csv(gates_csv, dtype=str, keep_default_na=False)
+    extra = {c: "" for c in gates_in.columns}
+    extra.update({"name_vi": "Cửa khẩu Madeup", "class": "secondary", "partner_country_iso3": "LAO",
+                  "vn_province": "Sơn La", "vn_commune": "Mường Lèo"})
+    pd.concat([gates_in, pd.DataFrame([extra])]).to_csv(gates_csv, index=False)
+
+    logs: list[str] = []
+    store = tmp_path / "fetched.gpkg"
+    result = build(pack, store, emit=logs.append)
+    c, report = result.counts, result.report
+    assert c == {"communes_gb": 3, "districts_gb": 2, "provinces_gb": 1, "border_lines": 1, "lao_provinces": 2,
+                 "lao_districts": 2, "china_provinces": 2, "countries": 3, "places": 4, "roads": 3, "gates": 1,
+                 "markers": 2, "border_segments_gb": 2, "border_communes_gb": 2, "gates_unplaced": 1,
+                 "markers_unplaced": 0}
+    assert set(report["absent"]) == {"communes_2025", "communes_2009", "provinces_2025", "provinces_2009",
+                                     "districts_2009", "commune_seats_2025", "border_lines_wdbii"}
+    assert any("vn_communes_2009.geojson absent, skipped" in m for m in logs)
+    text = format_report(report)
+    assert "communes_2025: optional source vn_communes_2025.geojson not in the pack" in text
+    assert "not derived" in text and "border_segments_2009" in text
+
+    segs = pyogrio.read_dataframe(store, layer="border_segments_gb")
+    assert set(segs["commune_name"]) == {"Mường Lèo", "Mường Lạn"}
+    assert set(segs["district_name"]) == {"Sốp Cộp"} and set(segs["province_name"]) == {"Sơn La"}
+    assert set(segs["partner_unit_code"]) == {"LA-HO"} and set(segs["partner_district_name"]) == {"Sop Bao"}
+    assert segs["length_km"].sum() == pytest.approx(44.4, rel=0.02)  # 0.4° of latitude, in km
+    assert segs["segment_id"].is_unique and segs["shape_id"].str.startswith("VNM-ADM3-").all()
+    bc = pyogrio.read_dataframe(store, layer="border_communes_gb")
+    assert sorted(bc["name"]) == ["Mường Lèo", "Mường Lạn"]
+    assert bc["border_length_km"].sum() == pytest.approx(44.4, rel=0.02)
+    cgb = pyogrio.read_dataframe(store, layer="communes_gb").set_index("name")
+    assert cgb.loc["Chiềng Khương", "district_name"] == "Mộc Châu"
+    # gates: the published position is kept and joined to the geoBoundaries commune (name, no code)
+    gates = pyogrio.read_dataframe(store, layer="gates")
+    g = gates.iloc[0]
+    assert g["location_quality"] == "published" and g["commune_name_2009"] == "Mường Lạn"
+    assert g["commune_code_2009"] is None and g["commune_code_2025"] is None
+    unplaced = pyogrio.read_dataframe(store, layer="gates_unplaced", read_geometry=False)
+    assert list(unplaced["name_vi"]) == ["Cửa khẩu Madeup"]
+    assert list(unplaced["unplaced_reason"]) == ["no coded pre-2025 communes in this pack"]
+    # deterministic: the same pack builds the same layers
+    again = build(pack, tmp_path / "again.gpkg", emit=lambda m: None)
+    assert again.counts == c and again.fingerprint == result.fingerprint
+    for lid in ("border_segments_gb", "border_communes_gb", "gates"):
+        a = pyogrio.read_dataframe(store, layer=lid)
+        b = pyogrio.read_dataframe(tmp_path / "again.gpkg", layer=lid)
+        pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b))
+
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from geoborder.indicator_db import open_indicators
+    from geoborder.store import open_store
+
+    db = open_indicators(tmp_path / "indicators.sqlite")
+    with TestClient(create_app(store=open_store(store), indicators=db)) as client:
+        r = client.get("/layers", params={"f": "json"})
+        assert r.status_code == 200 and "border_communes_gb" in r.text and "communes_2025" not in r.text
+        assert "no GSO codes" in r.text
+        r = client.get("/collections", params={"f": "json"})
+        assert r.status_code == 200 and "border_segments_gb" in r.text
+        r = client.get("/collections/border_communes_gb/items", params={"f": "json"})
+        assert r.status_code == 200
+        feats = r.json()["features"]
+        assert sorted(f["properties"]["name"] for f in feats) == ["Mường Lèo", "Mường Lạn"]
+        # a layer this store does not hold: 404 saying so, never a 500
+        r = client.get("/collections/communes_2025/items", params={"f": "json"})
+        assert r.status_code == 404 and "not in this store" in r.text
+        for vintage in (2025, 2009):
+            r = client.get("/queries/touching", params={"unit": "LAO", "vintage": vintage})
+            assert r.status_code in (400, 404) and "not in this store" in r.text, (vintage, r.text)
+        r = client.get("/maps")
+        assert r.status_code == 200 and "communes_2025" in r.text and "gb-missing-layers" in r.text
+        r = client.get("/maps/density")
+        assert r.status_code == 404 and "not in this store" in r.text
 
 
 # --------------------------------------------------------------------------- downloads
@@ -253,7 +332,7 @@ def test_cli_fetch_with_urls_from_settings(server, tmp_path, monkeypatch):
     monkeypatch.setenv("GEOBORDER_FETCH_CACHE", str(tmp_path / "cache"))
     res = CliRunner().invoke(cli.main, ["fetch", "--to", str(tmp_path / "pack"), "--osm", "VNM", "--no-progress"])
     assert res.exit_code == 0, res.output
-    assert "missing vn_communes_2025.geojson" in res.output and "geoborder import" in res.output
+    assert "missing (optional) vn_communes_2025.geojson" in res.output and "geoborder import" in res.output
     server.status["/gb/gbOpen/CHN/ADM3/"] = 404
     res = CliRunner().invoke(cli.main, ["fetch", "--to", str(tmp_path / "pack"), "--osm", "VNM", "--no-progress"])
     assert res.exit_code == 1 and "geoBoundaries CHN ADM3" in res.output and "Traceback" not in res.output

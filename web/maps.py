@@ -308,6 +308,8 @@ def picker_context(store, indicators_db, lang: str) -> dict:
     """What the map picker offers: indicators (with whether they have values), provinces per vintage."""
     layer_ids = {info.id for info in store.layers()}
     vintages = [v for v in C.VINTAGES if {f"communes_{v}", f"border_communes_{v}"} <= layer_ids]
+    # a store built from a pack without coded communes (e.g. `geoborder fetch`): say what is missing
+    missing = sorted({f"{k}_{v}" for v in C.VINTAGES for k in ("communes", "border_communes")} - layer_ids)
     inds = []
     for ind in C.indicators():
         available = {}
@@ -328,4 +330,5 @@ def picker_context(store, indicators_db, lang: str) -> dict:
         provinces[v] = [{"code": c, "name": n, "border": c in border} for c, n in C.provinces(store, v)]
     return {"indicators": inds, "provinces": provinces, "vintages": vintages, "methods": list(C.METHODS),
             "method_labels": C.LABELS[lang]["method"], "k_range": list(range(C.K_MIN, C.K_MAX + 1)),
-            "k_default": C.K_DEFAULT, "area_labels": C.LABELS[lang], "text": TEXT[lang]}
+            "k_default": C.K_DEFAULT, "area_labels": C.LABELS[lang], "text": TEXT[lang],
+            "missing_layers": missing}
