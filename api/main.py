@@ -49,7 +49,9 @@ def create_app(settings: ApiSettings | None = None, *, store: Store | None = Non
     app.state.settings = settings
     app.state.templates = Jinja2Templates(env=jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html"])))
-    app.add_middleware(ogc_http.ConditionalGetMiddleware, max_age=settings.cache_max_age)
+    # one feature by id without query parameters is answered inside this middleware (ogc_items.fast_item):
+    # the framework's routing and dependency resolution cost more than the feature itself
+    app.add_middleware(ogc_http.ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_item)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
                        allow_headers=["*"])

@@ -123,7 +123,10 @@ async def collection(
         "(default: each commune's latest, with its year in `<indicator>_year`)."),
         openapi_examples={"y2024": {"value": 2024}})] = None,
 ) -> LayerFeatures:
-    return get_feature_cache(request).get(collection_id, getattr(request.app.state, "indicators", None), year)
+    # the conditional-GET middleware has read the indicator revision for the ETag: reuse it
+    revision = request.scope.get("state", {}).get("indicator_revision")
+    return get_feature_cache(request).get(collection_id, getattr(request.app.state, "indicators", None), year,
+                                          revision=revision)
 
 
 CollectionDep = Annotated[LayerFeatures, Depends(collection)]

@@ -40,7 +40,9 @@ def free_port() -> int:
 def start_geoborder(store: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, GEOBORDER_STORE=str(store))
     uvicorn = [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+               # the settings of `geoborder run` (geoborder/cli.py run_cmd)
+               "--http", "httptools", "--loop", "uvloop", "--backlog", "2048"]
     with open(log, "wb") as out:
         proc = subprocess.Popen(uvicorn, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)

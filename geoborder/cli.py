@@ -80,7 +80,9 @@ def info_cmd(store):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
-def run_cmd(host, port, workers):
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request (off by default: uvicorn's access log costs more than a small answer).")
+def run_cmd(host, port, workers, access_log):
     """Build the store if it is missing or stale, then serve it."""
     from .build import build, is_stale
 
@@ -108,7 +110,9 @@ def run_cmd(host, port, workers):
     import uvicorn
 
     os.environ["GEOBORDER_STORE"] = str(settings.store)
-    uvicorn.run("api.main:app_from_env", factory=True, host=host, port=port, workers=workers)
+    # the same server settings as bench/ogc_items.py: httptools + uvloop (uvicorn[standard])
+    uvicorn.run("api.main:app_from_env", factory=True, host=host, port=port, workers=workers,
+                http="httptools", loop="uvloop", access_log=access_log, backlog=2048)
 
 
 for _command in (fetch_cmd, import_cmd, indicators, query, publish_cmd):

@@ -638,11 +638,18 @@ class FeatureCache:
         self._joined: dict[tuple, LayerFeatures] = {}
         self._lock = threading.Lock()
 
-    def get(self, layer_id: str, indicators_db=None, year: int | None = None) -> LayerFeatures:
+    def get(self, layer_id: str, indicators_db=None, year: int | None = None,
+            revision: str | None = None) -> LayerFeatures:
+        """`revision`: the indicator database's revision if the caller already read it (the
+        conditional-GET middleware does, for the ETag), so it is not read twice per request."""
         base = self._base(layer_id)
         if indicators_db is None and year is None:
             return base
-        key = (self.store.version, layer_id, indicators_db.revision() if indicators_db else "", year)
+        if indicators_db is None:
+            revision = ""
+        elif revision is None:
+            revision = indicators_db.revision()
+        key = (self.store.version, layer_id, revision, year)
         lf = self._joined.get(key)
         if lf is None:
             extra = indicator_columns(self.store, indicators_db, layer_id, year)
@@ -651,6 +658,15 @@ class FeatureCache:
                 self._joined = {k: v for k, v in self._joined.items() if k[:3] == key[:3] or k[1] != layer_id}
                 self._joined[key] = lf
         return lf
+
+    def peek(self, layer_id: str, indicator_revision: str = "") -> LayerFeatures | None:
+        """The LayerFeatures `get(layer_id, db)` would return (no year), if it is already made
+        (for the current store version and indicator revision, "" without a database), else None:
+        never reads or joins anything."""
+        version = self.store.version
+        if not indicator_revision:
+            return self._layers.get((version, layer_id))
+        return self._joined.get((version, layer_id, indicator_revision, None))
 
     def _base(self, layer_id: str) -> LayerFeatures:
         version = self.store.version

@@ -397,3 +397,46 @@ def test_feature_cache_follows_the_store_version(real_store):
     store.version = "v2"
     second = json.loads(cache.get(COMMUNES).feature_bytes(np.array([0]))[0])
     assert second["properties"]["population"] == first["properties"]["population"] + 1000
+
+
+def test_fast_path_answers_exactly_like_the_route(real_store, tmp_path, monkeypatch):
+    """One feature by id without query parameters is answered by ogc_items.fast_item, ahead of
+    the framework: it must give the same document and headers as the route (?f=json takes it)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.routes import ogc_items
+    from geoborder.indicator_db import open_indicators
+
+    served = []
+    real = ogc_items.fast_item
+
+    def spy(scope, revision=""):
+        response = real(scope, revision)
+        if response is not None:
+            served.append(scope["path"])
+        return response
+
+    monkeypatch.setattr(ogc_items, "fast_item", spy)
+    app = create_app(store=real_store, indicators=open_indicators(tmp_path / "ind.sqlite"))
+    cases = {"communes_2025": ["1", "04045"], "gates": ["2"], "border_segments_2009": ["3"], "roads": ["17"]}
+    with TestClient(app) as c:
+        for layer, ids in cases.items():
+            first = c.get(f"/collections/{layer}/items/{ids[0]}")  # first use: the route builds the layer
+            assert first.status_code == 200
+            c.get(f"/collections/{layer}/items?limit=1")
+            for fid in ids:
+                for headers in ({}, {"Accept-Encoding": "identity"}, {"Origin": "http://example.org"}):
+                    fast = c.get(f"/collections/{layer}/items/{fid}", headers=headers)
+                    route = c.get(f"/collections/{layer}/items/{fid}?f=json", headers=headers)
+                    assert fast.status_code == route.status_code == 200
+                    assert fast.json() == route.json(), (layer, fid)
+                    for h in ("content-type", "content-crs", "cache-control", "access-control-allow-origin"):
+                        assert fast.headers.get(h) == route.headers.get(h), (layer, fid, h)
+        n_fast = len(served)
+        assert n_fast == sum(3 * len(ids) for ids in cases.values())  # every plain request took it
+        # what it does not answer falls through to the route, errors included
+        assert c.get("/collections/communes_2025/items/9999999").status_code == 404
+        assert c.get("/collections/communes_2025/items/1", headers={"Accept": "text/html"}).headers[
+            "content-type"].startswith("text/html")
+        assert len(served) == n_fast

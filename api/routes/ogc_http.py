@@ -7,7 +7,6 @@ import re
 from urllib.parse import urlencode
 
 from fastapi import Request
-from starlette.datastructures import MutableHeaders
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,15 +96,22 @@ class ConditionalGetMiddleware:
 
     The ETag is known before the handler runs, so If-None-Match is answered with 304 without
     computing or streaming the body. Only for the read-only OGC documents (`PATHS`).
+
+    `fast`: optional `fast(scope, indicator_revision) -> Response | None`, tried before the app for
+    the OGC documents; it answers the common cases of a hot route directly (one feature by id,
+    see ogc_items.fast_item) and returns None for anything else, which then goes to the app.
+    Its responses get the same ETag and Cache-Control, and pass the same outer middlewares.
     """
 
     # the OGC documents only: other routes under /collections (tiles, maps) may depend on more than
     # the store version (e.g. indicator values), so they are left alone
     PATHS = re.compile(r"^/(conformance|api|collections(/[^/]+(/queryables|/items(/[^/]+)?)?)?)?/?$")
 
-    def __init__(self, app: ASGIApp, max_age: int = 300):
+    def __init__(self, app: ASGIApp, max_age: int = 300, fast=None):
         self.app = app
         self.max_age = max_age
+        self.cache_control = f"public, max-age={max_age}".encode()
+        self.fast = fast
 
     def _applies(self, scope: Scope) -> bool:
         return (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
@@ -119,25 +125,48 @@ class ConditionalGetMiddleware:
         store = getattr(state, "store", None)
         version = getattr(store, "version", "") if store is not None else ""
         indicators = getattr(state, "indicators", None)  # commune items carry indicator values
+        revision = ""
         if indicators is not None:
-            version = f"{version}/{indicators.revision()}"
-        headers = dict((k.lower(), v) for k, v in scope["headers"])
+            revision = indicators.revision()
+            version = f"{version}/{revision}"
+            # read once per request: the collection dependency reuses it (same data as the ETag)
+            scope.setdefault("state", {})["indicator_revision"] = revision
+        accept = accept_language = inm = b""
+        for k, v in scope["headers"]:  # one pass over the raw headers, no dict
+            k = k.lower()
+            if k == b"accept":
+                accept = v
+            elif k == b"accept-language":
+                accept_language = v
+            elif k == b"if-none-match":
+                inm = v
         key = b"\x00".join((version.encode(), scope["path"].encode(), scope.get("query_string", b""),
-                            headers.get(b"accept", b""), headers.get(b"accept-language", b"")))
+                            accept, accept_language))
         etag = 'W/"%s"' % hashlib.blake2b(key, digest_size=12).hexdigest()
-        cache_control = f"public, max-age={self.max_age}"
-        inm = headers.get(b"if-none-match", b"").decode("latin-1")
-        if inm and (inm.strip() == "*" or etag in [t.strip() for t in inm.split(",")]):
-            await Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})(scope, receive, send)
-            return
+        if inm:
+            inm_s = inm.decode("latin-1")
+            if inm_s.strip() == "*" or etag in [t.strip() for t in inm_s.split(",")]:
+                await Response(status_code=304, headers={"ETag": etag, "Cache-Control": self.cache_control.decode()})(
+                    scope, receive, send)
+                return
+        etag_b = etag.encode()
+        cache_control = self.cache_control
 
         async def send_with_etag(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 200:
-                h = MutableHeaders(scope=message)
-                if "etag" not in h:
-                    h["ETag"] = etag
-                if "cache-control" not in h:
-                    h["Cache-Control"] = cache_control
+                raw = message.setdefault("headers", [])
+                if not isinstance(raw, list):
+                    raw = message["headers"] = list(raw)
+                names = {k.lower() for k, _ in raw}
+                if b"etag" not in names:
+                    raw.append((b"etag", etag_b))
+                if b"cache-control" not in names:
+                    raw.append((b"cache-control", cache_control))
             await send(message)
 
+        if self.fast is not None and scope["method"] == "GET":
+            response = self.fast(scope, revision)
+            if response is not None:
+                await response(scope, receive, send_with_etag)
+                return
         await self.app(scope, receive, send_with_etag)

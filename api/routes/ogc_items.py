@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from typing import Annotated, Iterator
@@ -11,11 +12,15 @@ import numpy as np
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Scope
+
+from geoborder.crs import crs84
+from geoborder.errors import NotFound
 
 from geoborder.features import (LayerFeatures, feature_collection, feature_collection_gzip, iter_csv, iter_geojson,
                                 iter_geojson_gzip, write_gpkg)
 
-from ..params import CollectionDep, ItemDep, ItemParams, ItemsDep, ItemsParams, OgcFormat
+from ..params import CollectionDep, ItemDep, ItemParams, ItemsDep, ItemsParams, OgcFormat, negotiate
 from . import ogc_http as h
 from .ogc_openapi import responses_for
 
@@ -148,3 +153,49 @@ def _item(request: Request, lf: LayerFeatures, p: ItemParams, feature_id: str) -
                                   ("geometry", rec.geometry.geom_type if rec.geometry is not None else None)],
                            links=links)
     return h.GeoJSONResponse(lf.feature_document(pos, links, p.crs), headers=h.content_crs(p.crs.uri))
+
+
+# --------------------------------------------------------------------------- fast path
+
+# plain ids only (no characters a URL would escape), so the links below equal self_href's
+_ITEM_PATH = re.compile(r"^/collections/([A-Za-z0-9_.-]+)/items/([A-Za-z0-9_.-]+)$")
+_CRS84 = crs84()
+_CRS84_HEADERS = h.content_crs(_CRS84.uri)
+
+
+def fast_item(scope: Scope, indicator_revision: str = "") -> Response | None:
+    """`GET /collections/{id}/items/{featureId}` with no query parameters, answered without the
+    framework's routing and dependency resolution (ConditionalGetMiddleware calls it first).
+
+    Only the case the route itself answers on the event loop: a layer already made and prepared
+    in this process (same LayerFeatures the route would get), a feature that exists, GeoJSON by
+    the Accept header. The body and headers are those of `_item`; anything else (other query
+    parameters, HTML, unknown ids or layers, first use of a layer) returns None and goes to the
+    FastAPI route, which validates and answers errors as before."""
+    if scope.get("query_string") or scope.get("root_path"):
+        return None
+    m = _ITEM_PATH.match(scope["path"])
+    if m is None:
+        return None
+    cache = getattr(scope["app"].state, "ogc_features", None)
+    if cache is None or cache.store is not getattr(scope["app"].state, "store", None):
+        return None
+    lf = cache.peek(m.group(1), indicator_revision)
+    if lf is None or not lf.prepared:
+        return None
+    request = Request(scope)
+    if negotiate(request, None, (OgcFormat.json, OgcFormat.html)) is not OgcFormat.json:
+        return None
+    try:
+        pos = lf.position(m.group(2))
+    except NotFound:
+        return None
+    # the links of _item, for a request without query parameters: self, alternate (f=html), collection
+    base = str(request.base_url).rstrip("/")
+    path = base + scope["path"]
+    links = [
+        h.link(path, "self", h.GEOJSON, "This feature"),
+        h.link(path + "?f=html", "alternate", h.HTML, "This feature as HTML"),
+        h.link(f"{base}/collections/{lf.layer_id}", "collection", h.JSON, "The collection"),
+    ]
+    return h.GeoJSONResponse(lf.feature_document(pos, links), headers=_CRS84_HEADERS)
