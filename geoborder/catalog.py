@@ -158,12 +158,15 @@ def parse_catalog(raw: bytes, path: Path) -> Catalog:
                    checksum=hashlib.sha256(raw).hexdigest(), path=path)
 
 
+def read_catalog_file(path: Path, what: str) -> bytes:
+    """The bytes of a catalog file (layers, indicators ...), or a CatalogError saying which."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"cannot read the {what} {path}: {exc}") from exc
+
+
 @lru_cache(maxsize=4)
 def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     """The catalog at `path`, parsed once per process."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(f"cannot read the layer catalog {path}: {exc}") from exc
-    return parse_catalog(raw, path)
+    return parse_catalog(read_catalog_file(path, "layer catalog"), Path(path))

@@ -20,6 +20,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from .catalog import read_catalog_file
 from .errors import CatalogError, InvalidParameter, NotFound
 
 INDICATORS_PATH = Path(__file__).resolve().parent.parent / "layers" / "indicators.toml"
@@ -124,12 +125,7 @@ def parse_indicators(raw: bytes, path: Path) -> IndicatorCatalog:
 @lru_cache(maxsize=4)
 def load_indicators(path: Path = INDICATORS_PATH) -> IndicatorCatalog:
     """The indicator catalog at `path`, parsed once per process."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(f"cannot read the indicator catalog {path}: {exc}") from exc
-    return parse_indicators(raw, path)
+    return parse_indicators(read_catalog_file(path, "indicator catalog"), Path(path))
 
 
 def layer_vintage(layer_id: str) -> int:
