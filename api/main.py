@@ -53,6 +53,8 @@ def create_app(settings: ApiSettings | None = None, *, store: Store | None = Non
     # the framework's routing and dependency resolution cost more than the feature itself
     app.add_middleware(ogc_http.ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_item)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
+    # one data version per request (PostGIS: the pointer may move while a request is answered)
+    app.add_middleware(ogc_http.PinVersionMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
                        allow_headers=["*"])
     errors.install(app)

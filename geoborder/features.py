@@ -39,6 +39,7 @@ from pygeofilter.backends.evaluator import handle
 
 from .crs import SupportedCrs, bbox_to_crs84, crs84, geoms_from, geoms_to
 from .errors import InvalidParameter, NotFound
+from .store import is_sql_store
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 20_000  # every layer of the store fits one page (communes_2009: 11,163)
@@ -214,7 +215,17 @@ class _Evaluator(GeoPandasEvaluator):
         if node.name.lower() in ("lower", "casei") and len(arguments) == 1:  # CASEI(...) parses as lower(...)
             (arg,) = arguments
             return arg.str.lower() if isinstance(arg, pd.Series) else str(arg).lower()
+        if node.name.lower() == "bbox":   # the CQL2 BBOX(x1, y1, x2, y2) literal parses as a function
+            return self._geom(shapely.box(*bbox_literal(arguments)))
         raise InvalidParameter(f"filter: function {node.name!r} is not supported")
+
+
+def bbox_literal(arguments) -> tuple[float, float, float, float]:
+    """The corners of a CQL2 BBOX literal: 4 numbers, or 6 (with heights, ignored)."""
+    nums = [a for a in arguments if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    if len(nums) != len(arguments) or len(nums) not in (4, 6):
+        raise InvalidParameter("filter: BBOX(...) takes 4 or 6 numbers")
+    return tuple(float(v) for v in (nums[:2] + nums[2:] if len(nums) == 4 else nums[:2] + nums[3:5]))
 
 
 def evaluate_filter(df: gpd.GeoDataFrame, tree: Any, queryables: Sequence[str],
@@ -307,8 +318,10 @@ def _json_value(v):
 class LayerFeatures:
     """One layer prepared for OGC API - Features."""
 
-    def __init__(self, layer_id: str, frame: gpd.GeoDataFrame, key_field: str | None = None):
+    def __init__(self, layer_id: str, frame: gpd.GeoDataFrame, key_field: str | None = None, sql=None):
         self.layer_id = layer_id
+        # on a PostGIS store: the selection and other-CRS geometries are done in SQL (items_sql)
+        self.sql = sql
         self.frame = frame
         self.key_field = key_field
         self.property_names: list[str] = [c for c in frame.columns if c != frame.geometry.name]
@@ -341,10 +354,12 @@ class LayerFeatures:
             raise InvalidParameter(f"layer {self.layer_id} has no key column {on!r} to join on")
         if on in extra.columns:
             extra = extra.set_index(on)
-        keep = self.frame.drop(columns=[c for c in extra.columns if c in self.frame.columns])
-        joined = keep.join(extra, on=on)
+        replaced = [c for c in extra.columns if c in self.frame.columns]
+        joined = self.frame.drop(columns=replaced).join(extra, on=on)
+        # the joined columns exist only in memory: a query naming one is selected in memory
+        sql = self.sql.excluding(replaced) if self.sql is not None else None
         return LayerFeatures(self.layer_id, gpd.GeoDataFrame(joined, geometry=self.frame.geometry.name,
-                                                             crs=self.frame.crs), self.key_field)
+                                                             crs=self.frame.crs), self.key_field, sql)
 
     # ----------------------------------------------------------------- serialisation
     def _properties_bytes(self) -> list[bytes]:
@@ -368,7 +383,10 @@ class LayerFeatures:
             self._gz = [None] * len(self._features)
 
     def _geometry_json(self, positions: np.ndarray, crs: SupportedCrs) -> list[bytes]:
-        geoms = geoms_to(self.frame.geometry.values[positions], crs)
+        if self.sql is not None and self.sql.can_transform(crs):
+            geoms = self.sql.transformed(self.ids[positions], crs)          # ST_Transform
+        else:
+            geoms = geoms_to(self.frame.geometry.values[positions], crs)
         return [b"null" if s is None else s.encode() for s in shapely.to_geojson(geoms)]
 
     def feature_bytes(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> list[bytes]:
@@ -431,7 +449,15 @@ class LayerFeatures:
         return (col.astype(object) == value).to_numpy()
 
     def select(self, q: ItemQuery) -> Selection:
-        """Row positions of the page a query asks for, and how many features match in all."""
+        """Row positions of the page a query asks for, and how many features match in all.
+
+        On a PostGIS store the database selects (items_sql), unless the query names a property
+        that exists only in memory (indicator values joined on)."""
+        if self.sql is not None and self.sql.handles(q):
+            fids, matched = self.sql.select(q)
+            pos = self._pos
+            return Selection(positions=np.fromiter((pos[int(f)] for f in fids), dtype=np.intp, count=len(fids)),
+                             matched=matched)
         pos = self._all
         if q.bbox is not None:
             pos = np.sort(self.frame.sindex.query(shapely.box(*q.bbox), predicate="intersects"))
@@ -469,6 +495,10 @@ class LayerFeatures:
         sub = self.frame.iloc[positions]
         if crs is None or crs.is_crs84 or crs.auth == "EPSG:4326":
             return sub.set_crs("EPSG:4326", allow_override=True)
+        if self.sql is not None and self.sql.can_transform(crs):                # ST_Transform
+            geoms = self.sql.transformed(self.ids[positions], crs, axis_order=False, rounded=False)
+            return gpd.GeoDataFrame(sub.drop(columns=sub.geometry.name),
+                                    geometry=gpd.GeoSeries(geoms, index=sub.index, crs=crs.auth))
         return sub.to_crs(crs.auth)
 
 
@@ -659,6 +689,15 @@ class FeatureCache:
                 self._joined[key] = lf
         return lf
 
+    def _make(self, layer_id: str, info) -> LayerFeatures:
+        if not is_sql_store(self.store):
+            return LayerFeatures(layer_id, self.store.frame(layer_id), info.key_field)
+        from .items_sql import SqlItems
+
+        snap = self.store.snapshot()   # the frame and the SQL read the same version
+        return LayerFeatures(layer_id, self.store.frame(layer_id, snap), info.key_field,
+                             SqlItems.for_layer(self.store, snap, layer_id))
+
     def peek(self, layer_id: str, indicator_revision: str = "") -> LayerFeatures | None:
         """The LayerFeatures `get(layer_id, db)` would return (no year), if it is already made
         (for the current store version and indicator revision, "" without a database), else None:
@@ -677,7 +716,7 @@ class FeatureCache:
             with self._lock:
                 lf = self._layers.get(key)
                 if lf is None:
-                    lf = LayerFeatures(layer_id, self.store.frame(layer_id), info.key_field)
+                    lf = self._make(layer_id, info)
                     # keep only the current version's layers
                     self._layers = {k: v for k, v in self._layers.items() if k[0] == version}
                     self._layers[key] = lf

@@ -32,15 +32,18 @@ class StoreSettings(BaseSettings):
     store: Path | str = PROJECT_ROOT / "var" / "geoborder.gpkg"
     # PostGIS store: how often (seconds) a worker re-reads the published-version pointer
     store_refresh_seconds: float = 5.0
-    # the writable indicator database (imports, values, API keys); the store stays read-only
-    indicators: Path = PROJECT_ROOT / "var" / "indicators.sqlite"
+    # PostGIS store: connections per worker process (its concurrent SQL requests)
+    store_pool_size: int = 4
+    # the writable indicator database (imports, values, API keys); the store stays read-only:
+    # a SQLite path, or a postgresql:// URL (schema geoborder_indicators, shared by every instance)
+    indicators: Path | str = PROJECT_ROOT / "var" / "indicators.sqlite"
 
     @field_validator("pack", mode="before")
     @classmethod
     def _empty_is_none(cls, v):
         return None if v in ("", None) else v
 
-    @field_validator("store", mode="before")
+    @field_validator("store", "indicators", mode="before")
     @classmethod
     def _path_unless_url(cls, v):
         """A postgresql:// URL stays a string; anything else is a path."""

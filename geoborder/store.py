@@ -64,6 +64,12 @@ class Store(Protocol):
     def table(self, name: str) -> pd.DataFrame: ...
 
 
+def is_sql_store(store) -> bool:
+    """True for a store that answers selections in SQL (PostgisStore: `snapshot()`, `fetch()`);
+    the library modules choose their SQL path with this, the API never asks."""
+    return getattr(store, "dialect", None) == "postgis"
+
+
 def missing_layer(catalog: Catalog, layer_id: str, present) -> NotFound:
     """The error for a layer a store does not hold: a catalog layer whose source was not in the
     pack, or no such layer at all (a typo)."""
@@ -164,7 +170,9 @@ def open_store(path: Path | str, catalog: Catalog | None = None) -> Store:
         from .settings import StoreSettings
         from .store_postgis import PostgisStore
 
-        return PostgisStore(path, catalog, refresh_seconds=StoreSettings().store_refresh_seconds)
+        settings = StoreSettings()
+        return PostgisStore(path, catalog, refresh_seconds=settings.store_refresh_seconds,
+                            pool_size=settings.store_pool_size)
     return GpkgStore(path, catalog)
 
 

@@ -20,6 +20,8 @@ import json
 import logging
 import threading
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -29,7 +31,7 @@ import shapely
 
 from .build import META_BUILD, META_LAYERS
 from .catalog import Catalog, load_catalog
-from .errors import NotFound, StoreError
+from .errors import InvalidParameter, NotFound, StoreError
 from .publish import (COLUMNS_META, FID_COLUMN, GEOMETRY_COLUMN, SRID, TABLES_META, allowed_columns,
                       check_identifier, redact, schema_for)
 from .store import LayerInfo, _LayerIndex, missing_layer
@@ -37,10 +39,17 @@ from .store import LayerInfo, _LayerIndex, missing_layer
 log = logging.getLogger("geoborder.store")
 
 DEFAULT_REFRESH_SECONDS = 5.0
+DEFAULT_POOL_SIZE = 4
+POOL_WAIT_SECONDS = 5.0      # a request waits this long at most for a free connection
+POINTER_WAIT_SECONDS = 1.0   # the pointer check gives up sooner: it keeps the snapshot it has
 
 
 def is_postgres_url(value) -> bool:
     return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
+
+
+# the snapshot pinned for the request being answered: (store, snapshot); see PostgisStore.pinned
+_PINNED: ContextVar[tuple[object, "_Snapshot"] | None] = ContextVar("geoborder_pinned_snapshot", default=None)
 
 
 @dataclass(frozen=True)
@@ -61,69 +70,112 @@ class _Snapshot:
 
 
 class PostgisStore(_LayerIndex):
-    """The current published version of a PostGIS database, as a Store."""
+    """The current published version of a PostGIS database, as a Store.
+
+    Besides the Store protocol (frames read once per version), it answers in SQL what SQL does
+    better: `is_sql_store(store)` is true, and the library modules (features, queries, tiles,
+    indicators) then send their selections to the database through `snapshot()` and `fetch()`."""
+
+    dialect = "postgis"
 
     def __init__(self, url: str, catalog: Catalog | None = None, *,
-                 refresh_seconds: float = DEFAULT_REFRESH_SECONDS):
+                 refresh_seconds: float = DEFAULT_REFRESH_SECONDS, pool_size: int = DEFAULT_POOL_SIZE):
         self.url = url
         self.path = redact(url)          # what `geoborder info` and messages show; no password
         self.catalog = catalog or load_catalog()
         self.refresh_seconds = float(refresh_seconds)
+        self.pool_size = int(pool_size)
         self._lock = threading.RLock()
-        self._con = None
+        self._pool = None
+        self._srids: frozenset[int] | None = None
         self._checked = 0.0
         self._snap = self._load_snapshot(self._read_pointer())
         self._checked = time.monotonic()
 
     # ------------------------------------------------------------------ connection
 
-    def _connection(self):
-        import psycopg
+    def _get_pool(self):
+        """The worker's connection pool (psycopg_pool), opened on first use: `pool_size`
+        connections at most, autocommit (every statement sees the latest committed data), JIT off."""
+        from psycopg_pool import ConnectionPool
 
-        if self._con is None or self._con.closed:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    # JIT off: PostGIS functions carry large cost estimates, so PostgreSQL would
+                    # spend longer compiling these short plans than running them (~1 s measured)
+                    self._pool = ConnectionPool(self.url, min_size=1, max_size=self.pool_size,
+                                                kwargs={"autocommit": True, "options": "-c jit=off"},
+                                                open=True, timeout=30, name="geoborder")
+        return self._pool
+
+    def fetch(self, query, params=None, *, binary: bool = False, wait: float = POOL_WAIT_SECONDS,
+              user_input: bool = False) -> list[tuple]:
+        """Rows of one statement (a `psycopg.sql` composable with `params` bound by the driver;
+        never text made from a request). A connection lost in between is replaced once; no free
+        connection within `wait` seconds (the database is down, or the pool is too small for the
+        load) and any other database error are a StoreError naming the store, without the SQL.
+
+        `user_input`: the statement evaluates what a client asked (a filter): a data exception
+        (e.g. an invalid geometry, an out-of-range number) is then the client's InvalidParameter."""
+        import psycopg
+        import psycopg_pool
+
+        for attempt in (1, 2):
+            pool = self._get_pool()
             try:
-                self._con = psycopg.connect(self.url, autocommit=True)
+                with pool.connection(timeout=wait) as con, con.cursor(binary=binary) as cur:
+                    cur.execute(query, params)
+                    return cur.fetchall() if cur.description is not None else []
+            except psycopg_pool.PoolTimeout as exc:
+                raise StoreError(f"the database at {self.path} is unavailable (no connection within "
+                                 f"{wait:g} s)") from exc
+            except psycopg.OperationalError as exc:
+                if attempt == 2:
+                    raise StoreError(f"the database at {self.path} is unavailable: {exc}") from exc
+                pool.check()   # drop the broken connections, then try once more
             except psycopg.Error as exc:
-                raise StoreError(f"cannot connect to {self.path}: {exc}".strip()) from exc
-        return self._con
-
-    def _query(self, query, params=None, *, binary: bool = False) -> list[tuple]:
-        """One statement on the store's connection; one reconnect if the connection was lost."""
-        import psycopg
-
-        with self._lock:
-            for attempt in (1, 2):
-                con = self._connection()
-                try:
-                    with con.cursor(binary=binary) as cur:
-                        cur.execute(query, params)
-                        return cur.fetchall()
-                except psycopg.OperationalError as exc:
-                    self._con = None
-                    if attempt == 2:
-                        raise StoreError(f"the database at {self.path} is unavailable: {exc}") from exc
-                except psycopg.Error as exc:
-                    raise StoreError(f"reading {self.path} failed: {exc}") from exc
+                state = getattr(exc, "sqlstate", None) or ""
+                if user_input and (state.startswith("22") or state in ("42883", "42804", "XX000")):
+                    msg = " ".join((exc.diag.message_primary or type(exc).__name__).split())[:200]
+                    raise InvalidParameter(f"filter: cannot be evaluated on this collection ({msg})") from None
+                raise StoreError(f"reading {self.path} failed: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
     # ------------------------------------------------------------------ the pointer
 
     def _read_pointer(self) -> str:
-        rows = self._query("SELECT to_regclass('geoborder.published') IS NOT NULL")
+        rows = self.fetch("SELECT to_regclass('geoborder.published') IS NOT NULL", wait=POINTER_WAIT_SECONDS)
         if not rows[0][0]:
             raise StoreError(f"nothing is published at {self.path}: run `geoborder publish --to ...`")
-        rows = self._query("SELECT version FROM geoborder.published")
+        rows = self.fetch("SELECT version FROM geoborder.published", wait=POINTER_WAIT_SECONDS)
         if not rows:
             raise StoreError(f"nothing is published at {self.path}: run `geoborder publish --to ...`")
         return rows[0][0]
 
+    @contextmanager
+    def pinned(self):
+        """Within this block (one request: the middleware wraps each one), every use of the
+        store reads one snapshot: the ETag, the cache keys and the data agree even when the
+        pointer moves meanwhile. A context variable, so it follows the request into the thread
+        pool and into a streamed body, and concurrent requests do not see each other's pin."""
+        token = _PINNED.set((self, self._current()))
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
+
     def _current(self) -> _Snapshot:
-        """The snapshot to answer from; the pointer is re-read at most every refresh_seconds."""
+        """The snapshot to answer from: the request's pinned one, else the latest seen; the
+        pointer is re-read at most every refresh_seconds."""
+        pinned = _PINNED.get()
+        if pinned is not None and pinned[0] is self:
+            return pinned[1]
         snap = self._snap
         if time.monotonic() - self._checked < self.refresh_seconds:
             return snap
@@ -153,10 +205,10 @@ class PostgisStore(_LayerIndex):
 
         schema = schema_for(version)
         s = sql.Identifier(schema)
-        rows = self._query(sql.SQL("""SELECT table_name, kind, geometry_type, key_field, row_count,
+        rows = self.fetch(sql.SQL("""SELECT table_name, kind, geometry_type, key_field, row_count,
                                              min_x, min_y, max_x, max_y FROM {}.{} ORDER BY position""").format(
             s, sql.Identifier(TABLES_META)))
-        col_rows = self._query(sql.SQL("SELECT table_name, column_name, dtype FROM {}.{} "
+        col_rows = self.fetch(sql.SQL("SELECT table_name, column_name, dtype FROM {}.{} "
                                        "ORDER BY table_name, position").format(s, sql.Identifier(COLUMNS_META)))
         cols: dict[str, list[tuple[str, str]]] = {}
         for tname, cname, dtype in col_rows:
@@ -204,7 +256,7 @@ class PostgisStore(_LayerIndex):
         select = [sql.Identifier(FID_COLUMN)] + [sql.Identifier(c) for c, _ in columns]
         if geometry:
             select.append(sql.SQL("ST_AsBinary({})").format(sql.Identifier(GEOMETRY_COLUMN)))
-        rows = self._query(sql.SQL("SELECT {} FROM {}.{} ORDER BY {}").format(
+        rows = self.fetch(sql.SQL("SELECT {} FROM {}.{} ORDER BY {}").format(
             sql.SQL(", ").join(select), sql.Identifier(schema), sql.Identifier(t.name),
             sql.Identifier(FID_COLUMN)), binary=True)
         values = list(zip(*rows)) if rows else [()] * len(select)
@@ -221,6 +273,19 @@ class PostgisStore(_LayerIndex):
 
     # ------------------------------------------------------------------ the Store protocol
 
+    def snapshot(self) -> "_Snapshot":
+        """The data version to answer one request from: `.version`, `.schema` (the version's own
+        schema, `gb_<version>`), `.tables` (name -> columns). SQL written for a request reads
+        `snapshot.schema`, so it never mixes two versions, even across a switch."""
+        return self._current()
+
+    def table_columns(self, layer_id: str) -> tuple[str, ...]:
+        """The property columns of a layer in the current version (no fid, no geometry)."""
+        snap = self._current()
+        if layer_id not in snap.infos:
+            raise missing_layer(self.catalog, layer_id, snap.infos)
+        return tuple(c for c, _ in snap.tables[layer_id].columns)
+
     @property
     def _infos(self) -> dict[str, LayerInfo]:
         return self._current().infos
@@ -229,10 +294,22 @@ class PostgisStore(_LayerIndex):
     def version(self) -> str:
         return self._current().version
 
-    def frame(self, layer_id: str) -> gpd.GeoDataFrame:
-        """The whole layer of the current version, in EPSG:4326, in fid (key) order; read once per
-        version, then served from memory."""
-        snap = self._current()
+    def transform_srids(self) -> frozenset[int]:
+        """The EPSG codes of the service's output CRSs that this database's spatial_ref_sys
+        knows (ST_Transform can use them); read once."""
+        if self._srids is None:
+            from .crs import supported_crs
+
+            wanted = sorted({c.epsg for c in supported_crs().values() if c.epsg is not None})
+            rows = self.fetch("SELECT srid FROM spatial_ref_sys WHERE auth_name = 'EPSG' AND srid = ANY(%s)",
+                              (wanted,))
+            self._srids = frozenset(int(r[0]) for r in rows)
+        return self._srids
+
+    def frame(self, layer_id: str, snapshot: "_Snapshot | None" = None) -> gpd.GeoDataFrame:
+        """The whole layer of the current version (or of `snapshot`), in EPSG:4326, in fid (key)
+        order; read once per version, then served from memory."""
+        snap = snapshot or self._current()
         if layer_id not in snap.infos:
             raise missing_layer(self.catalog, layer_id, snap.infos)
         gdf = snap.frames.get(layer_id)

@@ -15,6 +15,9 @@ from geoborder.settings import StoreSettings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# the PostgreSQL/PostGIS test cluster and the fixtures on it (tests of the PostGIS store)
+pytest_plugins = ["pg_fixtures"]
+
 
 def real_pack_path() -> Path | None:
     return StoreSettings().resolved_pack()

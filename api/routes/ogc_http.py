@@ -91,6 +91,24 @@ def content_crs(uri: str) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- conditional GET
 
+class PinVersionMiddleware:
+    """Every request is answered from one data version: a store that can switch versions under
+    a running worker (PostgisStore) pins its current snapshot for the whole request, so the
+    ETag, cache keys and body agree. Stores without `pinned` pass through."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        store = getattr(scope["app"].state, "store", None) if scope["type"] == "http" else None
+        pinned = getattr(store, "pinned", None)
+        if pinned is None:
+            await self.app(scope, receive, send)
+            return
+        with pinned():
+            await self.app(scope, receive, send)
+
+
 class ConditionalGetMiddleware:
     """ETag from (data version, indicator revision, path, query, Accept, Accept-Language) + Cache-Control.
 
