@@ -56,6 +56,12 @@ PAUSE_ENV = "GEOBORDER_TEST_PUBLISH_PAUSE"
 # one advisory lock for every publish / switch on a database: publishers are serialised
 ADVISORY_LOCK = 0x6765_6f62  # "geob"
 
+#: layers the spatial queries (geoborder.queries._sql) read in the catalog's metric CRS: each gets an
+#: expression GiST index on ST_Transform(geometry, <metric SRID>) (KNN `<->`, ST_DWithin), and the
+#: polygon layers a partial index listing the rows whose metric geometry is invalid (repaired with
+#: ST_MakeValid at query time, as the in-memory path repairs them with shapely.make_valid)
+METRIC_INDEXED = ("communes_2025", "communes_2009", "places", "roads", "gates", "countries")
+
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _VERSION = re.compile(r"^[0-9a-f]{16}$")
 
@@ -105,6 +111,12 @@ def allowed_columns(name: str, catalog: Catalog) -> tuple[str, ...] | None:
         if lyr.id == name or lyr.unplaced_table == name:
             return tuple(lyr.field_names)
     return None
+
+
+def metric_srid(catalog: Catalog) -> int | None:
+    """The SRID of the catalog's metric CRS ("EPSG:3405" -> 3405); None when it is not an EPSG code."""
+    m = re.fullmatch(r"EPSG:(\d{4,6})", str(catalog.build.get("metric_crs", "")).strip().upper())
+    return int(m.group(1)) if m else None
 
 
 def redact(url: str) -> str:
@@ -219,6 +231,35 @@ def _ensure_control(cur) -> None:
     cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {}.readers (role name PRIMARY KEY)").format(c))
 
 
+def _register_crs(con, emit: Callable[[str], None]) -> None:
+    """Add the service's output CRSs that this PostGIS's spatial_ref_sys lacks (PostGIS 3.3 has
+    no VN-2000 TM-3 zones, EPSG:9205-9218), so ST_Transform can serve them: PostGIS resolves a
+    row by its authority code through PROJ, like pyproj does. Needs INSERT on spatial_ref_sys
+    (its owner, or a grant); without it the service reprojects those CRSs in Python, as the
+    GeoPackage store does, and says so here."""
+    import psycopg
+    from pyproj import CRS
+
+    from .crs import supported_crs
+
+    wanted = sorted({c.epsg for c in supported_crs().values() if c.epsg is not None})
+    missing: list[int] = []
+    try:
+        with con.transaction(), con.cursor() as cur:
+            cur.execute("SELECT srid FROM spatial_ref_sys WHERE srid = ANY(%s)", (wanted,))
+            missing = sorted(set(wanted) - {r[0] for r in cur.fetchall()})
+            for epsg in missing:
+                crs = CRS.from_epsg(epsg)
+                cur.execute("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+                            "VALUES (%s, 'EPSG', %s, %s, %s) ON CONFLICT (srid) DO NOTHING",
+                            (epsg, epsg, crs.to_wkt("WKT1_GDAL"), crs.to_proj4() or ""))
+        if missing:
+            emit(f"spatial_ref_sys: added EPSG:{', '.join(map(str, missing))} (for ST_Transform)")
+    except psycopg.errors.InsufficientPrivilege:
+        emit(f"spatial_ref_sys lacks EPSG:{', '.join(map(str, missing))} and this role cannot add them: "
+             f"the service will reproject to those CRSs in Python")
+
+
 def _lock(cur) -> None:
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
 
@@ -240,7 +281,7 @@ def _py(series: pd.Series) -> list:
     return values.where(series.notna(), None).tolist()
 
 
-def _create_and_copy(cur, schema: str, t: SourceTable) -> None:
+def _create_and_copy(cur, schema: str, t: SourceTable, metric: int | None = None) -> None:
     from psycopg import sql
 
     s, n = sql.Identifier(schema), sql.Identifier(t.name)
@@ -278,6 +319,13 @@ def _create_and_copy(cur, schema: str, t: SourceTable) -> None:
     if t.kind == "layer":
         cur.execute(sql.SQL("CREATE INDEX {} ON {}.{} USING gist ({})").format(
             sql.Identifier(f"{t.name}_geometry_gist"[:63]), s, n, sql.Identifier(GEOMETRY_COLUMN)))
+    if t.kind == "layer" and metric and t.name in METRIC_INDEXED:
+        m = sql.SQL("ST_Transform({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), sql.Literal(int(metric)))
+        cur.execute(sql.SQL("CREATE INDEX {} ON {}.{} USING gist ({})").format(
+            sql.Identifier(f"{t.name}_metric_gist"[:63]), s, n, m))
+        if t.geometry_type in ("Polygon", "MultiPolygon"):
+            cur.execute(sql.SQL("CREATE INDEX {} ON {}.{} ({}) WHERE NOT ST_IsValid({})").format(
+                sql.Identifier(f"{t.name}_metric_invalid"[:63]), s, n, sql.Identifier(FID_COLUMN), m))
     cur.execute(sql.SQL("ANALYZE {}.{}").format(s, n))
 
 
@@ -391,6 +439,9 @@ def publish(store: Path, url: str, *, catalog: Catalog | None = None, grant: Ite
         with con.transaction(), con.cursor() as cur:
             _lock(cur)
             _ensure_control(cur)
+        _register_crs(con, emit)
+        with con.transaction(), con.cursor() as cur:
+            _lock(cur)
             roles = _check_roles(cur, grant)
             for role in roles:
                 cur.execute("INSERT INTO geoborder.readers (role) VALUES (%s) ON CONFLICT DO NOTHING", (role,))
@@ -410,7 +461,7 @@ def publish(store: Path, url: str, *, catalog: Catalog | None = None, grant: Ite
                 cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
                 cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
                 for i, t in enumerate(tables):
-                    _create_and_copy(cur, schema, t)
+                    _create_and_copy(cur, schema, t, metric_srid(catalog))
                     emit(f"  {t.name}: {len(t.frame):,} rows")
                     if i == 1:
                         _pause("loading")

@@ -19,6 +19,8 @@ One module per question, on shared parts:
   gates      the nearest border gates
   zone       the border zone
   profile    one commune's profile, indicator values and 2009 <-> 2025 lineage
+  _sql       the spatial work of touching, roadless, gates and zone in PostGIS, for a store where
+             `is_sql_store(store)` (same answers; see its docstring)
 """
 
 from __future__ import annotations

@@ -218,9 +218,15 @@ def _check_point(store, lon, lat) -> shapely.Point:
     p = reproject(np.array([shapely.Point(lon, lat)], dtype=object), WGS84, m.crs)[0]
     far = not (x0 <= lon <= x1 and y0 <= lat <= y1)
     if not far:
-        vn = _vn_outline(store)
-        if vn is not None:
-            far = shapely.distance(p, vn) > NEIGHBOURHOOD_KM * 1000
+        from . import _sql
+
+        if _sql.use_sql(store):
+            d = _sql.distance_to_country(store, p, "VN")
+            far = d is not None and d > NEIGHBOURHOOD_KM * 1000
+        else:
+            vn = _vn_outline(store)
+            if vn is not None:
+                far = shapely.distance(p, vn) > NEIGHBOURHOOD_KM * 1000
     if far:
         raise InvalidParameter(
             f"the point lon={lon:g}, lat={lat:g} is outside Vietnam's neighbourhood (farther than "

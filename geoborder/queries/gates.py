@@ -8,6 +8,7 @@ import shapely
 from ..errors import InvalidParameter, NotFound
 from ._common import (_check_point, _collection, _commune_layer, _features, _find_commune, _Metric, _metric,
                       _seat_row, _to_wgs84)
+from . import _sql
 from .names import resolve_partner
 
 MAX_K = 100
@@ -18,12 +19,18 @@ def _commune_origin(store, m: _Metric, code: str) -> tuple[shapely.Geometry, dic
     layer = _commune_layer(vintage)
     c = store.frame(layer)
     info = {"kind": "commune", "commune_code": code, "name": c["name"].iat[i], "vintage": vintage}
+    sql = _sql.use_sql(store)
     if vintage == 2025:
         s = _seat_row(store, code)
         if s is not None:
             info["from"] = "commune seat (commune_seats_2025)"
+            if sql:
+                fid = store.frame("commune_seats_2025").index[s]
+                return _sql.origin(store, "commune_seats_2025", fid), info
             return m.geoms(store, "commune_seats_2025")[s], info
     info["from"] = "a point inside the commune (no seat in the store)"
+    if sql:
+        return _sql.origin(store, layer, c.index[i], surface=True), info
     return shapely.point_on_surface(m.geoms(store, layer)[i]), info
 
 
@@ -36,7 +43,8 @@ def _place_origin(store, m: _Metric, geonameid) -> tuple[shapely.Geometry, dict]
     if not len(hit):
         raise InvalidParameter(f"geonameid: unknown settlement {gid!r} (not among the store's settlements)")
     i = int(hit[0])
-    return m.geoms(store, "places")[i], {"kind": "settlement", "geonameid": gid, "name": places["name"].iat[i],
+    g = _sql.origin(store, "places", places.index[i]) if _sql.use_sql(store) else m.geoms(store, "places")[i]
+    return g, {"kind": "settlement", "geonameid": gid, "name": places["name"].iat[i],
                                          "cc": places["cc"].iat[i]}
 
 
@@ -49,6 +57,14 @@ def nearest_gates(store, *, lon: float | None = None, lat: float | None = None, 
     international; `published_only`: gates whose position a source gives (not derived by the build).
     `partner`: only gates to one partner country.
     """
+    args = dict(lon=lon, lat=lat, commune=commune, geonameid=geonameid, k=k, international_only=international_only,
+                published_only=published_only, partner=partner)
+    if _sql.use_sql(store):
+        return _sql.pinned(store, lambda: _nearest_gates(store, **args))
+    return _nearest_gates(store, **args)
+
+
+def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only, published_only, partner) -> dict:
     given = [n for n, v in (("lon/lat", lon if lon is not None else lat), ("commune", commune),
                             ("geonameid", geonameid)) if v not in (None, "")]
     if len(given) != 1:
@@ -73,22 +89,29 @@ def nearest_gates(store, *, lon: float | None = None, lat: float | None = None, 
     ow = _to_wgs84(m, [origin])[0]
     info["lon"], info["lat"] = round(ow.x, 6), round(ow.y, 6)
     gates = store.frame("gates")
-    G = m.geoms(store, "gates")
-    ok = ~shapely.is_missing(G)
-    if international_only:
-        ok &= (gates["gate_class"] == "international").to_numpy()
-    if published_only:
-        ok &= (gates["location_quality"] == "published").to_numpy()
     p = None
     if partner not in (None, ""):
         p = resolve_partner(store, partner)
         if p.kind != "country":
             raise InvalidParameter(f"partner must be a country (LAO, CHN, KHM), not the {p.kind} {p.name}")
-        ok &= (gates["partner_iso3"] == p.code).to_numpy()
-    rows = np.flatnonzero(ok)
-    dist = shapely.distance(origin, G[rows])
-    order = np.argsort(dist, kind="stable")[:k]
-    rows, dist = rows[order], dist[order]
+    if _sql.use_sql(store):
+        rows, dist, matched = _sql.nearest_gates(store, origin, k, international_only=bool(international_only),
+                                                 published_only=bool(published_only),
+                                                 partner_iso3=p.code if p else None)
+    else:
+        G = m.geoms(store, "gates")
+        ok = ~shapely.is_missing(G)
+        if international_only:
+            ok &= (gates["gate_class"] == "international").to_numpy()
+        if published_only:
+            ok &= (gates["location_quality"] == "published").to_numpy()
+        if p is not None:
+            ok &= (gates["partner_iso3"] == p.code).to_numpy()
+        rows = np.flatnonzero(ok)
+        matched = len(rows)
+        dist = shapely.distance(origin, G[rows])
+        order = np.argsort(dist, kind="stable")[:k]
+        rows, dist = rows[order], dist[order]
     props = []
     for rank, (i, d) in enumerate(zip(rows, dist), start=1):
         r = gates.iloc[int(i)]
@@ -103,7 +126,7 @@ def nearest_gates(store, *, lon: float | None = None, lat: float | None = None, 
         query={"question": "nearest-gates", "origin": info, "k": k, "international_only": international_only,
                "published_only": published_only, "partner": p.as_dict() if p else None,
                "distance": f"straight line in {m.crs}"},
-        numberMatched=int(len(np.flatnonzero(ok))), gates_without_location=_unplaced_count(store),
+        numberMatched=int(matched), gates_without_location=_unplaced_count(store),
     )
 
 

@@ -14,6 +14,7 @@ from ..errors import InvalidParameter
 from ._border import MAX_ZONE_KM, _border, _partner_for_zone
 from ._common import (_collection, _commune_layer, _commune_props, _countries, _features, _Metric, _metric,
                       _number, _place_communes, _split_list, _vintage)
+from . import _sql
 from .names import _key
 
 MAX_ROAD_DISTANCE_M = 100_000.0
@@ -54,9 +55,13 @@ def _nearest_roads(store, m: _Metric, classes: tuple[str, ...] | None) -> tuple[
     dist = np.full(len(pts), np.inf)
     if len(rows):
         (pi, ri), d = STRtree(m.geoms(store, "roads")[rows]).query_nearest(
-            pts, return_distance=True, all_matches=False)
-        idx[pi] = rows[ri]
-        dist[pi] = d
+            pts, return_distance=True, all_matches=True)
+        # a settlement as near to two roads (at a junction): the first road by row, as in SQL
+        order = np.lexsort((ri, pi))
+        pi, ri, d = pi[order], ri[order], d[order]
+        first = np.unique(pi, return_index=True)[1]
+        idx[pi[first]] = rows[ri[first]]
+        dist[pi[first]] = d[first]
     return idx, dist
 
 
@@ -69,30 +74,60 @@ def roadless_villages(store, *, min_distance_m: float = 2000.0, countries="VN", 
     `countries`: ISO2 codes of the settlements to consider (default VN; "all" for every one).
     `border_km` (with optional `partner`): only settlements within that distance of the border.
     """
+    args = dict(min_distance_m=min_distance_m, countries=countries, road_classes=road_classes,
+                border_km=border_km, partner=partner, vintage=vintage)
+    if _sql.use_sql(store):
+        return _sql.pinned(store, lambda: _roadless_villages(store, **args))
+    return _roadless_villages(store, **args)
+
+
+def _roadless_villages(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
     dmin = _number("min_distance_m", min_distance_m, high=MAX_ROAD_DISTANCE_M)
     vintage = _vintage(vintage)
     cc = _countries(store, countries)
     m = _metric(store)
     places = store.frame("places")
-    ridx, rdist = nearest_roads(store, road_classes)
-    sel = rdist > dmin
-    if cc is not None:
-        sel &= places["cc"].isin(cc).to_numpy()
-    bdist = None
+    classes = _road_classes(store, road_classes)   # checked first, as before the partner
     p = _partner_for_zone(store, partner)
+    bkm = None
     if border_km is not None:
         bkm = _number("border_km", border_km, high=MAX_ZONE_KM, allow_low=False)
-        border = _border(store, m, p, vintage)
-        bdist = np.full(len(places), np.inf) if border is None else m.memo(
-            ("places_to_border", p.code if p else None, vintage), lambda: border.distance(m.geoms(store, "places")))
-        sel &= bdist <= bkm * 1000
     elif p is not None:
         raise InvalidParameter("partner needs border_km (the distance from that part of the border)")
+    if _sql.use_sql(store):
+        # the same selection in PostGIS: arrays indexed by the row of `places`
+        found, r_, d_, b_, c_ = _sql.roadless(store, vintage=vintage, dmin=dmin, cc=cc,
+                                              classes=classes, partner=p,
+                                              border_m=None if bkm is None else bkm * 1000)
+        ridx = np.full(len(places), -1, dtype=np.int64)
+        rdist = np.full(len(places), np.inf)
+        pc = np.full(len(places), -1, dtype=np.int64)
+        ridx[found], rdist[found], pc[found] = r_, d_, c_
+        bdist = None
+        if bkm is not None:
+            bdist = np.full(len(places), np.inf)
+            bdist[found] = b_
+        sel = np.zeros(len(places), dtype=bool)
+        sel[found] = True
+    else:
+        ridx, rdist = nearest_roads(store, road_classes)
+        sel = rdist > dmin
+        if cc is not None:
+            sel &= places["cc"].isin(cc).to_numpy()
+        bdist = None
+        if bkm is not None:
+            border = _border(store, m, p, vintage)
+            bdist = np.full(len(places), np.inf) if border is None else m.memo(
+                ("places_to_border", p.code if p else None, vintage),
+                lambda: border.distance(m.geoms(store, "places")))
+            sel &= bdist <= bkm * 1000
+        pc = None
     rows = np.flatnonzero(sel)
     rows = rows[np.argsort(-rdist[rows], kind="stable")]
     roads = store.frame("roads")
     communes = store.frame(_commune_layer(vintage))
-    pc = _place_communes(store, vintage)
+    if pc is None:
+        pc = _place_communes(store, vintage)
     props = []
     cols = [k for k in ("geonameid", "name", "asciiname", "fcode", "cc", "population", "dem") if k in places.columns]
     road_cols = roads[["road_id", "name", "road_type", "road_class"]].to_numpy()
@@ -123,15 +158,26 @@ def roadless_by_commune(store, *, min_distance_m: float = 2000.0, countries="VN"
                         border_km: float | None = None, partner: str | None = None,
                         vintage: int = 2025) -> dict:
     """Per commune: how many settlements it holds and how many of them are roadless."""
+    args = dict(min_distance_m=min_distance_m, countries=countries, road_classes=road_classes,
+                border_km=border_km, partner=partner, vintage=vintage)
+    if _sql.use_sql(store):
+        return _sql.pinned(store, lambda: _roadless_by_commune(store, **args))
+    return _roadless_by_commune(store, **args)
+
+
+def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
     fc = roadless_villages(store, min_distance_m=min_distance_m, countries=countries,
                            road_classes=road_classes, border_km=border_km, partner=partner, vintage=vintage)
     vintage = _vintage(vintage)
     communes = store.frame(_commune_layer(vintage))
-    pc = _place_communes(store, vintage)
-    places = store.frame("places")
     cc = _countries(store, countries)
-    consider = places["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(places), bool)
-    totals = pd.Series(pc[consider & (pc >= 0)]).value_counts()
+    if _sql.use_sql(store):
+        totals = _sql.settlements_per_commune(store, vintage, cc)
+    else:
+        pc = _place_communes(store, vintage)
+        places = store.frame("places")
+        consider = places["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(places), bool)
+        totals = pd.Series(pc[consider & (pc >= 0)]).value_counts()
     groups: dict[str, list] = {}
     for f in fc["features"]:
         code = f["properties"]["commune_code"]

@@ -33,6 +33,7 @@ from ..errors import InvalidParameter, NotFound
 from ._border import _breakdown, _segment_mask
 from ._common import (_collection, _commune_layer, _commune_props, _commune_rows, _features, _Metric, _metric,
                       _number, _to_wgs84, _vintage)
+from . import _sql
 from .names import Unit, resolve_unit, resolve_vn_unit
 
 #: measured knee of the neighbour-mismatch distribution (module docstring)
@@ -53,6 +54,12 @@ def touching(store, unit: str, *, vintage: int = 2025, within: str | None = None
     with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
     district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
     """
+    if _sql.use_sql(store):
+        return _sql.pinned(store, lambda: _touching(store, unit, vintage, within, min_shared_km, geometry))
+    return _touching(store, unit, vintage, within, min_shared_km, geometry)
+
+
+def _touching(store, unit, vintage, within, min_shared_km, geometry) -> dict:
     vintage = _vintage(vintage)
     if geometry not in ("commune", "shared"):
         raise InvalidParameter(f"geometry must be 'commune' or 'shared', not {geometry!r}")
@@ -123,14 +130,13 @@ def _unit_union(store, m: _Metric, vintage: int, u: Unit):
     return m.memo(("union", vintage, u.kind, u.code), make)
 
 
-def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
-    tol = ADJACENCY_TOLERANCE_M[vintage]
+def _adjacency(store, m: _Metric, c: pd.DataFrame, member: np.ndarray, u: Unit, w: Unit | None, vintage: int,
+               tol: float, min_km: float):
+    """In memory (STRtree on the metric geometries): the candidates (rows) kept, their shared length
+    (km) and boundary, the pairs (index among the kept, row of a commune of the unit, km) and the
+    short contacts left out."""
     layer = _commune_layer(vintage)
-    c = store.frame(layer)
     G = m.geoms(store, layer)
-    member = _member_mask(c, u)
-    if not member.any():
-        raise NotFound(f"{u.name} has no communes in {layer}")
     ug = _unit_union(store, m, vintage, u)
     zone = m.memo(("zone", vintage, u.kind, u.code), lambda: shapely.buffer(ug, tol))
     cand = m.tree(store, layer).query(zone, predicate="intersects")
@@ -149,6 +155,41 @@ def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, ge
     on = member[pj]
     pi, pj = pi[on], pj[on]
     plen = shapely.length(shapely.intersection(bnd[pi], shapely.buffer(G[pj], tol))) / 1000.0
+    return cand, km, shared, pi, pj, plen, excluded
+
+
+def _adjacency_sql(store, c: pd.DataFrame, u: Unit, w: Unit | None, vintage: int, tol: float, min_km: float,
+                   geometry: str):
+    """The same as `_adjacency`, computed in PostGIS (geoborder.queries._sql.touching_vn)."""
+    field = "district_code" if u.kind == "district" else "province_code"
+    within = None
+    if w is not None:
+        within = ("district_code" if w.kind == "district" else "province_code", w.code)
+    found = _sql.touching_vn(store, vintage, field, u.code, within, tol, min_km, shared=geometry == "shared")
+    cand = np.array([r for r, _, _, _ in found], dtype=np.int64)
+    km = np.array([k for _, k, _, _ in found], dtype=float)
+    keep = km >= min_km
+    excluded = [{"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
+                for i, k in zip(cand[~keep], km[~keep]) if k > 0]
+    kept = [f for f, k in zip(found, keep) if k]
+    shared = np.array([g for _, _, g, _ in kept], dtype=object)
+    pi = np.array([n for n, f in enumerate(kept) for _ in f[3]], dtype=np.int64)
+    pj = np.array([j for f in kept for j, _ in f[3]], dtype=np.int64)
+    plen = np.array([x for f in kept for _, x in f[3]], dtype=float)
+    return cand[keep], km[keep], shared, pi, pj, plen, excluded
+
+
+def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
+    tol = ADJACENCY_TOLERANCE_M[vintage]
+    layer = _commune_layer(vintage)
+    c = store.frame(layer)
+    member = _member_mask(c, u)
+    if not member.any():
+        raise NotFound(f"{u.name} has no communes in {layer}")
+    if _sql.use_sql(store):
+        cand, km, shared, pi, pj, plen, excluded = _adjacency_sql(store, c, u, w, vintage, tol, min_km, geometry)
+    else:
+        cand, km, shared, pi, pj, plen, excluded = _adjacency(store, m, c, member, u, w, vintage, tol, min_km)
     props = []
     for n, (i, k) in enumerate(zip(cand, km)):
         row = c.iloc[int(i)]

@@ -7,6 +7,7 @@ import shapely
 
 from ..errors import InvalidParameter, NotFound
 from ._border import MAX_ZONE_KM, _border, _edges, _partner_for_zone
+from . import _sql
 from ._common import (_collection, _commune_layer, _commune_records, _countries, _features, _metric, _number,
                       _split_list, _vintage)
 
@@ -19,6 +20,13 @@ def border_zone(store, *, distance_km: float = 10.0, partner: str | None = None,
                 include=ZONE_PARTS, countries="VN") -> dict:
     """Communes, settlements and roads (railways excluded) within `distance_km` of the border
     line, or of the part of it facing one partner country / province / Lao district."""
+    args = dict(distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries)
+    if _sql.use_sql(store):
+        return _sql.pinned(store, lambda: _border_zone(store, **args))
+    return _border_zone(store, **args)
+
+
+def _border_zone(store, *, distance_km, partner, vintage, include, countries) -> dict:
     dkm = _number("distance_km", distance_km, high=MAX_ZONE_KM, allow_low=False)
     vintage = _vintage(vintage)
     parts = _split_list(include) or list(ZONE_PARTS)
@@ -28,27 +36,38 @@ def border_zone(store, *, distance_km: float = 10.0, partner: str | None = None,
     cc = _countries(store, countries)
     m = _metric(store)
     p = _partner_for_zone(store, partner)
-    border = _border(store, m, p, vintage)
-    if border is None:
-        raise NotFound(f"no border line faces {p.name} in border_segments_{vintage}")
     d = dkm * 1000
+    if _sql.use_sql(store):
+        if not _sql.border_exists(store, p, vintage):
+            raise NotFound(f"no border line faces {p.name} in border_segments_{vintage}")
+        found = _sql.zone(store, partner=p, vintage=vintage, d=d, parts=[x for x in ZONE_PARTS if x in parts],
+                          cc=cc, step=ZONE_ROAD_STEP_M)
+        border = None
+    else:
+        border = _border(store, m, p, vintage)
+        if border is None:
+            raise NotFound(f"no border line faces {p.name} in border_segments_{vintage}")
     features, counts = [], {}
     if "communes" in parts:
         layer = _commune_layer(vintage)
         c = store.frame(layer)
-        G = m.geoms(store, layer)
-        idx, dist = border.near(G, d)
+        if border is None:
+            idx, dist, _ = found["communes"]
+        else:
+            idx, dist = border.near(m.geoms(store, layer), d)
         props = [{"feature_kind": "commune", **r, "distance_to_border_m": round(float(di), 1)}
                  for r, di in zip(_commune_records(c, idx, vintage), dist)]
         features += _features(props, np.asarray(c.geometry.values, dtype=object)[idx])
         counts["communes"] = len(props)
     if "settlements" in parts:
         places = store.frame("places")
-        P = m.geoms(store, "places")
-        idx, dist = border.near(P, d)
-        if cc is not None:
-            keep = np.isin(places["cc"].to_numpy()[idx], cc)
-            idx, dist = idx[keep], dist[keep]
+        if border is None:
+            idx, dist, _ = found["settlements"]
+        else:
+            idx, dist = border.near(m.geoms(store, "places"), d)
+            if cc is not None:
+                keep = np.isin(places["cc"].to_numpy()[idx], cc)
+                idx, dist = idx[keep], dist[keep]
         props = [{"feature_kind": "settlement",
                   **{k: places[k].iat[int(i)] for k in ("geonameid", "name", "fcode", "cc", "population")},
                   "distance_to_border_m": round(float(di), 1)} for i, di in zip(idx, dist)]
@@ -56,17 +75,21 @@ def border_zone(store, *, distance_km: float = 10.0, partner: str | None = None,
         counts["settlements"] = len(props)
     if "roads" in parts:
         roads = store.frame("roads")
-        R = m.geoms(store, "roads")
-        idx, dist = border.near(R, d)
-        keep = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()[idx]
-        idx, dist = idx[keep], dist[keep]
-        # length inside the zone: the road cut into <= 100 m edges, each counted when its middle
-        # lies within d of the line
-        edges, owner = _edges(shapely.segmentize(R[idx], ZONE_ROAD_STEP_M))
-        near, _ = border.near(shapely.line_interpolate_point(edges, 0.5, normalized=True), d)
-        inside = np.zeros(len(edges), dtype=bool)
-        inside[near] = True
-        inside_km = np.bincount(owner[inside], weights=shapely.length(edges[inside]), minlength=len(idx)) / 1000
+        if border is None:
+            idx, dist, inside_km = found["roads"]
+        else:
+            R = m.geoms(store, "roads")
+            idx, dist = border.near(R, d)
+            keep = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()[idx]
+            idx, dist = idx[keep], dist[keep]
+            # length inside the zone: the road cut into <= 100 m edges, each counted when its middle
+            # lies within d of the line
+            edges, owner = _edges(shapely.segmentize(R[idx], ZONE_ROAD_STEP_M))
+            near, _ = border.near(shapely.line_interpolate_point(edges, 0.5, normalized=True), d)
+            inside = np.zeros(len(edges), dtype=bool)
+            inside[near] = True
+            inside_km = np.bincount(owner[inside], weights=shapely.length(edges[inside]),
+                                    minlength=len(idx)) / 1000
         props = [{"feature_kind": "road", **{k: roads[k].iat[int(i)] for k in ("road_id", "name", "road_type", "road_class")},
                   "distance_to_border_m": round(float(di), 1), "length_in_zone_km": round(float(lk), 3)}
                  for i, di, lk in zip(idx, dist, inside_km)]

@@ -1,0 +1,286 @@
+"""The spatial queries on PostGIS (issue 8): touching, roadless, nearest gates and border zone run
+their spatial work in SQL (geoborder.queries._sql) and answer the same documents as on the
+GeoPackage; hostile parameter values are 400/404 and change nothing.
+
+The PostgreSQL cluster and the shared fixtures are in pg_fixtures.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from pg_fixtures import pg_client as _client
+from pg_fixtures import pg_count as _count
+from pg_fixtures import pg_store as _store
+
+pytestmark = pytest.mark.realpack
+
+#: figures in metres may differ by this much between GEOS (shapely) and PostGIS; km figures are
+#: rounded to 3 decimals, so they may differ by one unit of the last decimal
+TOL_M = 1.0
+TOL_KM = 1.001e-3
+#: geometries are the same features (or the same lines reprojected): within 1e-5 degree (~1 m)
+TOL_DEG = 1e-5
+
+
+@pytest.fixture(scope="module")
+def pst(published_url):
+    store = _store(published_url, refresh=60.0)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def pclient(pst, client):
+    with _client(pst, client.app.state.indicators) as c:
+        yield c
+
+
+def _diff(a, b, path="", out=None) -> list[str]:
+    """Differences between two answer documents, figures compared with the tolerances above."""
+    out = [] if out is None else out
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            out.append(f"{path}: keys {sorted(set(a) ^ set(b))}")
+        for k in a.keys() & b.keys():
+            if k == "geometry" and isinstance(a[k], dict) and isinstance(b[k], dict):
+                ga, gb = shape(a[k]), shape(b[k])
+                if ga.geom_type != gb.geom_type or shapely.hausdorff_distance(ga, gb) > TOL_DEG:
+                    out.append(f"{path}.geometry differs")
+            else:
+                _diff(a[k], b[k], f"{path}.{k}", out)
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            out.append(f"{path}: {len(a)} items != {len(b)}")
+        else:
+            for i, (x, y) in enumerate(zip(a, b)):
+                _diff(x, y, f"{path}[{i}]", out)
+    elif isinstance(a, float) and isinstance(b, float):
+        tol = TOL_KM if path.endswith("_km") else TOL_M
+        if not (math.isclose(a, b, rel_tol=1e-6, abs_tol=tol)):
+            out.append(f"{path}: {a} != {b}")
+    elif a != b:
+        out.append(f"{path}: {a!r} != {b!r}")
+    return out
+
+
+PARITY = [
+    # touching across the border (segments) and within Vietnam (adjacency in SQL)
+    ("/queries/touching", {"unit": "Houaphanh", "within": "14"}),
+    ("/queries/touching", {"unit": "Luang Prabang", "within": "Sơn La", "geometry": "shared"}),
+    ("/queries/touching", {"unit": "Lào Cai", "within": "Xín Mần", "vintage": 2009}),
+    ("/queries/touching", {"unit": "Si Ma Cai", "within": "Xín Mần", "vintage": 2009}),
+    ("/queries/touching", {"unit": "Xín Mần", "vintage": 2009}),
+    ("/queries/touching", {"unit": "Xín Mần", "vintage": 2009, "geometry": "shared", "min_shared_km": 0.1}),
+    ("/queries/touching", {"unit": "Lào Cai", "within": "Sơn La"}),
+    ("/queries/touching", {"unit": "Sơn La", "geometry": "shared"}),
+    ("/queries/touching", {"unit": "Quảng Ninh", "within": "Sơn La"}),
+    ("/queries/touching", {"unit": "Điện Biên", "min_shared_km": 5}),
+    # roadless: thresholds, classes, countries, border filters, per commune
+    ("/queries/roadless-villages", {"min_distance_m": 2000}),
+    ("/queries/roadless-villages", {"min_distance_m": 0, "countries": "all"}),
+    ("/queries/roadless-villages", {"min_distance_m": 500, "road_classes": "quoc gia"}),
+    ("/queries/roadless-villages", {"min_distance_m": 1000, "road_classes": "Cấp Tỉnh,Asean", "countries": "VN,LA"}),
+    ("/queries/roadless-villages", {"min_distance_m": 2000, "border_km": 10}),
+    ("/queries/roadless-villages", {"min_distance_m": 1000, "border_km": 25, "partner": "LA-HO", "vintage": 2009}),
+    ("/queries/roadless-villages", {"min_distance_m": 0, "border_km": 15, "partner": "CHN"}),
+    ("/queries/roadless-villages", {"min_distance_m": 99_000}),
+    ("/queries/roadless-villages/by-commune", {"min_distance_m": 2000}),
+    ("/queries/roadless-villages/by-commune", {"min_distance_m": 5000, "countries": "all", "vintage": 2009}),
+    ("/queries/roadless-villages/by-commune", {"min_distance_m": 1000, "border_km": 20, "partner": "Vân Nam"}),
+    # nearest gates from a point, a commune (seat, or a point inside for 2009) and a settlement
+    ("/queries/nearest-gates", {"lon": 103.9, "lat": 21.3, "k": 3, "international_only": True}),
+    ("/queries/nearest-gates", {"lon": 105.8, "lat": 21.0, "k": 100}),
+    ("/queries/nearest-gates", {"lon": 106.2, "lat": 10.9, "k": 5, "partner": "Campuchia"}),
+    ("/queries/nearest-gates", {"commune": "04045", "k": 5}),
+    ("/queries/nearest-gates", {"commune": "04240", "k": 100, "published_only": True}),
+    ("/queries/nearest-gates", {"commune": "3031939", "k": 4}),
+    ("/queries/nearest-gates", {"geonameid": "10631710", "k": 2, "partner": "Trung Quốc"}),
+    # border zone: widths, partners (country, province, Lao district), parts, countries, vintages
+    ("/queries/border-zone", {"distance_km": 10}),
+    ("/queries/border-zone", {"distance_km": 5, "partner": "Houaphanh", "include": "communes"}),
+    ("/queries/border-zone", {"distance_km": 3, "partner": "Vân Nam", "include": "communes,roads"}),
+    ("/queries/border-zone", {"distance_km": 20, "partner": "KHM", "countries": "all"}),
+    ("/queries/border-zone", {"distance_km": 8, "partner": "Mường Ét", "vintage": 2009}),
+    ("/queries/border-zone", {"distance_km": 0.5, "include": "settlements,roads", "countries": "VN,CN"}),
+    ("/queries/border-zone", {"distance_km": 40, "partner": "LAO", "include": "roads"}),
+]
+
+
+@pytest.mark.parametrize("url,params", PARITY, ids=[f"{u.rsplit('/', 1)[1]}-{i}" for i, (u, _) in enumerate(PARITY)])
+def test_same_answer_on_postgis_and_geopackage(client, pclient, url, params):
+    a, b = client.get(url, params=params), pclient.get(url, params=params)
+    assert a.status_code == b.status_code == 200, (a.text[:300], b.text[:300])
+    assert b.headers["content-type"].startswith("application/geo+json")
+    fa, fb = a.json(), b.json()
+    # ids (commune codes, geonameids, gate ids, road ids) equal, in the same order
+    assert [f.get("id") for f in fa["features"]] == [f.get("id") for f in fb["features"]]
+    assert _diff(fa, fb) == []
+
+
+@pytest.mark.parametrize("url,params", [
+    ("/queries/touching", {"unit": "Houaphanx"}),
+    ("/queries/touching", {"unit": "LA-ZZ"}),
+    ("/queries/touching", {"unit": "Lào Cai", "within": "99", "vintage": 2009}),
+    ("/queries/roadless-villages", {"road_classes": "autobahn"}),
+    ("/queries/roadless-villages", {"countries": "XX"}),
+    ("/queries/roadless-villages", {"partner": "LAO"}),
+    ("/queries/roadless-villages", {"border_km": 0}),
+    ("/queries/nearest-gates", {"lon": 2.35, "lat": 48.85}),
+    ("/queries/nearest-gates", {"lon": 120.0, "lat": 30.0}),   # inside the extent, far from Vietnam
+    ("/queries/nearest-gates", {"commune": "99999"}),
+    ("/queries/nearest-gates", {"commune": "04045", "partner": "LA-HO"}),
+    ("/queries/border-zone", {"distance_km": 0}),
+    ("/queries/border-zone", {"partner": "Narnia"}),
+    ("/queries/border-zone", {"include": "houses"}),
+])
+def test_same_errors_on_postgis_and_geopackage(client, pclient, url, params):
+    a, b = client.get(url, params=params), pclient.get(url, params=params)
+    assert a.status_code == b.status_code and a.status_code in (400, 404), (a.text, b.text)
+    assert a.json() == b.json()
+
+
+# --------------------------------------------------------------------------- the SQL path is taken
+
+def _no_memory(monkeypatch):
+    """Make the in-memory spatial machinery (metric geometries, STRtree) fail if it is used."""
+    from geoborder.queries import _common, roadless
+
+    def refuse(*a, **k):
+        raise AssertionError("the in-memory spatial path was used on PostGIS")
+
+    monkeypatch.setattr(_common._Metric, "geoms", refuse)
+    monkeypatch.setattr(_common._Metric, "tree", refuse)
+    monkeypatch.setattr(roadless, "STRtree", refuse)
+
+
+def _count_sql(monkeypatch) -> list:
+    from geoborder.queries import _sql
+
+    seen = []
+    real = _sql.fetch
+
+    def counting(store, query, params=None):
+        seen.append(query)
+        return real(store, query, params)
+
+    monkeypatch.setattr(_sql, "fetch", counting)
+    return seen
+
+
+def test_the_spatial_work_runs_in_sql(pst, real_store, monkeypatch):
+    from geoborder import queries as q
+
+    _no_memory(monkeypatch)
+    seen = _count_sql(monkeypatch)
+    calls = [
+        lambda s: q.touching(s, "Lào Cai", within="Xín Mần", vintage=2009, geometry="shared"),
+        lambda s: q.touching(s, "Lào Cai", within="Sơn La"),
+        lambda s: q.roadless_villages(s, min_distance_m=2000, border_km=10),
+        lambda s: q.roadless_by_commune(s, min_distance_m=2000),
+        lambda s: q.nearest_gates(s, lon=103.9, lat=21.3, k=3),
+        lambda s: q.nearest_gates(s, commune="3031939", k=3),
+        lambda s: q.nearest_gates(s, geonameid="10631710", k=3),
+        lambda s: q.border_zone(s, distance_km=5, partner="Houaphanh"),
+    ]
+    for call in calls:
+        before = len(seen)
+        assert call(pst)["type"] == "FeatureCollection"
+        assert len(seen) > before   # at least one statement per question
+    # every statement reads the published version's own schema, never the current views
+    schema = pst.snapshot().schema
+    with pst._get_pool().connection() as con:
+        texts = [x.as_string(con) for x in seen]
+    assert all(f'"{schema}".' in t for t in texts)
+    assert not any("geoborder_current" in t for t in texts)
+    # and the in-memory store still answers in memory (the guard above refuses it)
+    with pytest.raises(AssertionError, match="in-memory"):
+        q.border_zone(real_store, distance_km=5)
+
+
+def test_a_version_switch_during_a_request_answers_again(pst, monkeypatch):
+    """One request reads one snapshot; when the published version changes under it, it is
+    answered again, so SQL and frames never mix two versions."""
+    import copy
+
+    from geoborder import queries as q
+
+    real = pst.snapshot()
+    first = copy.copy(real)        # the snapshot the request starts on, replaced while it runs
+    given = iter([first])
+    monkeypatch.setattr(pst, "snapshot", lambda: next(given, real))
+    seen = _count_sql(monkeypatch)
+    fc = q.nearest_gates(pst, lon=103.9, lat=21.3, k=2)
+    assert len(fc["features"]) == 2
+    per_answer = len(seen) // 2
+    assert per_answer >= 1 and len(seen) == 2 * per_answer   # the same statements, twice
+
+
+# --------------------------------------------------------------------------- hostile values
+
+HOSTILE_VALUES = [
+    "'; DROP SCHEMA geoborder CASCADE; --",
+    "x') OR 1=1; DELETE FROM geoborder.published; --",
+    'communes_2025"; DROP TABLE places; --',
+    "LA-HO' UNION SELECT version() --",
+    "04045; DROP TABLE gates",
+    "$1::text; SELECT pg_sleep(5)",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_hostile_values_are_400_or_404_and_change_nothing(pst, pclient, published_url, value):
+    schema = pst.snapshot().schema
+    before = {t: _count(published_url, schema, t) for t in ("places", "gates", "roads", "communes_2025")}
+    attempts = [
+        ("/queries/touching", {"unit": value}),
+        ("/queries/touching", {"unit": "Lào Cai", "within": value, "vintage": 2009}),
+        ("/queries/roadless-villages", {"countries": value}),
+        ("/queries/roadless-villages", {"road_classes": value}),
+        ("/queries/roadless-villages", {"border_km": 10, "partner": value}),
+        ("/queries/roadless-villages/by-commune", {"countries": f"VN,{value}"}),
+        ("/queries/nearest-gates", {"commune": value}),
+        ("/queries/nearest-gates", {"geonameid": value}),
+        ("/queries/nearest-gates", {"lon": 103.9, "lat": 21.3, "partner": value}),
+        ("/queries/nearest-gates", {"lon": value, "lat": 21.3}),
+        ("/queries/border-zone", {"partner": value}),
+        ("/queries/border-zone", {"include": value}),
+        ("/queries/border-zone", {"countries": value}),
+        ("/queries/border-zone", {"distance_km": value}),
+    ]
+    for url, params in attempts:
+        r = pclient.get(url, params=params)
+        assert r.status_code in (400, 404), (url, params, r.status_code, r.text[:300])
+        assert "Traceback" not in r.text and "psycopg" not in r.text
+    after = {t: _count(published_url, schema, t) for t in before}
+    assert after == before
+    assert pst.refresh() == schema.removeprefix("gb_")   # the pointer still names the same version
+    ok = pclient.get("/queries/nearest-gates", params={"commune": "04045", "k": 1})
+    assert ok.status_code == 200 and ok.json()["features"][0]["id"] == "long-sap"
+
+
+# --------------------------------------------------------------------------- the indexes the SQL uses
+
+def test_publish_creates_the_metric_indexes(published_url, pst):
+    import psycopg
+    from psycopg import sql
+
+    from geoborder.publish import METRIC_INDEXED, metric_srid
+
+    srid = metric_srid(pst.catalog)
+    schema = pst.snapshot().schema
+    with psycopg.connect(published_url) as con:
+        idx = con.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = %s", (schema,)).fetchall()
+        plan = "\n".join(r[0] for r in con.execute(sql.SQL(
+            "EXPLAIN SELECT fid FROM {}.places ORDER BY ST_Transform(geometry, {}) <-> "
+            "ST_Transform(ST_SetSRID(ST_MakePoint(104, 21), 4326), {}) LIMIT 1").format(
+            sql.Identifier(schema), sql.Literal(srid), sql.Literal(srid))).fetchall())
+    gist = {t for t, d in idx if f"USING gist (st_transform(geometry, {srid}))" in d}
+    assert gist == set(METRIC_INDEXED)
+    invalid = {t for t, d in idx if "WHERE (NOT st_isvalid(st_transform(geometry" in d}
+    assert invalid == {"communes_2025", "communes_2009", "countries"}
+    assert "places_metric_gist" in plan   # KNN through the expression index
