@@ -4,7 +4,9 @@
   rasterio.features.rasterize by class colour (and thin commune outlines from zoom 8), PNG-encoded
   through rasterio's MemoryFile.
 - `layer_png`: a context layer (roads, settlements, commune seats, ...) drawn in a fixed style.
-- `layer_mvt`: any layer as a Mapbox Vector Tile (mapbox-vector-tile), every attribute kept.
+- `layer_mvt`: any layer as a Mapbox Vector Tile (mapbox-vector-tile), every attribute kept, the
+  feature id being the layer's fid; on a PostGIS store the same tile is made by the database
+  (ST_AsMVT, geoborder/tiles_sql.py) instead of from the projected frames.
 
 Layers are projected to EPSG:3857 once per data version and indexed with an STRtree; a tile that
 the data does not reach is answered from a precomputed empty tile without rendering. Rendered
@@ -31,6 +33,7 @@ from rasterio.transform import from_bounds
 from .choropleth import LRU, Choropleth
 from .crs import reproject
 from .errors import InvalidParameter
+from .store import is_sql_store
 
 TMS_ID = "WebMercatorQuad"
 TILE_SIZE = 256
@@ -260,9 +263,37 @@ def _props(row: dict) -> dict:
     return out
 
 
+MVT_BUFFER = 64    # tile units kept around the tile when clipping (tiles_sql uses the same)
+_MULTI = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}
+
+
+def _homogeneous(geoms: np.ndarray) -> np.ndarray:
+    """Geometry collections (a polygon whose sliver collapsed to a line when snapped to the grid)
+    reduced to their parts of the highest dimension, as one (multi) geometry: MVT has no
+    collections."""
+    out = geoms.copy()
+    for i in np.flatnonzero(shapely.get_type_id(geoms) == 7):
+        parts = shapely.get_parts(shapely.get_parts(geoms[i]))   # flattens nested multi-parts
+        parts = parts[~shapely.is_empty(parts)]
+        if len(parts) == 0:
+            out[i] = None
+            continue
+        dims = shapely.get_dimensions(parts)
+        top = int(dims.max())
+        out[i] = _MULTI[top](parts[dims == top])
+    return out
+
+
 def layer_mvt(store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
     """Every feature of the layer that intersects the tile, clipped to it (with a small buffer),
-    in one MVT layer named after the layer; None when there is none."""
+    in one MVT layer named after the layer, feature id = fid; None when there is none.
+
+    A SQL store (PostGIS) renders it in the database (tiles_sql.layer_mvt, ST_AsMVT); other stores
+    from the layer projected to EPSG:3857 once per version."""
+    if is_sql_store(store):
+        from . import tiles_sql
+
+        return tiles_sql.layer_mvt(store, layer_id, z, x, y, extent=MVT_EXTENT, buffer=MVT_BUFFER)
     box = tile_bounds(z, x, y)
     proj = projected(store, layer_id)
     if _disjoint(proj.bounds, box):
@@ -271,22 +302,32 @@ def layer_mvt(store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
     if len(idx) == 0:
         return None
     unit = (box[2] - box[0]) / MVT_EXTENT
-    pad = unit * 64
+    pad = unit * MVT_BUFFER
     clip = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
     geoms = shapely.clip_by_rect(proj.geoms[idx], *clip)
     geoms = shapely.simplify(geoms, unit / 2, preserve_topology=True)
+    # to tile units (y up) snapped to the integer grid here, with GEOS keeping the result valid
+    # (parts that collapse to nothing are dropped): left to mapbox-vector-tile, one part of a
+    # multipolygon collapsing made the whole feature invalid and it was left out (Việt Nam from the
+    # zoom-3 countries tile, the Hạ Long communes with their islands at zoom 5)
+    geoms = _homogeneous(shapely.set_precision(
+        shapely.transform(geoms, lambda c: (c - (box[0], box[1])) / unit), 1.0))
     gdf = store.frame(layer_id)
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).iloc[idx]
+    ids = attrs.index if pd.api.types.is_integer_dtype(attrs.index) else [None] * len(attrs)
     features = []
-    for g, row in zip(geoms, attrs.to_dict("records")):
+    for g, fid, row in zip(geoms, ids, attrs.to_dict("records")):
         if g is None or g.is_empty:
             continue
-        features.append({"geometry": g, "properties": _props(row)})
+        feature = {"geometry": g, "properties": _props(row)}
+        if fid is not None and fid >= 0:
+            feature["id"] = int(fid)
+        features.append(feature)
     if not features:
         return None
     return mapbox_vector_tile.encode(
         [{"name": layer_id, "features": features}],
-        default_options={"quantize_bounds": box, "extents": MVT_EXTENT, "y_coord_down": False,
+        default_options={"extents": MVT_EXTENT, "y_coord_down": False,
                          "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid},
     )
 
