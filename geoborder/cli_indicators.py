@@ -25,17 +25,31 @@ def _login() -> str:
         return "unknown"
 
 
-def _db(path):
+def _location(value: str | None, default):
+    """A --db / --store value: a postgresql:// URL as it is, anything else a path."""
+    from .indicator_db import is_postgres_url
+
+    if value is None:
+        return default
+    return value if is_postgres_url(value) else Path(value)
+
+
+def _db(location):
     from .indicator_db import open_indicators
 
-    return open_indicators(path or StoreSettings().indicators)
+    try:
+        db = open_indicators(_location(location, StoreSettings().indicators))
+    except StoreError as exc:
+        _fail(f"geoborder indicators: {exc}")
+    click.get_current_context().call_on_close(db.close)   # PostgreSQL: its connection pool
+    return db
 
 
-def _store(path):
+def _store(location):
     from .store import open_store
 
     try:
-        return open_store(path or StoreSettings().store)
+        return open_store(_location(location, StoreSettings().store))
     except StoreError as exc:
         _fail(f"geoborder indicators: {exc}")
 
@@ -52,10 +66,12 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-db_option = click.option("--db", "db_path", type=click.Path(path_type=Path),
-                         help="indicator database (default: GEOBORDER_INDICATORS, else var/indicators.sqlite)")
-store_option = click.option("--store", "store_path", type=click.Path(path_type=Path),
-                            help="store (default: GEOBORDER_STORE, else var/geoborder.gpkg)")
+db_option = click.option("--db", "db_path", metavar="PATH|URL",
+                         help="indicator database: a SQLite file or a postgresql:// URL "
+                              "(default: GEOBORDER_INDICATORS, else var/indicators.sqlite)")
+store_option = click.option("--store", "store_path", metavar="PATH|URL",
+                            help="store: a GeoPackage or a postgresql:// URL "
+                                 "(default: GEOBORDER_STORE, else var/geoborder.gpkg)")
 
 
 @click.group("indicators")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .errors import InvalidParameter
+from .indicator_db import DuplicateImport
 from .indicators import VINTAGES, IndicatorCatalog, load_indicators
 from .text import fold, nfc, split_unit_prefix
 
@@ -599,11 +600,9 @@ def import_file(store, db, data: bytes, file_name: str, *, vintage: int = 2025, 
     sha = hashlib.sha256(data).hexdigest()
     previous = db.find_import(sha)
     if previous is not None:
-        raise ImportRejected({"file": file_name, "sha256": sha, "status": "rejected", "kind": "duplicate_file",
-                              "summary": f"already imported as version {previous['id']}",
-                              "message": (f"this file (sha256 {sha[:12]}…) was already imported as version "
-                                          f"{previous['id']} on {previous['imported_at']} by {previous['who']}"),
-                              "problems": []})
+        raise _duplicate(file_name, sha, previous, (
+            f"this file (sha256 {sha[:12]}…) was already imported as version "
+            f"{previous['id']} on {previous['imported_at']} by {previous['who']}"))
     values, report = prepare(store, data, file_name, vintage=vintage, year=year,
                              skip_unmatched=skip_unmatched, catalog=catalog)
     report["who"] = who
@@ -611,12 +610,16 @@ def import_file(store, db, data: bytes, file_name: str, *, vintage: int = 2025, 
     try:
         report["version"] = db.write_import(file_name=file_name, sha256=sha, who=who, vintage=vintage,
                                             layout=report["layout"], values=values, report=report)
-    except sqlite3.IntegrityError:
-        previous = db.find_import(sha)
+    except (DuplicateImport, sqlite3.IntegrityError) as exc:  # the same file, written meanwhile by another worker
+        previous = exc.previous if isinstance(exc, DuplicateImport) else db.find_import(sha)
         if previous is None:
             raise
-        raise ImportRejected({"file": file_name, "sha256": sha, "status": "rejected", "kind": "duplicate_file",
-                              "summary": f"already imported as version {previous['id']}",
-                              "message": f"this file was imported meanwhile as version {previous['id']}",
-                              "problems": []}) from None
+        raise _duplicate(file_name, sha, previous,
+                         f"this file was imported meanwhile as version {previous['id']}") from None
     return report
+
+
+def _duplicate(file_name: str, sha: str, previous: dict, message: str) -> ImportRejected:
+    return ImportRejected({"file": file_name, "sha256": sha, "status": "rejected", "kind": "duplicate_file",
+                           "summary": f"already imported as version {previous['id']}",
+                           "message": message, "problems": []})

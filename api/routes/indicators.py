@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
 
-from geoborder.indicator_db import IndicatorDB
+from geoborder.indicator_db import IndicatorStore
 from geoborder.indicator_import import ImportRejected, import_file
 from geoborder.indicators import load_indicators, reform_values
 
@@ -23,14 +23,14 @@ router = APIRouter(tags=["indicators"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-def get_indicators(request: Request) -> IndicatorDB:
+def get_indicators(request: Request) -> IndicatorStore:
     db = getattr(request.app.state, "indicators", None)
     if db is None:
         raise HTTPException(503, "the indicator database is not open")
     return db
 
 
-IndicatorsDep = Annotated[IndicatorDB, Depends(get_indicators)]
+IndicatorsDep = Annotated[IndicatorStore, Depends(get_indicators)]
 
 
 def require_key(
