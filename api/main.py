@@ -40,6 +40,10 @@ def create_app(settings: ApiSettings | None = None, *, store: Store | None = Non
         app.state.indicators = indicators if indicators is not None else open_indicators(
             (store_settings or StoreSettings()).indicators)
         yield
+        # what this app opened (not what a caller passed in): PostGIS connection pools
+        for opened, given in ((app.state.indicators, indicators), (app.state.store, store)):
+            if given is None and hasattr(opened, "close"):
+                opened.close()
 
     # FastAPI's /docs and /redoc load Swagger/ReDoc from CDNs that an office network cannot
     # reach: the API is documented at /api (OpenAPI JSON) and /api?f=html instead

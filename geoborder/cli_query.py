@@ -137,18 +137,28 @@ def border_zone_cmd(ctx, distance_km, partner, vintage, include, countries):
 
 @query.command("profile")
 @click.argument("code")
-@click.option("--indicators", "indicators_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="indicator database for reported values (default: GEOBORDER_INDICATORS, else "
-                   "var/indicators.sqlite, when it exists); computed indicators need none")
+@click.option("--indicators", "indicators_path",
+              help="indicator database for reported values, a path or a postgresql:// URL (default: "
+                   "GEOBORDER_INDICATORS, else var/indicators.sqlite, when it exists); computed "
+                   "indicators need none")
 @click.pass_context
 def profile_cmd(ctx, code, indicators_path):
     """One commune's profile: CODE is a 2025 (5-digit) or 2009 (7-digit) commune code."""
     from .indicator_db import open_indicators
     from .queries import commune_profile
 
+    from .store_postgis import is_postgres_url
+
     path = indicators_path or StoreSettings().indicators
-    if indicators_path is not None and not path.exists():
-        click.echo(f"geoborder query: no indicator database at {path}", err=True)
-        sys.exit(2)
-    # opening creates the file: only open one that exists
-    _run(ctx, commune_profile, code=code, indicators_db=open_indicators(path) if path.exists() else None)
+    if not is_postgres_url(path):
+        path = Path(path)
+        if indicators_path is not None and not path.exists():
+            click.echo(f"geoborder query: no indicator database at {path}", err=True)
+            sys.exit(2)
+    # opening creates the file: only open one that exists (a database URL is always opened)
+    db = open_indicators(path) if is_postgres_url(path) or path.exists() else None
+    try:
+        _run(ctx, commune_profile, code=code, indicators_db=db)
+    finally:
+        if db is not None:
+            db.close()

@@ -45,11 +45,26 @@ def real_store_path(real_pack, tmp_path_factory) -> Path:
     return path
 
 
+# GEOBORDER_TEST_STORE=postgis: the store behind `real_store` and `client` is the real store
+# published into the test PostGIS cluster, so the same API tests run against both
+# implementations (`make test` runs the API modules a second time this way)
+TEST_STORE = os.environ.get("GEOBORDER_TEST_STORE", "gpkg").lower()
+
+
 @pytest.fixture(scope="session")
-def real_store(real_store_path):
+def real_store(real_store_path, request):
     from geoborder.store import open_store
 
-    return open_store(real_store_path)
+    if TEST_STORE == "postgis":
+        from geoborder.store_postgis import PostgisStore
+
+        store = PostgisStore(request.getfixturevalue("published_url"), refresh_seconds=0)
+        yield store
+        store.close()
+        return
+    if TEST_STORE != "gpkg":
+        pytest.fail(f"GEOBORDER_TEST_STORE={TEST_STORE!r}: use gpkg (default) or postgis")
+    yield open_store(real_store_path)
 
 
 @pytest.fixture(scope="session")

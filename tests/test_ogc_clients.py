@@ -30,13 +30,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_url(real_store_path, tmp_path_factory):
-    """uvicorn in a subprocess (GDAL holds the GIL while it reads, so not a thread of this process)."""
+def live_url(real_store_path, real_store, tmp_path_factory):
+    """uvicorn in a subprocess (GDAL holds the GIL while it reads, so not a thread of this process),
+    serving the session's store: the GeoPackage, or its PostGIS database (GEOBORDER_TEST_STORE)."""
     import urllib.request
 
     port = _free_port()
     log = tmp_path_factory.mktemp("live") / "uvicorn.log"
-    env = dict(os.environ, GEOBORDER_STORE=str(real_store_path))
+    env = dict(os.environ, GEOBORDER_STORE=getattr(real_store, "url", None) or str(real_store_path),
+               GEOBORDER_INDICATORS=str(tmp_path_factory.mktemp("live-ind") / "indicators.sqlite"))
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1",
