@@ -5,7 +5,10 @@ Layout in the database (every name below is fixed here or validated against the 
 - ``gb_<version>`` (version = the first 16 hex digits of the build fingerprint, as
   `GpkgStore.version`): one table per layer and per non-spatial table of the store, with the
   GeoPackage ``fid``, the catalog fields and ``geometry geometry(<type>, 4326)``; primary key on the
-  catalog key (on ``fid`` where a layer has none), a GiST index on the geometry, ANALYZEd. Two small
+  catalog key (on ``fid`` where a layer has none), a GiST index on the geometry, ANALYZEd. The
+  layers the spatial queries measure (METRIC_LAYERS) also hold ``geometry_m``, the geometry in the
+  catalog's metric CRS (repaired as the in-memory path repairs it), with its own GiST index: it is
+  not a property (readers take the columns from ``_gb_columns``) and the views leave it out. Two small
   tables describe it: ``_gb_tables`` (kind, geometry type, extent, rows) and ``_gb_columns``
   (column order, SQL type, pandas dtype), so a reader rebuilds exactly the frames of the GeoPackage.
 - ``geoborder.versions``: every loaded version; ``geoborder.published``: ONE row, the current
@@ -56,11 +59,14 @@ PAUSE_ENV = "GEOBORDER_TEST_PUBLISH_PAUSE"
 # one advisory lock for every publish / switch on a database: publishers are serialised
 ADVISORY_LOCK = 0x6765_6f62  # "geob"
 
-#: layers the spatial queries (geoborder.queries._sql) read in the catalog's metric CRS: each gets an
-#: expression GiST index on ST_Transform(geometry, <metric SRID>) (KNN `<->`, ST_DWithin), and the
-#: polygon layers a partial index listing the rows whose metric geometry is invalid (repaired with
-#: ST_MakeValid at query time, as the in-memory path repairs them with shapely.make_valid)
-METRIC_INDEXED = ("communes_2025", "communes_2009", "places", "roads", "gates", "countries")
+#: layers the spatial queries (geoborder.queries._sql) measure in the catalog's metric CRS: each gets
+#: a column METRIC_COLUMN, `geometry(<type>, <metric SRID>)`, filled at publish with
+#: ST_Transform(geometry, <metric SRID>), repaired with ST_MakeValid(method=structure) where that is
+#: invalid (as the in-memory path repairs it with shapely.make_valid), and a GiST index on it (KNN
+#: `<->`, `&&`, ST_DWithin). Not a property: frames, items and tiles read the described columns only.
+METRIC_LAYERS = ("communes_2025", "communes_2009", "places", "roads", "gates", "countries", "commune_seats_2025",
+                 "border_lines", "border_segments_2025", "border_segments_2009")
+METRIC_COLUMN = "geometry_m"
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _VERSION = re.compile(r"^[0-9a-f]{16}$")
@@ -237,6 +243,8 @@ def _register_crs(con, emit: Callable[[str], None]) -> None:
     row by its authority code through PROJ, like pyproj does. Needs INSERT on spatial_ref_sys
     (its owner, or a grant); without it the service reprojects those CRSs in Python, as the
     GeoPackage store does, and says so here."""
+    import warnings
+
     import psycopg
     from pyproj import CRS
 
@@ -250,9 +258,12 @@ def _register_crs(con, emit: Callable[[str], None]) -> None:
             missing = sorted(set(wanted) - {r[0] for r in cur.fetchall()})
             for epsg in missing:
                 crs = CRS.from_epsg(epsg)
+                with warnings.catch_warnings():   # the PROJ string is informative; PostGIS uses the code
+                    warnings.simplefilter("ignore", UserWarning)
+                    proj4 = crs.to_proj4() or ""
                 cur.execute("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
                             "VALUES (%s, 'EPSG', %s, %s, %s) ON CONFLICT (srid) DO NOTHING",
-                            (epsg, epsg, crs.to_wkt("WKT1_GDAL"), crs.to_proj4() or ""))
+                            (epsg, epsg, crs.to_wkt("WKT1_GDAL"), proj4))
         if missing:
             emit(f"spatial_ref_sys: added EPSG:{', '.join(map(str, missing))} (for ST_Transform)")
     except psycopg.errors.InsufficientPrivilege:
@@ -311,6 +322,8 @@ def _create_and_copy(cur, schema: str, t: SourceTable, metric: int | None = None
         copy.set_types(copy_types)
         for row in zip(*data):
             copy.write_row(row)
+    if t.kind == "layer" and metric and t.name in METRIC_LAYERS:
+        _add_metric_column(cur, schema, t, int(metric))   # a table rewrite: before the other indexes
 
     pk = t.key if t.key and t.frame[t.key].notna().all() else FID_COLUMN
     cur.execute(sql.SQL("ALTER TABLE {}.{} ADD PRIMARY KEY ({})").format(s, n, sql.Identifier(pk)))
@@ -319,14 +332,35 @@ def _create_and_copy(cur, schema: str, t: SourceTable, metric: int | None = None
     if t.kind == "layer":
         cur.execute(sql.SQL("CREATE INDEX {} ON {}.{} USING gist ({})").format(
             sql.Identifier(f"{t.name}_geometry_gist"[:63]), s, n, sql.Identifier(GEOMETRY_COLUMN)))
-    if t.kind == "layer" and metric and t.name in METRIC_INDEXED:
-        m = sql.SQL("ST_Transform({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), sql.Literal(int(metric)))
-        cur.execute(sql.SQL("CREATE INDEX {} ON {}.{} USING gist ({})").format(
-            sql.Identifier(f"{t.name}_metric_gist"[:63]), s, n, m))
-        if t.geometry_type in ("Polygon", "MultiPolygon"):
-            cur.execute(sql.SQL("CREATE INDEX {} ON {}.{} ({}) WHERE NOT ST_IsValid({})").format(
-                sql.Identifier(f"{t.name}_metric_invalid"[:63]), s, n, sql.Identifier(FID_COLUMN), m))
     cur.execute(sql.SQL("ANALYZE {}.{}").format(s, n))
+
+
+def _add_metric_column(cur, schema: str, t: SourceTable, srid: int) -> None:
+    """METRIC_COLUMN of a loaded layer: its geometry in the metric CRS, repaired where invalid there,
+    typed as the layer (or `Geometry` when a repair changed a type), with a GiST index.
+
+    Filled by one table rewrite (ALTER COLUMN ... TYPE ... USING), so no dead rows are left behind."""
+    import psycopg
+    from psycopg import sql
+
+    s, n = sql.Identifier(schema), sql.Identifier(t.name)
+    col = sql.Identifier(METRIC_COLUMN)
+    m = sql.SQL("ST_Transform({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), sql.Literal(srid))
+    fill = sql.SQL("CASE WHEN ST_IsValid({m}) THEN {m} "
+                   "ELSE ST_MakeValid({m}, 'method=structure keepcollapsed=false') END").format(m=m)
+    cur.execute(sql.SQL("ALTER TABLE {}.{} ADD COLUMN {} geometry").format(s, n, col))
+    gtype = t.geometry_type if t.geometry_type in ("Point", "MultiLineString", "MultiPolygon") else "Geometry"
+    for typ in dict.fromkeys((gtype, "Geometry")):
+        try:
+            with cur.connection.transaction():   # a savepoint: a repair that changed a type -> Geometry
+                cur.execute(sql.SQL("ALTER TABLE {}.{} ALTER COLUMN {} TYPE geometry({}, {}) USING {}").format(
+                    s, n, col, sql.SQL(typ), sql.Literal(srid), fill))
+            break
+        except psycopg.errors.DataException:
+            if typ == "Geometry":
+                raise
+    cur.execute(sql.SQL("CREATE INDEX {} ON {}.{} USING gist ({})").format(
+        sql.Identifier(f"{t.name}_{METRIC_COLUMN}_gist"[:63]), s, n, col))
 
 
 def _write_descriptions(cur, schema: str, tables: list[SourceTable]) -> None:
@@ -401,8 +435,13 @@ def _switch(cur, version: str, action: str) -> str | None:
     cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(cur_s))
     cur.execute(sql.SQL("CREATE SCHEMA {}").format(cur_s))
     for name in _loaded_tables(cur, schema):
-        cur.execute(sql.SQL("CREATE VIEW {}.{} AS SELECT * FROM {}.{}").format(
-            cur_s, sql.Identifier(name), sql.Identifier(schema), sql.Identifier(name)))
+        # every column but the metric geometry (internal to the queries; one geometry per view)
+        cur.execute("""SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0
+                       AND NOT attisdropped AND attname <> %s ORDER BY attnum""",
+                    (sql.Identifier(schema, name).as_string(cur), METRIC_COLUMN))
+        cols = [sql.Identifier(r[0]) for r in cur.fetchall()]
+        cur.execute(sql.SQL("CREATE VIEW {}.{} AS SELECT {} FROM {}.{}").format(
+            cur_s, sql.Identifier(name), sql.SQL(", ").join(cols), sql.Identifier(schema), sql.Identifier(name)))
     cur.execute("SELECT role FROM geoborder.readers ORDER BY role")
     roles = [check_identifier(r[0], "role") for r in cur.fetchall()]
     _grant(cur, CURRENT_SCHEMA, roles)

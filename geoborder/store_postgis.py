@@ -87,6 +87,8 @@ class PostgisStore(_LayerIndex):
         self.pool_size = int(pool_size)
         self._lock = threading.RLock()
         self._pool = None
+        self._in_use = 0                 # connections this worker holds now (see fetch)
+        self._in_use_lock = threading.Lock()
         self._srids: frozenset[int] | None = None
         self._checked = 0.0
         self._snap = self._load_snapshot(self._read_pointer())
@@ -125,9 +127,21 @@ class PostgisStore(_LayerIndex):
             pool = self._get_pool()
             try:
                 with pool.connection(timeout=wait) as con, con.cursor(binary=binary) as cur:
-                    cur.execute(query, params)
-                    return cur.fetchall() if cur.description is not None else []
+                    self._count_in_use(1)
+                    try:
+                        cur.execute(query, params)
+                        return cur.fetchall() if cur.description is not None else []
+                    finally:
+                        self._count_in_use(-1)
             except psycopg_pool.PoolTimeout as exc:
+                if attempt == 1 and self._in_use == 0:
+                    # no connection free although this worker holds none: the pool is
+                    # reconnecting, with a backoff that doubles after each failure (1, 2, 4, ...
+                    # s), so after an outage it may wait long after the database is back; a new
+                    # pool tries at once
+                    self._reset_pool(pool)
+                    wait = min(wait, POINTER_WAIT_SECONDS * 2)
+                    continue
                 raise StoreError(f"the database at {self.path} is unavailable (no connection within "
                                  f"{wait:g} s)") from exc
             except psycopg.OperationalError as exc:
@@ -140,6 +154,17 @@ class PostgisStore(_LayerIndex):
                     msg = " ".join((exc.diag.message_primary or type(exc).__name__).split())[:200]
                     raise InvalidParameter(f"filter: cannot be evaluated on this collection ({msg})") from None
                 raise StoreError(f"reading {self.path} failed: {exc}") from exc
+
+    def _count_in_use(self, n: int) -> None:
+        with self._in_use_lock:
+            self._in_use += n
+
+    def _reset_pool(self, broken) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        # its workers may be inside a connection attempt: let them finish in the background
+        threading.Thread(target=broken.close, kwargs={"timeout": 10}, daemon=True).start()
 
     def close(self) -> None:
         with self._lock:

@@ -173,9 +173,15 @@ def _count_sql(monkeypatch) -> list:
 
 
 def test_the_spatial_work_runs_in_sql(pst, real_store, monkeypatch):
+    from collections import OrderedDict
+
     from geoborder import queries as q
+    from geoborder.queries import _sql
 
     _no_memory(monkeypatch)
+    # what the SQL path keeps per version (nearest roads, communes of settlements, ...) is computed
+    # in SQL: each question below starts from an empty cache, so it reaches the database
+    monkeypatch.setattr(_sql, "_CACHE", OrderedDict())
     seen = _count_sql(monkeypatch)
     calls = [
         lambda s: q.touching(s, "Lào Cai", within="Xín Mần", vintage=2009, geometry="shared"),
@@ -189,6 +195,7 @@ def test_the_spatial_work_runs_in_sql(pst, real_store, monkeypatch):
     ]
     for call in calls:
         before = len(seen)
+        _sql._CACHE.clear()
         assert call(pst)["type"] == "FeatureCollection"
         assert len(seen) > before   # at least one statement per question
     # every statement reads the published version's own schema, never the current views
@@ -202,22 +209,29 @@ def test_the_spatial_work_runs_in_sql(pst, real_store, monkeypatch):
         q.border_zone(real_store, distance_km=5)
 
 
-def test_a_version_switch_during_a_request_answers_again(pst, monkeypatch):
-    """One request reads one snapshot; when the published version changes under it, it is
-    answered again, so SQL and frames never mix two versions."""
-    import copy
+def test_a_request_reads_one_snapshot(pst, monkeypatch):
+    """One request reads one snapshot (the store's `pinned()` block, opened by the query itself
+    and by the API's middleware): when the published version changes under it, its SQL and frames
+    still read the version it started on, so they never mix two versions."""
+    import dataclasses
+    import time
 
     from geoborder import queries as q
 
     real = pst.snapshot()
-    first = copy.copy(real)        # the snapshot the request starts on, replaced while it runs
-    given = iter([first])
-    monkeypatch.setattr(pst, "snapshot", lambda: next(given, real))
+    other = dataclasses.replace(real, version="0" * 16, schema="gb_" + "0" * 16, frames={})
     seen = _count_sql(monkeypatch)
-    fc = q.nearest_gates(pst, lon=103.9, lat=21.3, k=2)
-    assert len(fc["features"]) == 2
-    per_answer = len(seen) // 2
-    assert per_answer >= 1 and len(seen) == 2 * per_answer   # the same statements, twice
+    with pst.pinned():
+        monkeypatch.setattr(pst, "_snap", other)       # the pointer moved while the request runs
+        monkeypatch.setattr(pst, "_checked", time.monotonic())
+        assert pst.snapshot() is real and pst.version == real.version
+        fc = q.nearest_gates(pst, lon=103.9, lat=21.3, k=2)
+    assert pst.snapshot() is other                     # outside the block: the new version
+    assert len(fc["features"]) == 2 and seen
+    with pst._get_pool().connection() as con:
+        texts = [x.as_string(con) for x in seen]
+    assert all(f'"{real.schema}".' in t for t in texts)
+    assert not any(other.schema in t for t in texts)
 
 
 # --------------------------------------------------------------------------- hostile values
@@ -265,22 +279,36 @@ def test_hostile_values_are_400_or_404_and_change_nothing(pst, pclient, publishe
 
 # --------------------------------------------------------------------------- the indexes the SQL uses
 
-def test_publish_creates_the_metric_indexes(published_url, pst):
+def test_publish_stores_the_metric_geometry(published_url, pst):
+    """The layers the queries measure hold `geometry_m` (the metric geometry, repaired where
+    invalid, as shapely repairs it) with a GiST index; it is not a property, nor in the views."""
     import psycopg
     from psycopg import sql
 
-    from geoborder.publish import METRIC_INDEXED, metric_srid
+    from geoborder.publish import METRIC_COLUMN, METRIC_LAYERS, metric_srid
 
     srid = metric_srid(pst.catalog)
     schema = pst.snapshot().schema
     with psycopg.connect(published_url) as con:
         idx = con.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = %s", (schema,)).fetchall()
+        cols = con.execute("""SELECT f_table_name, type, srid FROM geometry_columns
+                              WHERE f_table_schema = %s AND f_geometry_column = %s""",
+                           (schema, METRIC_COLUMN)).fetchall()
         plan = "\n".join(r[0] for r in con.execute(sql.SQL(
-            "EXPLAIN SELECT fid FROM {}.places ORDER BY ST_Transform(geometry, {}) <-> "
+            "EXPLAIN SELECT fid FROM {}.places ORDER BY {} <-> "
             "ST_Transform(ST_SetSRID(ST_MakePoint(104, 21), 4326), {}) LIMIT 1").format(
-            sql.Identifier(schema), sql.Literal(srid), sql.Literal(srid))).fetchall())
-    gist = {t for t, d in idx if f"USING gist (st_transform(geometry, {srid}))" in d}
-    assert gist == set(METRIC_INDEXED)
-    invalid = {t for t, d in idx if "WHERE (NOT st_isvalid(st_transform(geometry" in d}
-    assert invalid == {"communes_2025", "communes_2009", "countries"}
-    assert "places_metric_gist" in plan   # KNN through the expression index
+            sql.Identifier(schema), sql.Identifier(METRIC_COLUMN), sql.Literal(srid))).fetchall())
+        invalid = con.execute(sql.SQL("SELECT count(*) FROM {}.communes_2025 WHERE NOT ST_IsValid({})").format(
+            sql.Identifier(schema), sql.Identifier(METRIC_COLUMN))).fetchone()[0]
+        view_cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                               "WHERE table_schema = 'geoborder_current'")}
+    assert {t for t, _, s in cols if s == srid} == set(METRIC_LAYERS)
+    assert dict((t, ty) for t, ty, _ in cols)["places"] == "POINT"
+    gist = {t for t, d in idx if f"USING gist ({METRIC_COLUMN})" in d}
+    assert gist == set(METRIC_LAYERS)
+    assert not any("st_transform" in d.lower() for _, d in idx)   # no expression index left
+    assert invalid == 0
+    assert f"places_{METRIC_COLUMN}_gist" in plan   # KNN through the index
+    assert METRIC_COLUMN not in view_cols and "geometry" in view_cols
+    assert METRIC_COLUMN not in pst.table_columns("communes_2025")
+    assert METRIC_COLUMN not in pst.frame("places").columns

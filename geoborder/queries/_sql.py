@@ -4,9 +4,10 @@ The query modules keep parameter checks, name resolution and the answer document
 store they call the functions here instead of the in-memory STRtree code, and get back feature ids
 (`fid`, mapped to rows of the layer frames) and figures. What runs in SQL:
 
-  touching (Vietnamese unit)  ST_Union + ST_Buffer of the unit's communes, ST_Intersects for the
-                              candidates, ST_Length(ST_Intersection(ST_Boundary(..))) for the shared
-                              lengths, ST_DWithin for the neighbour pairs
+  touching (Vietnamese unit)  ST_Union + ST_Buffer of the unit's communes (the zone), ST_Intersects
+                              for the candidates, ST_Length(ST_Intersection(ST_Boundary(..), zone))
+                              for the shared lengths, the same against each commune's buffer for
+                              the neighbour pairs
   roadless                    KNN `<->` nearest road per settlement (LATERAL ... LIMIT 1),
                               ST_Within for the commune of each settlement, ST_DWithin /
                               ST_Distance to the border line
@@ -15,23 +16,31 @@ store they call the functions here instead of the in-memory STRtree code, and ge
   border zone                 ST_DWithin / ST_Distance to the border line; the length of each road
                               inside the zone from ST_Segmentize + ST_DumpSegments midpoints
 
-Measures are taken on ST_Transform(geometry, <metric SRID>) (the catalog's metric CRS, EPSG:3405),
-matched by the expression GiST indexes `geoborder publish` creates (publish.METRIC_INDEXED). Polygons
-whose metric geometry is invalid (listed by a partial index) are repaired with
-ST_MakeValid(method=structure), as the in-memory path repairs them with shapely. The border line is
-cut per request into short pieces (ST_Subdivide of the metric line, so every original vertex is kept
-and the distances are those to the line itself) that drive index scans of the other layers.
+Measures are taken on the layers' metric geometry column (publish.METRIC_COLUMN, `geometry_m`: the
+geometry in the catalog's metric CRS, EPSG:3405, stored and GiST-indexed by `geoborder publish`,
+repaired with ST_MakeValid(method=structure) where invalid, as the in-memory path repairs it with
+shapely), so no request transforms or repairs a geometry. A version published before that column
+existed is answered by the in-memory path (`use_sql` is false for it).
 
-Every SQL of one request reads ONE snapshot's schema (`pinned`): if the published version changes
-while a request runs, the request is answered again on the new version. Names in SQL are constants
-of this module or layers checked against the snapshot, quoted with `sql.Identifier`; every value is
-a bound parameter.
+What does not depend on the request (beyond a few values) and is costly is computed in SQL once
+per data version and kept (`_per_version`, keyed by the store, the snapshot's version and schema,
+so a switch never serves stale data; least recently used dropped past _CACHE_SIZE), as the
+in-memory path memoises the same things: the border line cut into short pieces (ST_Subdivide of
+the metric line, so every original vertex is kept and the distances are those to the line itself;
+sent with each request, they drive index scans of the other layers), the zone of a Vietnamese unit
+(touching), the nearest road of every settlement (per road classes) and the commune holding every
+settlement (per vintage).
+
+Every SQL of one request reads ONE snapshot (`pinned`: the store's own `pinned()` block, which the
+API's middleware also opens per request), so frames and SQL never mix two versions. Names in SQL
+are constants of this module or layers checked against the snapshot, quoted with `sql.Identifier`;
+every value is a bound parameter.
 """
 
 from __future__ import annotations
 
-import contextvars
-import math
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -42,10 +51,8 @@ from ..store import is_sql_store
 
 #: the border line is cut into pieces of at most this many vertices (ST_Subdivide)
 PIECE_VERTICES = 128
-#: how many times a request is answered again when the published version changes under it
-_RETRIES = 3
-
-_PINNED: contextvars.ContextVar = contextvars.ContextVar("geoborder_queries_snapshot", default=None)
+#: how many request-independent results (_per_version) are kept, over all stores and versions
+_CACHE_SIZE = 64
 
 
 def _sql():
@@ -62,64 +69,72 @@ def metric_srid(store) -> int | None:
 
 
 def use_sql(store) -> bool:
-    """True when the spatial work of a query goes to the database."""
-    return is_sql_store(store) and metric_srid(store) is not None
+    """True when the spatial work of a query goes to the database: a SQL store whose current
+    version holds the metric geometry column (a version published before it existed is answered
+    by the in-memory path; `geoborder publish --reload` adds the column)."""
+    if not (is_sql_store(store) and metric_srid(store) is not None):
+        return False
+    snap = store.snapshot()
+    return _per_version(store, snap, "metric_column", lambda: _has_metric_column(store, snap))
+
+
+def _has_metric_column(store, snap) -> bool:
+    from ..publish import METRIC_COLUMN, METRIC_LAYERS
+
+    wanted = sorted(t for t in METRIC_LAYERS if t in snap.tables)
+    rows = store.fetch("SELECT count(*) FROM pg_attribute WHERE attrelid = ANY (%s::regclass[]) "
+                       "AND attname = %s AND attnum > 0 AND NOT attisdropped",
+                       ([f'"{snap.schema}"."{t}"' for t in wanted], METRIC_COLUMN))
+    return int(rows[0][0]) == len(wanted)
 
 
 # --------------------------------------------------------------------------- one version per request
 
 def pinned(store, run):
-    """`run()` with every SQL reading one snapshot of `store`; answered again (at most a few times)
-    when the published version changed while it ran, so frames and SQL never mix two versions."""
-    cur = _PINNED.get()
-    if cur is not None and cur[0] is store:
+    """`run()` with every use of `store` (SQL, frames, version) reading one snapshot of it (the
+    store's `pinned()` block; a store without one, e.g. a GeoPackage, just runs it)."""
+    pin = getattr(store, "pinned", None)
+    if pin is None:
         return run()
-    for attempt in range(_RETRIES):
-        snap = store.snapshot()
-        token = _PINNED.set((store, snap))
-        try:
-            out = run()
-        finally:
-            _PINNED.reset(token)
-        if store.snapshot() is snap:
-            return out
-    return out
-
-
-def _snapshot(store):
-    cur = _PINNED.get()
-    return cur[1] if cur is not None and cur[0] is store else store.snapshot()
+    with pin():
+        return run()
 
 
 # --------------------------------------------------------------------------- statements
 
 def fetch(store, query, params=None) -> list[tuple]:
-    """Rows of one statement, run with JIT compilation off (PostGIS functions carry large cost
-    estimates, so PostgreSQL would spend longer compiling these plans than running them)."""
-    import psycopg
-    import psycopg_pool
+    """Rows of one statement (binary results; the store's connections run with JIT off)."""
+    return store.fetch(query, params, binary=True)
 
-    for attempt in (1, 2):
-        pool = store._get_pool()
-        try:
-            with pool.connection() as con, con.transaction(), con.cursor(binary=True) as cur:
-                cur.execute("SET LOCAL jit = off")
-                cur.execute(query, params)
-                return cur.fetchall() if cur.description is not None else []
-        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
-            if attempt == 2:
-                raise StoreError(f"the database at {store.path} is unavailable: {exc}") from exc
-            pool.check()
-        except psycopg.Error as exc:
-            raise StoreError(f"reading {store.path} failed: {exc}") from exc
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _per_version(store, snap, key, make):
+    """`make()` once per (store, data version, key): published versions are immutable, and the
+    key holds the version, so a switch never serves a value of another version. Least recently
+    used values are dropped past _CACHE_SIZE."""
+    k = (getattr(store, "url", id(store)), snap.version, snap.schema, key)
+    with _CACHE_LOCK:
+        if k in _CACHE:
+            _CACHE.move_to_end(k)
+            return _CACHE[k]
+    value = make()          # outside the lock: two first requests may both compute it, same value
+    with _CACHE_LOCK:
+        _CACHE[k] = value
+        _CACHE.move_to_end(k)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value
 
 
 class _Q:
-    """SQL fragments on one snapshot: tables, metric and repaired geometries."""
+    """SQL fragments on one snapshot: tables and metric (repaired) geometries."""
 
     def __init__(self, store):
         self.store = store
-        self.snap = _snapshot(store)
+        self.snap = store.snapshot()
         self.srid = metric_srid(store)
         self.sql = _sql()
 
@@ -128,18 +143,14 @@ class _Q:
             raise NotFound(f"no layer {layer!r} in the store")
         return self.sql.Identifier(self.snap.schema, layer)
 
-    def m(self, alias: str):
-        """The metric geometry of `alias` (the expression the metric GiST indexes hold)."""
-        s = self.sql
-        return s.SQL("ST_Transform({}.geometry, {})").format(s.Identifier(alias), s.Literal(self.srid))
+    def m(self, alias: str, layer: str):
+        """The metric geometry of `alias` (a row of `layer`, one of publish.METRIC_LAYERS): the
+        stored column, repaired where invalid and GiST-indexed."""
+        from ..publish import METRIC_COLUMN, METRIC_LAYERS
 
-    def valid(self, alias: str, layer: str):
-        """The metric geometry of `alias`, repaired when invalid (the partial index lists those)."""
-        s = self.sql
-        return s.SQL(
-            "(CASE WHEN {a}.fid = ANY (ARRAY(SELECT fid FROM {t} WHERE NOT ST_IsValid(ST_Transform(geometry, {srid}))))"
-            " THEN ST_MakeValid({m}, 'method=structure keepcollapsed=false') ELSE {m} END)").format(
-            a=s.Identifier(alias), t=self.table(layer), srid=s.Literal(self.srid), m=self.m(alias))
+        if layer not in METRIC_LAYERS:
+            raise StoreError(f"{layer} has no metric geometry column (publish.METRIC_LAYERS)")
+        return self.sql.Identifier(alias, METRIC_COLUMN)
 
     def fetch(self, query, params=None):
         return fetch(self.store, query, params)
@@ -170,22 +181,32 @@ def _segment_field(kind: str) -> str:
 
 def _pieces(q: _Q, partner, vintage: int):
     """CTE `pieces (id, g)`: the border line (all of it, one country's, or one partner unit's part
-    of border_segments_{vintage}) in the metric CRS, cut into pieces of <= PIECE_VERTICES vertices."""
+    of border_segments_{vintage}) in the metric CRS, cut into pieces of <= PIECE_VERTICES vertices.
+
+    Cutting the line costs tens of ms and depends only on the version and the partner: the pieces
+    are cut in SQL once per version (ST_Subdivide) and then sent with each request."""
     s = q.sql
     if partner is None:
-        src, where, params = q.table("border_lines"), s.SQL("true"), {}
+        layer, where, params = "border_lines", s.SQL("true"), {}
     elif partner.kind == "country":
-        src, where, params = q.table("border_lines"), s.SQL("partner_iso3 = %(partner)s"), {"partner": partner.code}
+        layer, where, params = "border_lines", s.SQL("partner_iso3 = %(partner)s"), {"partner": partner.code}
     else:
-        src = q.table(f"border_segments_{vintage}")
+        layer = f"border_segments_{vintage}"
         where = s.SQL("{} = %(partner)s").format(s.Identifier(_segment_field(partner.kind)))
         params = {"partner": partner.code}
+
+    def cut() -> list[bytes]:
+        rows = q.fetch(s.SQL("""SELECT ST_AsBinary(g) FROM (
+            SELECT ST_Subdivide({bm}, {nv}) AS g FROM {src} b WHERE b.geometry IS NOT NULL AND {where}) x""").format(
+            bm=q.m("b", layer), nv=s.Literal(PIECE_VERTICES), src=q.table(layer), where=where), params)
+        return [bytes(r[0]) for r in rows if r[0] is not None]
+
+    key = ("pieces", layer, partner.kind if partner else None, partner.code if partner else None)
+    pieces = _per_version(q.store, q.snap, key, cut)
     cte = s.SQL("""pieces AS MATERIALIZED (
-        SELECT row_number() OVER () AS id, g FROM (
-            SELECT ST_Subdivide(ST_Transform(b.geometry, {srid}), {nv}) AS g FROM {src} b
-            WHERE b.geometry IS NOT NULL AND {where}) x)""").format(
-        srid=s.Literal(q.srid), nv=s.Literal(PIECE_VERTICES), src=src, where=where)
-    return cte, params
+        SELECT u.id, ST_SetSRID(ST_GeomFromWKB(u.w), {srid}) AS g
+        FROM unnest(%(pieces)b::bytea[]) WITH ORDINALITY AS u(w, id))""").format(srid=s.Literal(q.srid))
+    return cte, {"pieces": pieces}
 
 
 def border_exists(store, partner, vintage: int) -> bool:
@@ -209,33 +230,51 @@ def touching_vn(store, vintage: int, field: str, code: str, within: tuple[str, s
     """Polygon adjacency of the communes of a Vietnamese unit (`field` = `code`) with the others:
     for every candidate (sorted by row) its row, the length (km) of its boundary within `tol` m of
     the unit, its shared boundary (metric, when `shared` and kept) and, for those >= min_km, the
-    unit's communes it touches with the length along each: (row, km, geom, [(row, km)...])."""
+    unit's communes it touches with the length along each: (row, km, geom, [(row, km)...]).
+    A pair is a commune of the unit whose tol-buffer holds a positive length of the candidate's
+    boundary (so within tol of it; ST_DWithin between polygons is slow in PostGIS, and pairs of no
+    length are dropped by the caller anyway, which keeps those >= 2 tol).
+
+    The unit's zone (ST_Buffer(ST_Union(its communes), tol)) costs tens of ms for a province and
+    depends only on the version and the unit: built in SQL once per version, then sent."""
     q = _Q(store)
     s = q.sql
     layer = f"communes_{vintage}"
     t = q.table(layer)
+    f = s.Identifier(field)
+
+    def make_zone():
+        rows = q.fetch(s.SQL("SELECT ST_AsBinary(ST_Buffer(ST_Union({um}), %(tol)s)) FROM {t} u "
+                             "WHERE u.{f} = %(code)s").format(um=q.m("u", layer), t=t, f=f),
+                       {"code": code, "tol": float(tol)})
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    zone = _per_version(store, q.snap, ("zone", layer, field, code, float(tol)), make_zone)
+    if zone is None:
+        return []
     wfilter = s.SQL("true") if within is None else s.SQL("c.{} = %(within)s").format(s.Identifier(within[0]))
     query = s.SQL("""
-    WITH mem AS MATERIALIZED (SELECT u.fid, {uvalid} AS g FROM {t} u WHERE u.{field} = %(code)s),
-    zone AS MATERIALIZED (SELECT ST_Buffer(ST_Union(g), %(tol)s) AS z FROM mem),
+    WITH zone AS MATERIALIZED (SELECT ST_SetSRID(ST_GeomFromWKB(%(zone)b), {srid}) AS z),
     cand AS MATERIALIZED (
-        SELECT c.fid, c.g, ST_Length(ST_Intersection(ST_Boundary(c.g), zone.z)) / 1000.0 AS km
-        FROM zone, LATERAL (SELECT c.fid, {cvalid} AS g FROM {t} c
-                            WHERE {cm} && zone.z AND c.{field} IS DISTINCT FROM %(code)s AND {wfilter}) c
-        WHERE ST_Intersects(c.g, zone.z))
-    SELECT cand.fid, cand.km,
-           CASE WHEN %(shared)s AND cand.km >= %(min_km)s
-                THEN ST_AsBinary(ST_Intersection(ST_Boundary(cand.g), zone.z)) END,
+        SELECT c.fid, c.g, c.b, ST_Intersection(c.b, zone.z) AS sh
+        FROM zone, LATERAL (SELECT c.fid, {cm} AS g, ST_Boundary({cm}) AS b FROM {t} c
+                            WHERE {cm} && zone.z AND c.{f} IS DISTINCT FROM %(code)s AND {wfilter}) c
+        WHERE ST_Intersects(c.g, zone.z)),
+    km AS MATERIALIZED (SELECT cand.*, ST_Length(cand.sh) / 1000.0 AS km FROM cand),
+    near AS MATERIALIZED (SELECT km.fid AS cf, u.fid AS uf FROM km JOIN {t} u
+        ON {um} && ST_Expand(km.g, %(tol)s) AND u.{f} = %(code)s WHERE km.km >= %(min_km)s),
+    ub AS MATERIALIZED (SELECT u.fid, ST_Buffer({um}, %(tol)s) AS buf FROM {t} u
+        WHERE u.fid IN (SELECT uf FROM near)),
+    pl AS (SELECT near.cf, near.uf, ST_Length(ST_Intersection(km.b, ub.buf)) / 1000.0 AS len
+        FROM near JOIN km ON km.fid = near.cf JOIN ub ON ub.fid = near.uf),
+    nb AS (SELECT cf, array_agg(uf ORDER BY uf) AS fids, array_agg(len ORDER BY uf) AS kms
+        FROM pl WHERE len > 0 GROUP BY cf)
+    SELECT km.fid, km.km, CASE WHEN %(shared)s AND km.km >= %(min_km)s THEN ST_AsBinary(km.sh) END,
            nb.fids, nb.kms
-    FROM zone, cand LEFT JOIN LATERAL (
-        SELECT array_agg(mem.fid ORDER BY mem.fid) AS fids,
-               array_agg(ST_Length(ST_Intersection(ST_Boundary(cand.g), ST_Buffer(mem.g, %(tol)s))) / 1000.0
-                         ORDER BY mem.fid) AS kms
-        FROM mem WHERE cand.km >= %(min_km)s AND ST_DWithin(cand.g, mem.g, %(tol)s)) nb ON true
-    ORDER BY cand.fid""").format(
-        t=t, field=s.Identifier(field), uvalid=q.valid("u", layer), cvalid=q.valid("c", layer), cm=q.m("c"),
-        wfilter=wfilter)
-    params = {"code": code, "tol": float(tol), "min_km": float(min_km), "shared": bool(shared),
+    FROM km LEFT JOIN nb ON nb.cf = km.fid
+    ORDER BY km.fid""").format(
+        srid=s.Literal(q.srid), t=t, f=f, um=q.m("u", layer), cm=q.m("c", layer), wfilter=wfilter)
+    params = {"zone": zone, "code": code, "tol": float(tol), "min_km": float(min_km), "shared": bool(shared),
               "within": within[1] if within else None}
     rows = q.fetch(query, params)
     out = []
@@ -260,7 +299,78 @@ def _place_commune_ctes(q: _Q, clayer: str, src: str = "p"):
     pc AS (SELECT DISTINCT ON (pcand.pf) pcand.pf AS fid, pcand.cf FROM pcand
            JOIN {src} x ON x.fid = pcand.pf JOIN pcg ON pcg.fid = pcand.cf
            WHERE ST_Within(x.g, pcg.g) ORDER BY pcand.pf, pcand.cf)""").format(
-        src=s.Identifier(src), t=q.table(clayer), cm=q.m("c"), cvalid=q.valid("c", clayer))
+        src=s.Identifier(src), t=q.table(clayer), cm=q.m("c", clayer), cvalid=q.m("c", clayer))
+
+
+def _road_ok(q: _Q, alias: str):
+    return q.sql.SQL("""{a}.geometry IS NOT NULL AND NOT coalesce({a}.is_railway, false)
+        AND (%(classes)s::text[] IS NULL OR {a}.road_class = ANY (%(classes)s::text[]))""").format(
+        a=q.sql.Identifier(alias))
+
+
+def nearest_roads(store, classes) -> tuple[np.ndarray, np.ndarray]:
+    """For every settlement (row of `places`): the row of the nearest road (railways excluded, of
+    `classes` if given; -1: none) and its distance (inf: none). Set-wise in SQL: an upper bound
+    from the road nearest by KNN (`<->` on the metric GiST index: the exact distance), then every
+    road whose box lies within that bound, measured; ties go to the first road by fid.
+
+    It depends only on the version and the classes, as the in-memory path's memo: computed once
+    per version (and classes), then read from memory."""
+    q = _Q(store)
+
+    def make():
+        s = q.sql
+        query = s.SQL("""WITH p AS MATERIALIZED (SELECT p.fid, {pm} AS g FROM {places} p WHERE p.geometry IS NOT NULL),
+        ub AS MATERIALIZED (SELECT p.fid, p.g, n.d FROM p CROSS JOIN LATERAL (
+            SELECT ST_Distance({r1m}, p.g) AS d FROM {roads} r1 WHERE {ok1} ORDER BY {r1m} <-> p.g LIMIT 1) n)
+        SELECT DISTINCT ON (ub.fid) ub.fid, r2.fid, ST_Distance({r2m}, ub.g)
+        FROM ub JOIN {roads} r2 ON {r2m} && ST_Expand(ub.g, ub.d) WHERE {ok2}
+        ORDER BY ub.fid, ST_Distance({r2m}, ub.g), r2.fid""").format(
+            pm=q.m("p", "places"), places=q.table("places"), roads=q.table("roads"),
+            r1m=q.m("r1", "roads"), r2m=q.m("r2", "roads"), ok1=_road_ok(q, "r1"), ok2=_road_ok(q, "r2"))
+        rows = q.fetch(query, {"classes": list(classes) if classes is not None else None})
+        n = len(store.frame("places"))
+        ridx, dist = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
+        if rows:
+            at = rows_of(store, "places", [r[0] for r in rows])
+            ridx[at] = rows_of(store, "roads", [r[1] for r in rows])
+            dist[at] = [float(r[2]) for r in rows]
+        ridx.flags.writeable = dist.flags.writeable = False
+        return ridx, dist
+
+    key = ("nearest_roads", tuple(classes) if classes is not None else None)
+    return _per_version(store, q.snap, key, make)
+
+
+def place_communes(store, vintage: int) -> np.ndarray:
+    """For every settlement (row of `places`): the row of the first commune of `vintage` (by fid)
+    that holds it, -1 when none. Computed in SQL once per version, as the in-memory memo."""
+    q = _Q(store)
+    clayer = f"communes_{vintage}"
+
+    def make():
+        s = q.sql
+        query = s.SQL("""WITH x AS MATERIALIZED (SELECT p.fid, {pm} AS g FROM {places} p WHERE p.geometry IS NOT NULL),
+        {pcs}
+        SELECT fid, cf FROM pc""").format(pm=q.m("p", "places"), places=q.table("places"),
+                                          pcs=_place_commune_ctes(q, clayer, "x"))
+        rows = q.fetch(query)
+        out = np.full(len(store.frame("places")), -1, dtype=np.int64)
+        if rows:
+            out[rows_of(store, "places", [r[0] for r in rows])] = rows_of(store, clayer, [r[1] for r in rows])
+        out.flags.writeable = False
+        return out
+
+    return _per_version(store, q.snap, ("place_communes", clayer), make)
+
+
+def _considered(store, cc) -> np.ndarray:
+    """Settlements with a geometry, of countries `cc` (None: all)."""
+    places = store.frame("places")
+    ok = ~shapely.is_missing(np.asarray(places.geometry.values, dtype=object))
+    if cc is not None:
+        ok &= places["cc"].isin(list(cc)).to_numpy()
+    return ok
 
 
 def roadless(store, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None):
@@ -269,75 +379,41 @@ def roadless(store, *, vintage: int, dmin: float, cc, classes, partner, border_m
     road), the distance (inf: no road), the distance to the border (when border_m is given: only
     settlements within it) and the row of the commune holding it (-1: none).
 
-    The nearest road, set-wise: an upper bound from the road nearest in lon/lat (KNN on the plain
-    GiST index), then every road whose metric box lies within that bound (metric GiST index),
-    measured on the roads transformed once; ties go to the first road by fid."""
-    q = _Q(store)
-    s = q.sql
-    clayer = f"communes_{vintage}"
-    params = {"cc": list(cc) if cc is not None else None, "classes": list(classes) if classes is not None else None,
-              "dmin": float(dmin), "bm": float(border_m) if border_m is not None else None}
-    road_ok = s.SQL("""{a}.geometry IS NOT NULL AND NOT coalesce({a}.is_railway, false)
-        AND (%(classes)s::text[] IS NULL OR {a}.road_class = ANY (%(classes)s::text[]))""")
-    ctes = [s.SQL("""p0 AS MATERIALIZED (SELECT p.fid, p.geometry, {pm} AS g FROM {places} p
-        WHERE p.geometry IS NOT NULL AND (%(cc)s::text[] IS NULL OR p.cc = ANY (%(cc)s::text[])))""").format(
-        pm=q.m("p"), places=q.table("places"))]
+    The nearest roads and the communes come from `nearest_roads` and `place_communes` (SQL, once
+    per version); the distance to the border is measured per request, in SQL, for the selected
+    settlements only (KNN-free: the border pieces drive an index scan of the settlements)."""
+    ridx, dist = nearest_roads(store, classes)
+    sel = _considered(store, cc) & (dist > dmin)
+    bdist = np.full(len(sel), np.inf)
     if border_m is not None:
-        pieces, pp = _pieces(q, partner, vintage)
-        params.update(pp)
-        ctes.append(pieces)
-        ctes.append(s.SQL("""bd AS (SELECT p0.fid, min(ST_Distance(p0.g, b.g)) AS d
-            FROM pieces b JOIN {places} p2 ON {p2m} && ST_Expand(b.g, %(bm)s) JOIN p0 ON p0.fid = p2.fid
-            WHERE ST_DWithin(p0.g, b.g, %(bm)s) GROUP BY p0.fid)""").format(places=q.table("places"), p2m=q.m("p2")))
-        ctes.append(s.SQL("p AS MATERIALIZED (SELECT p0.*, bd.d AS bd FROM p0 JOIN bd ON bd.fid = p0.fid)"))
-    else:
-        ctes.append(s.SQL("p AS MATERIALIZED (SELECT p0.*, NULL::float8 AS bd FROM p0)"))
-    ctes.append(s.SQL("""r AS MATERIALIZED (SELECT r.fid, {rm} AS g FROM {roads} r WHERE {ok}),
-    ub0 AS MATERIALIZED (SELECT p.fid, n.fid AS rf FROM p CROSS JOIN LATERAL (
-        SELECT r1.fid FROM {roads} r1 WHERE {ok1} ORDER BY r1.geometry <-> p.geometry LIMIT 1) n),
-    ub AS MATERIALIZED (SELECT p.fid, p.g, ST_Distance(r.g, p.g) AS d
-        FROM ub0 JOIN p ON p.fid = ub0.fid JOIN r ON r.fid = ub0.rf),
-    cand AS MATERIALIZED (SELECT ub.fid AS pf, r2.fid AS rf FROM ub
-        JOIN {roads} r2 ON {r2m} && ST_Expand(ub.g, ub.d) WHERE {ok2}),
-    nr AS MATERIALIZED (SELECT DISTINCT ON (cand.pf) cand.pf AS fid, cand.rf, ST_Distance(r.g, ub.g) AS d
-        FROM cand JOIN ub ON ub.fid = cand.pf JOIN r ON r.fid = cand.rf
-        ORDER BY cand.pf, ST_Distance(r.g, ub.g), cand.rf),
-    sel AS MATERIALIZED (SELECT p.fid, p.g, p.bd, nr.rf, nr.d FROM p LEFT JOIN nr ON nr.fid = p.fid
-        WHERE nr.d IS NULL OR nr.d > %(dmin)s)""").format(
-        rm=q.m("r"), roads=q.table("roads"), ok=road_ok.format(a=s.Identifier("r")),
-        ok1=road_ok.format(a=s.Identifier("r1")), ok2=road_ok.format(a=s.Identifier("r2")), r2m=q.m("r2")))
-    ctes.append(_place_commune_ctes(q, clayer, "sel"))
-    query = s.SQL("""WITH {ctes}
-    SELECT sel.fid, sel.rf, sel.d, sel.bd, pc.cf FROM sel LEFT JOIN pc ON pc.fid = sel.fid
-    ORDER BY sel.fid""").format(ctes=s.SQL(",\n").join(ctes))
-    rows = q.fetch(query, params)
-    prow = rows_of(store, "places", [r[0] for r in rows])
-    rrow = np.full(len(rows), -1, dtype=np.int64)
-    have = np.array([r[1] is not None for r in rows], dtype=bool)
-    if have.any():
-        rrow[have] = rows_of(store, "roads", [r[1] for r in rows if r[1] is not None])
-    dist = np.array([math.inf if r[2] is None else float(r[2]) for r in rows])
-    bdist = np.array([math.inf if r[3] is None else float(r[3]) for r in rows])
-    crow = np.full(len(rows), -1, dtype=np.int64)
-    inside = np.array([r[4] is not None for r in rows], dtype=bool)
-    if inside.any():
-        crow[inside] = rows_of(store, clayer, [r[4] for r in rows if r[4] is not None])
-    return prow, rrow, dist, bdist, crow
+        q = _Q(store)
+        s = q.sql
+        pieces, params = _pieces(q, partner, vintage)
+        fids = store.frame("places").index.to_numpy()[sel]
+        params.update({"bm": float(border_m), "fids": [int(f) for f in fids]})
+        query = s.SQL("""WITH {pieces},
+        p AS MATERIALIZED (SELECT p.fid, {pm} AS g FROM {places} p WHERE p.fid = ANY (%(fids)s::bigint[]))
+        SELECT p.fid, min(ST_Distance(p.g, b.g)) FROM pieces b
+        JOIN {places} p2 ON {p2m} && ST_Expand(b.g, %(bm)s) JOIN p ON p.fid = p2.fid
+        WHERE ST_DWithin(p.g, b.g, %(bm)s) GROUP BY p.fid""").format(
+            pieces=pieces, pm=q.m("p", "places"), places=q.table("places"), p2m=q.m("p2", "places"))
+        rows = q.fetch(query, params)
+        near = np.zeros(len(sel), dtype=bool)
+        if rows:
+            at = rows_of(store, "places", [r[0] for r in rows])
+            near[at] = True
+            bdist[at] = [float(r[1]) for r in rows]
+        sel &= near
+    prow = np.flatnonzero(sel)
+    crow = place_communes(store, vintage)[prow]
+    return prow, ridx[prow], dist[prow], bdist[prow], crow
 
 
 def settlements_per_commune(store, vintage: int, cc) -> pd.Series:
     """How many settlements (of countries `cc`, None: all) each commune holds: count by commune row
     (a settlement counts for the first commune, by fid, that holds it)."""
-    q = _Q(store)
-    s = q.sql
-    clayer = f"communes_{vintage}"
-    query = s.SQL("""WITH p AS MATERIALIZED (SELECT p.fid, {pm} AS g FROM {places} p
-        WHERE p.geometry IS NOT NULL AND (%(cc)s::text[] IS NULL OR p.cc = ANY (%(cc)s::text[]))),
-    {pcs}
-    SELECT cf, count(*) FROM pc GROUP BY cf""").format(
-        pm=q.m("p"), places=q.table("places"), pcs=_place_commune_ctes(q, clayer))
-    rows = q.fetch(query, {"cc": list(cc) if cc is not None else None})
-    return pd.Series([int(r[1]) for r in rows], index=rows_of(store, clayer, [r[0] for r in rows]), dtype="int64")
+    pc = place_communes(store, vintage)[_considered(store, cc)]
+    return pd.Series(pc[pc >= 0]).value_counts()
 
 
 # --------------------------------------------------------------------------- nearest gates
@@ -346,7 +422,7 @@ def origin(store, layer: str, fid: int, *, surface: bool = False):
     """The metric geometry of one feature (a point inside it when `surface`)."""
     q = _Q(store)
     s = q.sql
-    g = s.SQL("ST_PointOnSurface({})").format(q.valid("o", layer)) if surface else q.m("o")
+    g = s.SQL("ST_PointOnSurface({})").format(q.m("o", layer)) if surface else q.m("o", layer)
     rows = q.fetch(s.SQL("SELECT ST_AsBinary({}) FROM {} o WHERE o.fid = %(fid)s").format(g, q.table(layer)),
                    {"fid": int(fid)})
     if not rows or rows[0][0] is None:
@@ -362,7 +438,7 @@ def distance_to_country(store, point, code: str) -> float | None:
         return None
     rows = q.fetch(s.SQL("""SELECT min(ST_Distance({cvalid}, ST_SetSRID(ST_GeomFromWKB(%(o)s), {srid})))
         FROM {t} c WHERE c.code = %(code)s AND c.geometry IS NOT NULL""").format(
-        cvalid=q.valid("c", "countries"), srid=s.Literal(q.srid), t=q.table("countries")),
+        cvalid=q.m("c", "countries"), srid=s.Literal(q.srid), t=q.table("countries")),
         {"o": _wkb(point), "code": code})
     return None if not rows or rows[0][0] is None else float(rows[0][0])
 
@@ -380,7 +456,7 @@ def nearest_gates(store, point, k: int, *, international_only: bool, published_o
     SELECT (SELECT count(*) FROM {t} g WHERE {where}), k.fid, k.d FROM o LEFT JOIN LATERAL (
         SELECT g.fid, ST_Distance({gm}, o.g) AS d FROM {t} g WHERE {where}
         ORDER BY {gm} <-> o.g, g.fid LIMIT %(k)s) k ON true""").format(
-        srid=s.Literal(q.srid), t=q.table("gates"), where=where, gm=q.m("g"))
+        srid=s.Literal(q.srid), t=q.table("gates"), where=where, gm=q.m("g", "gates"))
     rows = q.fetch(query, {"o": _wkb(point), "intl": bool(international_only), "pub": bool(published_only),
                            "iso3": partner_iso3, "k": int(k)})
     n = int(rows[0][0]) if rows else 0
@@ -405,7 +481,7 @@ def zone(store, *, partner, vintage: int, d: float, parts, cc, step: float):
         cg AS MATERIALIZED (SELECT c.fid, {cvalid} AS g FROM {t} c WHERE c.fid IN (SELECT fid FROM cp)),
         cz AS (SELECT cg.fid, min(ST_Distance(cg.g, b.g)) AS d FROM cp JOIN cg ON cg.fid = cp.fid
                JOIN pieces b ON b.id = cp.id WHERE ST_DWithin(cg.g, b.g, %(d)s) GROUP BY cg.fid)""").format(
-            t=q.table(clayer), cm=q.m("c"), cvalid=q.valid("c", clayer)))
+            t=q.table(clayer), cm=q.m("c", clayer), cvalid=q.m("c", clayer)))
         selects.append(s.SQL("SELECT 'communes', fid, d, NULL::float8 FROM cz"))
     if "settlements" in parts:
         ctes.append(s.SQL("""sp AS MATERIALIZED (SELECT p.fid, b.id FROM pieces b JOIN {t} p ON {pm} && ST_Expand(b.g, %(d)s)
@@ -413,7 +489,7 @@ def zone(store, *, partner, vintage: int, d: float, parts, cc, step: float):
         sg AS MATERIALIZED (SELECT p.fid, {pm} AS g FROM {t} p WHERE p.fid IN (SELECT fid FROM sp)),
         sz AS (SELECT sg.fid, min(ST_Distance(sg.g, b.g)) AS d FROM sp JOIN sg ON sg.fid = sp.fid
                JOIN pieces b ON b.id = sp.id WHERE ST_DWithin(sg.g, b.g, %(d)s) GROUP BY sg.fid)""").format(
-            pm=q.m("p"), t=q.table("places")))
+            pm=q.m("p", "places"), t=q.table("places")))
         selects.append(s.SQL("SELECT 'settlements', fid, d, NULL::float8 FROM sz"))
     if "roads" in parts:
         ctes.append(s.SQL("""rb AS MATERIALIZED (SELECT r.fid, b.id FROM pieces b JOIN {t} r ON {rm} && ST_Expand(b.g, %(d)s)
@@ -426,7 +502,7 @@ def zone(store, *, partner, vintage: int, d: float, parts, cc, step: float):
             FROM rz JOIN rg ON rg.fid = rz.fid, ST_DumpSegments(ST_Segmentize(rg.g, %(step)s)) e),
         ri AS (SELECT re.fid, sum(re.len) AS len FROM re WHERE EXISTS (
             SELECT 1 FROM rp JOIN pieces b ON b.id = rp.id WHERE rp.fid = re.fid AND ST_DWithin(re.mid, b.g, %(d)s))
-            GROUP BY re.fid)""").format(rm=q.m("r"), t=q.table("roads")))
+            GROUP BY re.fid)""").format(rm=q.m("r", "roads"), t=q.table("roads")))
         selects.append(s.SQL("SELECT 'roads', rz.fid, rz.d, coalesce(ri.len, 0) FROM rz LEFT JOIN ri ON ri.fid = rz.fid"))
     out = {}
     if not selects:

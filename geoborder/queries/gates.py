@@ -59,9 +59,7 @@ def nearest_gates(store, *, lon: float | None = None, lat: float | None = None, 
     """
     args = dict(lon=lon, lat=lat, commune=commune, geonameid=geonameid, k=k, international_only=international_only,
                 published_only=published_only, partner=partner)
-    if _sql.use_sql(store):
-        return _sql.pinned(store, lambda: _nearest_gates(store, **args))
-    return _nearest_gates(store, **args)
+    return _sql.pinned(store, lambda: _nearest_gates(store, **args))
 
 
 def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only, published_only, partner) -> dict:

@@ -76,9 +76,7 @@ def roadless_villages(store, *, min_distance_m: float = 2000.0, countries="VN", 
     """
     args = dict(min_distance_m=min_distance_m, countries=countries, road_classes=road_classes,
                 border_km=border_km, partner=partner, vintage=vintage)
-    if _sql.use_sql(store):
-        return _sql.pinned(store, lambda: _roadless_villages(store, **args))
-    return _roadless_villages(store, **args)
+    return _sql.pinned(store, lambda: _roadless_villages(store, **args))
 
 
 def _roadless_villages(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
@@ -160,9 +158,7 @@ def roadless_by_commune(store, *, min_distance_m: float = 2000.0, countries="VN"
     """Per commune: how many settlements it holds and how many of them are roadless."""
     args = dict(min_distance_m=min_distance_m, countries=countries, road_classes=road_classes,
                 border_km=border_km, partner=partner, vintage=vintage)
-    if _sql.use_sql(store):
-        return _sql.pinned(store, lambda: _roadless_by_commune(store, **args))
-    return _roadless_by_commune(store, **args)
+    return _sql.pinned(store, lambda: _roadless_by_commune(store, **args))
 
 
 def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:

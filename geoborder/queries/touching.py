@@ -54,9 +54,7 @@ def touching(store, unit: str, *, vintage: int = 2025, within: str | None = None
     with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
     district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
     """
-    if _sql.use_sql(store):
-        return _sql.pinned(store, lambda: _touching(store, unit, vintage, within, min_shared_km, geometry))
-    return _touching(store, unit, vintage, within, min_shared_km, geometry)
+    return _sql.pinned(store, lambda: _touching(store, unit, vintage, within, min_shared_km, geometry))
 
 
 def _touching(store, unit, vintage, within, min_shared_km, geometry) -> dict:

@@ -21,9 +21,7 @@ def border_zone(store, *, distance_km: float = 10.0, partner: str | None = None,
     """Communes, settlements and roads (railways excluded) within `distance_km` of the border
     line, or of the part of it facing one partner country / province / Lao district."""
     args = dict(distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries)
-    if _sql.use_sql(store):
-        return _sql.pinned(store, lambda: _border_zone(store, **args))
-    return _border_zone(store, **args)
+    return _sql.pinned(store, lambda: _border_zone(store, **args))
 
 
 def _border_zone(store, *, distance_km, partner, vintage, include, countries) -> dict:
