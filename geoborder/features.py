@@ -327,6 +327,7 @@ class LayerFeatures:
         self.property_names: list[str] = [c for c in frame.columns if c != frame.geometry.name]
         self.ids = frame.index.to_numpy()
         self._pos = {int(fid): i for i, fid in enumerate(self.ids)}
+        self._by_key: dict[str, int] | None = None   # key value -> row position, made on first use
         self._props: list[bytes] | None = None
         self._features: list[bytes] | None = None
         self._gz: list[bytes | None] | None = None   # deflate segment of each feature, made on demand
@@ -423,10 +424,19 @@ class LayerFeatures:
         if fid.isdigit() and str(int(fid)) == fid and int(fid) in self._pos:
             return self._pos[int(fid)]
         if self.key_field and self.key_field in self.frame.columns:
-            hits = np.flatnonzero(self.frame[self.key_field].astype(str).to_numpy() == str(feature_id))
-            if len(hits) == 1:
-                return int(hits[0])
+            pos = self._key_positions().get(str(feature_id), -1)
+            if pos >= 0:
+                return pos
         raise NotFound(f"no feature {feature_id!r} in collection {self.layer_id!r}")
+
+    def _key_positions(self) -> dict[str, int]:
+        """Row position of each key value (as text), made once; -1 for a value found twice."""
+        if self._by_key is None:
+            out: dict[str, int] = {}
+            for i, v in enumerate(self.frame[self.key_field].astype(str).to_numpy()):
+                out[v] = -1 if v in out else i
+            self._by_key = out
+        return self._by_key
 
     def _check_property(self, name: str, what: str) -> None:
         if name not in self.property_names:
