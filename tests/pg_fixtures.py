@@ -8,7 +8,7 @@ started (`.ci/run` installs postgresql and postgresql-15-postgis-3); elsewhere t
 
 Fixtures: `pg` (the cluster), `v1_template` (a database with the real store published, to copy
 with `pg.new_db(...)`), `v1v2_template` (two versions, v1 current), `published_url` (a shared
-read-only database), `v2_store`. Helpers: `pg_store(url)`, `pg_client(store)`, `publish_store`.
+read-only database), `v2_store`, `pstore` / `pclient` (a store and an app on `published_url`). Helpers: `pg_store(url)`, `pg_client(store)`, `publish_store`.
 """
 
 from __future__ import annotations
@@ -214,3 +214,19 @@ def pg_count(url: str, schema: str, table: str) -> int:
     with psycopg.connect(url) as con:
         return con.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(
             sql.Identifier(schema), sql.Identifier(table))).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def pstore(published_url):
+    """A PostgisStore on the shared published database (pointer re-read every 60 s)."""
+    store = pg_store(published_url, refresh=60.0)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def pclient(pstore, client):
+    """An app on `pstore`, with the same indicator database as `client` (the GeoPackage app), so
+    both answer with the same ETags."""
+    with pg_client(pstore, client.app.state.indicators) as c:
+        yield c

@@ -94,14 +94,6 @@ def _body(r):
     return body
 
 
-@pytest.fixture(scope="module")
-def pclient(published_url, client):
-    store = pg_store(published_url)
-    with pg_client(store, client.app.state.indicators) as c:
-        yield c
-    store.close()
-
-
 @pytest.fixture
 def statements(pclient, monkeypatch):
     """The statements the PostGIS store sends, with their parameters."""

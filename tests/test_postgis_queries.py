@@ -13,9 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from pg_fixtures import pg_client as _client
 from pg_fixtures import pg_count as _count
-from pg_fixtures import pg_store as _store
 
 pytestmark = pytest.mark.realpack
 
@@ -27,17 +25,6 @@ TOL_KM = 1.001e-3
 TOL_DEG = 1e-5
 
 
-@pytest.fixture(scope="module")
-def pst(published_url):
-    store = _store(published_url, refresh=60.0)
-    yield store
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def pclient(pst, client):
-    with _client(pst, client.app.state.indicators) as c:
-        yield c
 
 
 def _diff(a, b, path="", out=None) -> list[str]:
@@ -172,7 +159,7 @@ def _count_sql(monkeypatch) -> list:
     return seen
 
 
-def test_the_spatial_work_runs_in_sql(pst, real_store, monkeypatch):
+def test_the_spatial_work_runs_in_sql(pstore, real_store, monkeypatch):
     from collections import OrderedDict
 
     from geoborder import queries as q
@@ -196,11 +183,11 @@ def test_the_spatial_work_runs_in_sql(pst, real_store, monkeypatch):
     for call in calls:
         before = len(seen)
         _sql._CACHE.clear()
-        assert call(pst)["type"] == "FeatureCollection"
+        assert call(pstore)["type"] == "FeatureCollection"
         assert len(seen) > before   # at least one statement per question
     # every statement reads the published version's own schema, never the current views
-    schema = pst.snapshot().schema
-    with pst._get_pool().connection() as con:
+    schema = pstore.snapshot().schema
+    with pstore._get_pool().connection() as con:
         texts = [x.as_string(con) for x in seen]
     assert all(f'"{schema}".' in t for t in texts)
     assert not any("geoborder_current" in t for t in texts)
@@ -209,7 +196,7 @@ def test_the_spatial_work_runs_in_sql(pst, real_store, monkeypatch):
         q.border_zone(real_store, distance_km=5)
 
 
-def test_a_request_reads_one_snapshot(pst, monkeypatch):
+def test_a_request_reads_one_snapshot(pstore, monkeypatch):
     """One request reads one snapshot (the store's `pinned()` block, opened by the query itself
     and by the API's middleware): when the published version changes under it, its SQL and frames
     still read the version it started on, so they never mix two versions."""
@@ -218,17 +205,17 @@ def test_a_request_reads_one_snapshot(pst, monkeypatch):
 
     from geoborder import queries as q
 
-    real = pst.snapshot()
+    real = pstore.snapshot()
     other = dataclasses.replace(real, version="0" * 16, schema="gb_" + "0" * 16, frames={})
     seen = _count_sql(monkeypatch)
-    with pst.pinned():
-        monkeypatch.setattr(pst, "_snap", other)       # the pointer moved while the request runs
-        monkeypatch.setattr(pst, "_checked", time.monotonic())
-        assert pst.snapshot() is real and pst.version == real.version
-        fc = q.nearest_gates(pst, lon=103.9, lat=21.3, k=2)
-    assert pst.snapshot() is other                     # outside the block: the new version
+    with pstore.pinned():
+        monkeypatch.setattr(pstore, "_snap", other)       # the pointer moved while the request runs
+        monkeypatch.setattr(pstore, "_checked", time.monotonic())
+        assert pstore.snapshot() is real and pstore.version == real.version
+        fc = q.nearest_gates(pstore, lon=103.9, lat=21.3, k=2)
+    assert pstore.snapshot() is other                     # outside the block: the new version
     assert len(fc["features"]) == 2 and seen
-    with pst._get_pool().connection() as con:
+    with pstore._get_pool().connection() as con:
         texts = [x.as_string(con) for x in seen]
     assert all(f'"{real.schema}".' in t for t in texts)
     assert not any(other.schema in t for t in texts)
@@ -247,8 +234,8 @@ HOSTILE_VALUES = [
 
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES)
-def test_hostile_values_are_400_or_404_and_change_nothing(pst, pclient, published_url, value):
-    schema = pst.snapshot().schema
+def test_hostile_values_are_400_or_404_and_change_nothing(pstore, pclient, published_url, value):
+    schema = pstore.snapshot().schema
     before = {t: _count(published_url, schema, t) for t in ("places", "gates", "roads", "communes_2025")}
     attempts = [
         ("/queries/touching", {"unit": value}),
@@ -272,14 +259,14 @@ def test_hostile_values_are_400_or_404_and_change_nothing(pst, pclient, publishe
         assert "Traceback" not in r.text and "psycopg" not in r.text
     after = {t: _count(published_url, schema, t) for t in before}
     assert after == before
-    assert pst.refresh() == schema.removeprefix("gb_")   # the pointer still names the same version
+    assert pstore.refresh() == schema.removeprefix("gb_")   # the pointer still names the same version
     ok = pclient.get("/queries/nearest-gates", params={"commune": "04045", "k": 1})
     assert ok.status_code == 200 and ok.json()["features"][0]["id"] == "long-sap"
 
 
 # --------------------------------------------------------------------------- the indexes the SQL uses
 
-def test_publish_stores_the_metric_geometry(published_url, pst):
+def test_publish_stores_the_metric_geometry(published_url, pstore):
     """The layers the queries measure hold `geometry_m` (the metric geometry, repaired where
     invalid, as shapely repairs it) with a GiST index; it is not a property, nor in the views."""
     import psycopg
@@ -287,8 +274,8 @@ def test_publish_stores_the_metric_geometry(published_url, pst):
 
     from geoborder.publish import METRIC_COLUMN, METRIC_LAYERS, metric_srid
 
-    srid = metric_srid(pst.catalog)
-    schema = pst.snapshot().schema
+    srid = metric_srid(pstore.catalog)
+    schema = pstore.snapshot().schema
     with psycopg.connect(published_url) as con:
         idx = con.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = %s", (schema,)).fetchall()
         cols = con.execute("""SELECT f_table_name, type, srid FROM geometry_columns
@@ -310,5 +297,5 @@ def test_publish_stores_the_metric_geometry(published_url, pst):
     assert invalid == 0
     assert f"places_{METRIC_COLUMN}_gist" in plan   # KNN through the index
     assert METRIC_COLUMN not in view_cols and "geometry" in view_cols
-    assert METRIC_COLUMN not in pst.table_columns("communes_2025")
-    assert METRIC_COLUMN not in pst.frame("places").columns
+    assert METRIC_COLUMN not in pstore.table_columns("communes_2025")
+    assert METRIC_COLUMN not in pstore.frame("places").columns

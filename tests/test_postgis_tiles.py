@@ -20,7 +20,7 @@ from shapely.geometry import shape
 from geoborder import tiles as T
 from geoborder import tiles_sql
 from geoborder.errors import NotFound
-from pg_fixtures import HOSTILE, pg_client, pg_store
+from pg_fixtures import HOSTILE
 
 PX = T.MVT_EXTENT / T.TILE_SIZE   # tile units in one pixel (16)
 
@@ -45,17 +45,6 @@ TILES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pgs(published_url):
-    store = pg_store(published_url, refresh=60.0)
-    yield store
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def pgc(pgs):
-    with pg_client(pgs) as c:
-        yield c
 
 
 def _url(layer: str, z, x, y) -> str:
@@ -95,9 +84,9 @@ def _same_shape(a, b) -> None:
 
 
 @pytest.mark.parametrize("layer, z, x, y", TILES)
-def test_postgis_tile_has_the_features_of_the_geopackage_tile(client, pgc, real_store, layer, z, x, y):
+def test_postgis_tile_has_the_features_of_the_geopackage_tile(client, pclient, real_store, layer, z, x, y):
     want = _features(client.get(_url(layer, z, x, y)), layer)
-    got = _features(pgc.get(_url(layer, z, x, y)), layer)
+    got = _features(pclient.get(_url(layer, z, x, y)), layer)
     assert want, "the chosen tiles all have data"
     assert set(got) == set(want)
     # the features are those of the layer that intersect the tile (fid = the GeoPackage fid)
@@ -126,8 +115,8 @@ def test_geopackage_tiles_keep_features_whose_small_parts_collapse(client, real_
     assert shape(feats[fid]["geometry"]).geom_type == "MultiPolygon"
 
 
-def test_son_la_properties_are_typed_and_nulls_left_out(pgc, real_store):
-    feats = _features(pgc.get(_url("communes_2025", 9, 403, 224)), "communes_2025")
+def test_son_la_properties_are_typed_and_nulls_left_out(pclient, real_store):
+    feats = _features(pclient.get(_url("communes_2025", 9, 403, 224)), "communes_2025")
     frame = real_store.frame("communes_2025")
     son_la = [f for f in feats.values() if f["properties"]["province_code"] == "14"]
     assert len(son_la) > 20
@@ -140,60 +129,60 @@ def test_son_la_properties_are_typed_and_nulls_left_out(pgc, real_store):
         assert set(p) == {c for c in frame.columns if c != "geometry" and pd.notna(row[c])}
 
 
-def test_empty_tiles_are_204_on_postgis(client, pgc, pgs, monkeypatch):
+def test_empty_tiles_are_204_on_postgis(client, pclient, pstore, monkeypatch):
     calls = []
-    fetch = pgs.fetch
-    monkeypatch.setattr(pgs, "fetch", lambda *a, **k: calls.append(a) or fetch(*a, **k))
+    fetch = pstore.fetch
+    monkeypatch.setattr(pstore, "fetch", lambda *a, **k: calls.append(a) or fetch(*a, **k))
     T.clear_cache()
     # the Arctic: outside every layer's extent, answered without a query
-    r = pgc.get(_url("communes_2025", 9, 0, 0))
+    r = pclient.get(_url("communes_2025", 9, 0, 0))
     assert r.status_code == 204 and r.content == b"" and r.headers["etag"]
     assert calls == []
     # open sea in the Gulf of Tonkin: inside the communes' extent, so the database is asked
     t = T.tms().tile(107.9, 19.6, 9)
     w, s, e, n = T.tile_lonlat_bounds(9, t.x, t.y)
-    b = pgs.layer("communes_2025").bbox
+    b = pstore.layer("communes_2025").bbox
     assert b[0] < w and e < b[2] and b[1] < s and n < b[3]
-    for c in (client, pgc):
+    for c in (client, pclient):
         r = c.get(_url("communes_2025", 9, t.x, t.y))
         assert r.status_code == 204 and r.content == b""
     assert len(calls) == 1
-    assert tiles_sql.layer_mvt(pgs, "communes_2025", 9, t.x, t.y, extent=T.MVT_EXTENT, buffer=T.MVT_BUFFER) is None
+    assert tiles_sql.layer_mvt(pstore, "communes_2025", 9, t.x, t.y, extent=T.MVT_EXTENT, buffer=T.MVT_BUFFER) is None
 
 
-def test_postgis_tiles_are_made_in_sql_not_from_frames(pgc, pgs, monkeypatch):
+def test_postgis_tiles_are_made_in_sql_not_from_frames(pclient, pstore, monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("the in-memory tile path was used on PostGIS")
 
     monkeypatch.setattr(T, "projected", refuse)
     monkeypatch.setattr(T, "geoms_at_zoom", refuse)
-    monkeypatch.setattr(pgs, "frame", refuse)
+    monkeypatch.setattr(pstore, "frame", refuse)
     statements = []
-    fetch = pgs.fetch
-    monkeypatch.setattr(pgs, "fetch", lambda q, *a, **k: statements.append(q) or fetch(q, *a, **k))
+    fetch = pstore.fetch
+    monkeypatch.setattr(pstore, "fetch", lambda q, *a, **k: statements.append(q) or fetch(q, *a, **k))
     T.clear_cache()
     for layer, z, x, y in [("communes_2025", 9, 403, 224), ("gates", 7, 100, 56), ("border_lines", 7, 100, 56)]:
-        r = pgc.get(_url(layer, z, x, y))
+        r = pclient.get(_url(layer, z, x, y))
         assert r.status_code == 200 and _features(r, layer)
     texts = [q.as_string(None) if hasattr(q, "as_string") else str(q) for q in statements]
     mvt = [t for t in texts if "ST_AsMVT(" in t]
     assert len(mvt) == 3
-    assert all("ST_AsMVTGeom" in t and "ST_TileEnvelope" in t and f'"{pgs.snapshot().schema}"' in t for t in mvt)
+    assert all("ST_AsMVTGeom" in t and "ST_TileEnvelope" in t and f'"{pstore.snapshot().schema}"' in t for t in mvt)
 
 
 @pytest.mark.parametrize("layer", [
     HOSTILE, "communes_2025'--", "communes_2025;", "COMMUNES_2025", "geoborder_current",
     "markers_unplaced", "geoborder_layers", "_gb_tables", "pg_catalog.pg_class", "communes_2030",
 ])
-def test_hostile_collection_ids_are_404_without_sql(pgc, pgs, monkeypatch, layer):
+def test_hostile_collection_ids_are_404_without_sql(pclient, pstore, monkeypatch, layer):
     calls = []
-    fetch = pgs.fetch
-    monkeypatch.setattr(pgs, "fetch", lambda *a, **k: calls.append(a) or fetch(*a, **k))
-    r = pgc.get(_url(layer, 9, 403, 224))
+    fetch = pstore.fetch
+    monkeypatch.setattr(pstore, "fetch", lambda *a, **k: calls.append(a) or fetch(*a, **k))
+    r = pclient.get(_url(layer, 9, 403, 224))
     assert r.status_code == 404, (layer, r.status_code)
     assert calls == []
     with pytest.raises(NotFound):
-        tiles_sql.layer_mvt(pgs, layer, 9, 403, 224, extent=T.MVT_EXTENT, buffer=T.MVT_BUFFER)
+        tiles_sql.layer_mvt(pstore, layer, 9, 403, 224, extent=T.MVT_EXTENT, buffer=T.MVT_BUFFER)
     assert calls == []
 
 
@@ -202,10 +191,10 @@ def test_hostile_collection_ids_are_404_without_sql(pgc, pgs, monkeypatch, layer
     ("99999999999999999999/0/0", 400), ("9/403/99999999999999999999", 400),
     ("9/403/224;DROP", 400), ("9/403.5/224", 400), ("9/0x1/224", 400), ("9/%27/224", 400),
 ])
-def test_hostile_tile_coordinates_are_4xx(pgc, pgs, published_url, zxy, status):
-    r = pgc.get(f"/collections/communes_2025/tiles/WebMercatorQuad/{zxy}")
+def test_hostile_tile_coordinates_are_4xx(pclient, pstore, published_url, zxy, status):
+    r = pclient.get(f"/collections/communes_2025/tiles/WebMercatorQuad/{zxy}")
     assert r.status_code == status, (zxy, r.status_code, r.text[:200])
     # the data is still there
     from pg_fixtures import pg_count
 
-    assert pg_count(published_url, pgs.snapshot().schema, "communes_2025") == pgs.layer("communes_2025").feature_count
+    assert pg_count(published_url, pstore.snapshot().schema, "communes_2025") == pstore.layer("communes_2025").feature_count
