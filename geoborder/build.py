@@ -12,7 +12,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -56,12 +56,10 @@ class _Progress:
         self.last = now
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+def sha256_file(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file (sha256 unless `algorithm` says otherwise), read in chunks."""
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, algorithm).hexdigest()
 
 
 def code_checksum() -> str:

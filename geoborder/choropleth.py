@@ -12,17 +12,15 @@ interval, with k classes. Communes without a value are a class of their own ("no
 from __future__ import annotations
 
 import math
-import threading
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable
 
 import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
 
+from .cache import LRU
 from .errors import InvalidParameter, NotFound
 
 VINTAGES = (2025, 2009)
@@ -413,30 +411,6 @@ def db_stamp(indicators_db) -> str:
     return str(indicators_db.counts().get("imports", ""))
 
 
-class LRU:
-    """A small thread-safe in-process LRU cache."""
-
-    def __init__(self, maxsize: int):
-        self.maxsize = maxsize
-        self._d: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_make(self, key, make: Callable):
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        value = make()
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.maxsize:
-                self._d.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._d.clear()
 
     def __len__(self) -> int:
         return len(self._d)

@@ -27,7 +27,7 @@ def _login() -> str:
 
 def _location(value: str | None, default):
     """A --db / --store value: a postgresql:// URL as it is, anything else a path."""
-    from .indicator_db import is_postgres_url
+    from .settings import is_postgres_url
 
     if value is None:
         return default

@@ -147,7 +147,7 @@ def profile_cmd(ctx, code, indicators_path):
     from .indicator_db import open_indicators
     from .queries import commune_profile
 
-    from .store_postgis import is_postgres_url
+    from .settings import is_postgres_url
 
     path = indicators_path or StoreSettings().indicators
     if not is_postgres_url(path):

@@ -174,14 +174,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------- downloads
 
 class Downloader:
@@ -311,7 +303,7 @@ class Downloader:
             bad = None
             if expected_sha256 and sha != expected_sha256:
                 bad = f"sha256 {sha[:12]}… is not the expected {expected_sha256[:12]}…"
-            elif expected_md5 and _md5_file(part) != expected_md5:
+            elif expected_md5 and sha256_file(part, "md5") != expected_md5:
                 bad = f"md5 is not the published {expected_md5}"
             if bad:
                 part.unlink()

@@ -25,6 +25,7 @@ from typing import Protocol
 import pandas as pd
 
 from .errors import GeoborderError, NotFound
+from .settings import is_postgres_url
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -311,10 +312,6 @@ class IndicatorDB:
         with self._connect() as con:
             rows = con.execute("SELECT name, salt, hash FROM api_keys WHERE revoked = 0").fetchall()
         return match_key(key, rows)
-
-
-def is_postgres_url(value) -> bool:
-    return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
 
 
 def open_indicators(location: Path | str) -> IndicatorStore:

@@ -13,6 +13,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FETCHED_PACK = PROJECT_ROOT / "var" / "pack"
 
 
+def is_postgres_url(value) -> bool:
+    """A postgresql:// (or postgres://) URL: a PostGIS store or indicator database, not a path."""
+    return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
+
+
 def default_pack() -> Path | None:
     """The pack to use when GEOBORDER_PACK is not set: ../shared/data beside the checkout, else
     the pack `geoborder fetch` wrote (var/pack)."""
@@ -47,7 +52,7 @@ class StoreSettings(BaseSettings):
     @classmethod
     def _path_unless_url(cls, v):
         """A postgresql:// URL stays a string; anything else is a path."""
-        if isinstance(v, str) and not v.startswith(("postgresql://", "postgres://")):
+        if isinstance(v, str) and not is_postgres_url(v):
             return Path(v)
         return v
 

@@ -21,6 +21,7 @@ import pyogrio
 from .build import META_BUILD, META_LAYERS
 from .catalog import Catalog, Layer, load_catalog
 from .errors import NotFound, StoreError
+from .settings import is_postgres_url
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class GpkgStore(_LayerIndex):
 def open_store(path: Path | str, catalog: Catalog | None = None) -> Store:
     """The store named by GEOBORDER_STORE: a postgresql:// URL gives a PostgisStore (see
     geoborder.store_postgis), anything else a GpkgStore."""
-    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(path):
         from .settings import StoreSettings
         from .store_postgis import PostgisStore
 

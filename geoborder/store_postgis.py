@@ -44,10 +44,6 @@ POOL_WAIT_SECONDS = 5.0      # a request waits this long at most for a free conn
 POINTER_WAIT_SECONDS = 1.0   # the pointer check gives up sooner: it keeps the snapshot it has
 
 
-def is_postgres_url(value) -> bool:
-    return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
-
-
 # the snapshot pinned for the request being answered: (store, snapshot); see PostgisStore.pinned
 _PINNED: ContextVar[tuple[object, "_Snapshot"] | None] = ContextVar("geoborder_pinned_snapshot", default=None)
 

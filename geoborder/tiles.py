@@ -30,7 +30,8 @@ import shapely
 from rasterio.io import MemoryFile
 from rasterio.transform import from_bounds
 
-from .choropleth import LRU, Choropleth
+from .cache import LRU
+from .choropleth import Choropleth
 from .crs import reproject
 from .errors import InvalidParameter
 from .store import is_sql_store

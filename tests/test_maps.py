@@ -3,7 +3,6 @@ the lookup endpoint and the GeoJSON download of exactly what is on the map."""
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 
@@ -225,7 +224,7 @@ def test_reported_indicator_years_and_new_imports(bare, indicators_db):
     assert latest["00002"]["value"] == 30.0 and latest["00003"]["value"] is None
     y2023 = {f["id"]: f["properties"] for f in bare.get(f"/maps/data.geojson?{q}&year=2023").json()["features"]}
     assert y2023["00001"]["value"] == 10.0 and y2023["00002"]["value"] is None
-    r = bare.get(f"/maps/poverty_rate?area=14&year=2019")
+    r = bare.get("/maps/poverty_rate?area=14&year=2019")
     assert r.status_code == 400 and "2019" in r.json()["description"] and "2024" in r.json()["description"]
     assert bare.get("/maps/poverty_rate?area=14").status_code == 200
     page = bare.get("/maps/poverty_rate?area=14").text

@@ -160,7 +160,7 @@ def _count_sql(monkeypatch) -> list:
 
 
 def test_the_spatial_work_runs_in_sql(pstore, real_store, monkeypatch):
-    from collections import OrderedDict
+    from geoborder.cache import LRU
 
     from geoborder import queries as q
     from geoborder.queries import _sql
@@ -168,7 +168,7 @@ def test_the_spatial_work_runs_in_sql(pstore, real_store, monkeypatch):
     _no_memory(monkeypatch)
     # what the SQL path keeps per version (nearest roads, communes of settlements, ...) is computed
     # in SQL: each question below starts from an empty cache, so it reaches the database
-    monkeypatch.setattr(_sql, "_CACHE", OrderedDict())
+    monkeypatch.setattr(_sql, "_CACHE", LRU(_sql._CACHE_SIZE))
     seen = _count_sql(monkeypatch)
     calls = [
         lambda s: q.touching(s, "Lào Cai", within="Xín Mần", vintage=2009, geometry="shared"),

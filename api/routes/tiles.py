@@ -54,6 +54,19 @@ def _no_content() -> Response:
     return Response(status_code=204)
 
 
+# one layer's tiles: the renderer, the media type, the answer when the tile is empty
+_LAYER_TILES = {"mvt": (T.layer_mvt, T.MVT, _no_content), "map": (T.layer_png, T.PNG, _empty_png)}
+
+
+def _layer_tile(request: Request, store, kind: str, layer_id: str, tms: str, z: int, x: int, y: int) -> Response:
+    T.check_tms(tms)
+    T.check_tile(z, x, y)
+    store.layer(layer_id)   # NotFound for an unknown layer, before any rendering
+    render, media_type, empty = _LAYER_TILES[kind]
+    key = (kind, id(store), store.version, layer_id, z, x, y)
+    return _answer(request, key, lambda: render(store, layer_id, z, x, y), media_type, empty)
+
+
 @router.get("/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png", name="choropleth_tile",
             summary="A choropleth PNG tile of one indicator (the map pages' tile layer)",
             response_class=Response, responses={200: {"content": {T.PNG: {}}}})
@@ -71,11 +84,7 @@ def choropleth_tile(request: Request, store: StoreDep, db: IndicatorsDbDep, p: M
             response_class=Response, responses={200: {"content": {T.MVT: {}}}, 204: {"description": "empty tile"}})
 def vector_tile(request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath,
                 z: Z, x: X, y: Y) -> Response:
-    T.check_tms(tileMatrixSetId)
-    T.check_tile(z, x, y)
-    store.layer(collectionId)
-    key = ("mvt", id(store), store.version, collectionId, z, x, y)
-    return _answer(request, key, lambda: T.layer_mvt(store, collectionId, z, x, y), T.MVT, _no_content)
+    return _layer_tile(request, store, "mvt", collectionId, tileMatrixSetId, z, x, y)
 
 
 @router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png", name="map_tile",
@@ -83,8 +92,4 @@ def vector_tile(request: Request, store: StoreDep, collectionId: LayerPath, tile
             response_class=Response, responses={200: {"content": {T.PNG: {}}}})
 def map_tile(request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath,
              z: Z, x: X, y: Y) -> Response:
-    T.check_tms(tileMatrixSetId)
-    T.check_tile(z, x, y)
-    store.layer(collectionId)
-    key = ("map", id(store), store.version, collectionId, z, x, y)
-    return _answer(request, key, lambda: T.layer_png(store, collectionId, z, x, y), T.PNG, _empty_png)
+    return _layer_tile(request, store, "map", collectionId, tileMatrixSetId, z, x, y)

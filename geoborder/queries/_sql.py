@@ -39,13 +39,11 @@ every value is a bound parameter.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 import pandas as pd
 import shapely
 
+from ..cache import LRU
 from ..errors import NotFound, StoreError
 from ..store import is_sql_store
 
@@ -107,26 +105,14 @@ def fetch(store, query, params=None) -> list[tuple]:
     return store.fetch(query, params, binary=True)
 
 
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_CACHE = LRU(_CACHE_SIZE)
 
 
 def _per_version(store, snap, key, make):
     """`make()` once per (store, data version, key): published versions are immutable, and the
-    key holds the version, so a switch never serves a value of another version. Least recently
-    used values are dropped past _CACHE_SIZE."""
-    k = (getattr(store, "url", id(store)), snap.version, snap.schema, key)
-    with _CACHE_LOCK:
-        if k in _CACHE:
-            _CACHE.move_to_end(k)
-            return _CACHE[k]
-    value = make()          # outside the lock: two first requests may both compute it, same value
-    with _CACHE_LOCK:
-        _CACHE[k] = value
-        _CACHE.move_to_end(k)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return value
+    key holds the version, so a switch never serves a value of another version. Two first
+    requests may both compute it (the same value)."""
+    return _CACHE.get_or_make((getattr(store, "url", id(store)), snap.version, snap.schema, key), make)
 
 
 class _Q:
