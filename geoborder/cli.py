@@ -27,7 +27,23 @@ def _fail(msg: str, code: int = 2):
     sys.exit(code)
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group; a setting that does not validate is a one-line error, not a traceback."""
+
+    def invoke(self, ctx):
+        from pydantic import ValidationError
+
+        from .settings import describe_invalid
+
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            if exc.title not in ("StoreSettings", "ApiSettings", "FetchSettings"):
+                raise
+            _fail(describe_invalid(exc))
+
+
+@click.group(cls=_Main)
 def main():
     """geoborder: Vietnam's land-border communes and crossing points."""
 

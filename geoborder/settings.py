@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +16,18 @@ FETCHED_PACK = PROJECT_ROOT / "var" / "pack"
 def is_postgres_url(value) -> bool:
     """A postgresql:// (or postgres://) URL: a PostGIS store or indicator database, not a path."""
     return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
+
+
+def describe_invalid(exc) -> str:
+    """A pydantic ValidationError of the settings as one line per setting, named as it is set
+    (the GEOBORDER_* environment variable)."""
+    model = globals().get(exc.title)
+    prefix = model.model_config.get("env_prefix", "") if model is not None else "GEOBORDER_"
+    lines = []
+    for err in exc.errors():
+        name = prefix + "_".join(str(p) for p in err.get("loc", ())).upper()
+        lines.append(f"{name}={err.get('input')!r}: {err.get('msg')}")
+    return "geoborder: invalid setting: " + "; ".join(lines)
 
 
 def default_pack() -> Path | None:
@@ -36,9 +48,9 @@ class StoreSettings(BaseSettings):
     # a GeoPackage path, or a postgresql:// URL of a database written by `geoborder publish`
     store: Path | str = PROJECT_ROOT / "var" / "geoborder.gpkg"
     # PostGIS store: how often (seconds) a worker re-reads the published-version pointer
-    store_refresh_seconds: float = 5.0
+    store_refresh_seconds: float = Field(5.0, ge=0)
     # PostGIS store: connections per worker process (its concurrent SQL requests)
-    store_pool_size: int = 4
+    store_pool_size: int = Field(4, ge=1, le=100)
     # the writable indicator database (imports, values, API keys); the store stays read-only:
     # a SQLite path, or a postgresql:// URL (schema geoborder_indicators, shared by every instance)
     indicators: Path | str = PROJECT_ROOT / "var" / "indicators.sqlite"

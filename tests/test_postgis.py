@@ -366,15 +366,35 @@ def test_open_store_chooses_the_implementation_from_the_setting(published_url, r
 
     monkeypatch.setenv("GEOBORDER_STORE", published_url)
     monkeypatch.setenv("GEOBORDER_STORE_REFRESH_SECONDS", "7")
+    monkeypatch.setenv("GEOBORDER_STORE_POOL_SIZE", "3")
     s = StoreSettings()
     assert s.store == published_url
     st = open_store(s.store)
-    assert isinstance(st, PostgisStore) and st.refresh_seconds == 7
+    assert isinstance(st, PostgisStore) and st.refresh_seconds == 7 and st.pool_size == 3
     assert "postgres@127.0.0.1" in st.path
     st.close()
     monkeypatch.setenv("GEOBORDER_STORE", str(real_store_path))
     assert StoreSettings().store == real_store_path
     assert isinstance(open_store(StoreSettings().store), GpkgStore)
+
+
+@pytest.mark.parametrize("name,value", [("GEOBORDER_STORE_POOL_SIZE", "0"), ("GEOBORDER_STORE_POOL_SIZE", "many"),
+                                        ("GEOBORDER_STORE_REFRESH_SECONDS", "-1")])
+def test_bad_store_settings_are_refused_naming_the_setting(monkeypatch, name, value):
+    from pydantic import ValidationError
+
+    from geoborder.settings import StoreSettings
+
+    from click.testing import CliRunner
+
+    from geoborder.cli import main
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as e:
+        StoreSettings()
+    assert name.removeprefix("GEOBORDER_").lower() in str(e.value)
+    r = CliRunner().invoke(main, ["info"])          # the command line: one line, no traceback
+    assert r.exit_code == 2 and f"invalid setting: {name}={value!r}" in r.output, r.output
 
 
 def test_nothing_published_is_a_clear_store_error(pg):
