@@ -359,6 +359,33 @@ def test_service_role_reads_but_cannot_write(pg, v1_template, real_store):
     store.close()
 
 
+def test_a_publisher_that_cannot_add_crss_is_told_and_the_service_reprojects_in_python(pg, real_store, client):
+    """spatial_ref_sys lacks the VN-2000 TM-3 zones; a publisher without INSERT on it publishes all
+    the same, is told, and the service answers those CRSs through pyproj (same coordinates)."""
+    from urllib.parse import quote
+
+    url = pg.new_db()                               # PostGIS only: nothing published, no CRS added
+    db = url.rsplit("/", 1)[1]
+    with pg.admin() as con:
+        con.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gb_publisher') "
+                    "THEN CREATE ROLE gb_publisher LOGIN; END IF; END $$")
+        con.execute(f'GRANT CREATE ON DATABASE "{db}" TO gb_publisher')
+    said: list[str] = []
+    res = _publish(real_store.path, url.replace("postgres@", "gb_publisher@"), emit=said.append)
+    assert res.version == real_store.version
+    assert any("cannot add them" in m and "9206" in m for m in said), said
+    store = _store(url)
+    try:
+        assert 9206 not in store.transform_srids() and 3405 in store.transform_srids()
+        path = "/collections/communes_2025/items?limit=5&crs=" + quote("http://www.opengis.net/def/crs/EPSG/0/9206")
+        with _client(store, client.app.state.indicators) as c:
+            a, b = client.get(path), c.get(path)
+        assert a.status_code == b.status_code == 200
+        assert _body(a) == _body(b)                 # the same pyproj transform, to the byte
+    finally:
+        store.close()
+
+
 def test_open_store_chooses_the_implementation_from_the_setting(published_url, real_store_path, monkeypatch):
     from geoborder.settings import StoreSettings
     from geoborder.store import GpkgStore, open_store
