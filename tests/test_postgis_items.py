@@ -253,3 +253,18 @@ def test_indicator_columns_fall_back_to_memory_with_the_same_answer(real_store, 
                 assert _body(a) == _body(b), path
     finally:
         store.close()
+
+
+def test_a_filter_the_database_cannot_evaluate_is_a_400_not_a_503(pclient, published_url):
+    """A data exception raised by PostgreSQL while evaluating a client's filter (here a float
+    overflow; in memory the same filter gives infinity, and matches) is the client's 400, with the
+    database's reason and no SQL; the store keeps answering."""
+    import psycopg
+
+    r = pclient.get(f"{C}?filter=" + quote("population * 1e300 * 1e300 > 1"))
+    assert r.status_code == 400, r.text[:300]
+    desc = r.json()["description"]
+    assert desc.startswith("filter: cannot be evaluated") and "overflow" in desc and "SELECT" not in desc
+    assert pclient.get(f"{C}?limit=1&filter=" + quote("population > 1")).status_code == 200
+    with psycopg.connect(published_url) as con:
+        assert con.execute("SELECT count(*) FROM geoborder_current.communes_2025").fetchone()[0] == 3321
