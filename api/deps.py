@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from geoborder.store import Store
+from geoborder.store.base import Store
 
 
 def get_store(request: Request) -> Store:
@@ -18,15 +18,20 @@ def get_store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-class OutputType(str, Enum):
+class OutputType(StrEnum):
     json = "json"
     html = "html"
 
 
 def output_type(
     request: Request,
-    f: Annotated[OutputType | None, Query(description="Output format; without it the Accept header decides.",
-                                          openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}})] = None,
+    f: Annotated[
+        OutputType | None,
+        Query(
+            description="Output format; without it the Accept header decides.",
+            openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}},
+        ),
+    ] = None,
 ) -> OutputType:
     if f is not None:
         return f
@@ -45,7 +50,9 @@ class Lang:
 
 
 def language(
-    lang: Annotated[str | None, Query(pattern="^(vi|en)$", description="Language of titles and labels: vi (default) or en.")] = None,
+    lang: Annotated[
+        str | None, Query(pattern="^(vi|en)$", description="Language of titles and labels: vi (default) or en.")
+    ] = None,
 ) -> str:
     return lang or "vi"
 

@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from geoborder.core.errors import CatalogError, GeoborderError, InvalidParameter, NotFound, StoreError
+
 from .responses import JSONResponse
-from geoborder.errors import CatalogError, GeoborderError, InvalidParameter, NotFound, StoreError
 
 log = logging.getLogger("geoborder.api")
 
@@ -28,11 +29,7 @@ def _body(status: int, code: str, description: str, headers: dict | None = None)
 def install(app: FastAPI) -> None:
     @app.exception_handler(GeoborderError)
     async def _library_error(request: Request, exc: GeoborderError):
-        for cls, (status, code) in STATUS.items():
-            if isinstance(exc, cls):
-                break
-        else:
-            status, code = 500, "ServerError"
+        status, code = next((mapped for cls, mapped in STATUS.items() if isinstance(exc, cls)), (500, "ServerError"))
         if status >= 500:
             log.error("%s %s failed: %r", request.method, request.url.path, exc, exc_info=exc)
             return _body(status, code, "the server could not answer; the error is logged")
@@ -48,7 +45,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        code = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}.get(exc.status_code, "Error")
+        code = {
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "NotFound",
+            405: "MethodNotAllowed",
+            406: "NotAcceptable",
+        }.get(exc.status_code, "Error")
         # keep the handler's headers: WWW-Authenticate on a 401, Allow on a 405
         return _body(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 

@@ -12,23 +12,39 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from geoborder.settings import ApiSettings, StoreSettings
-from geoborder.indicator_db import open_indicators
-from geoborder.store import Store, open_store
+from geoborder.core.settings import ApiSettings, StoreSettings
+from geoborder.indicators.open import open_indicators
+from geoborder.store.base import Store
+from geoborder.store.open import open_store
 from web.assets import VENDOR_PREFIX, vendor_dirs
 
 from . import errors
 from .responses import JSONResponse
+from .routes import (
+    health,
+    landing,
+    layers,
+    maps,
+    ogc_collections,
+    ogc_conformance,
+    ogc_http,
+    ogc_items,
+    ogc_openapi,
+    tiles,
+)
 from .routes import indicators as indicator_routes
 from .routes import queries as query_routes
-from .routes import health, landing, layers, ogc_collections, ogc_conformance, ogc_http, ogc_items, ogc_openapi
-from .routes import maps, tiles
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 
 
-def create_app(settings: ApiSettings | None = None, *, store: Store | None = None,
-               store_settings: StoreSettings | None = None, indicators=None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None,
+    *,
+    store: Store | None = None,
+    store_settings: StoreSettings | None = None,
+    indicators=None,
+) -> FastAPI:
     """The app. Give a `store` (tests: a small in-memory one), or it opens the configured one.
 
     `indicators`: an IndicatorDB (tests: one in a temporary folder), else the configured file."""
@@ -37,8 +53,9 @@ def create_app(settings: ApiSettings | None = None, *, store: Store | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = store if store is not None else open_store((store_settings or StoreSettings()).store)
-        app.state.indicators = indicators if indicators is not None else open_indicators(
-            (store_settings or StoreSettings()).indicators)
+        app.state.indicators = (
+            indicators if indicators is not None else open_indicators((store_settings or StoreSettings()).indicators)
+        )
         yield
         # what this app opened (not what a caller passed in): PostGIS connection pools
         for opened, given in ((app.state.indicators, indicators), (app.state.store, store)):
@@ -47,20 +64,33 @@ def create_app(settings: ApiSettings | None = None, *, store: Store | None = Non
 
     # FastAPI's /docs and /redoc load Swagger/ReDoc from CDNs that an office network cannot
     # reach: the API is documented at /api (OpenAPI JSON) and /api?f=html instead
-    app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  default_response_class=JSONResponse,
-                  description="Maps and data of Vietnam's land-border communes and crossing points.")
+    app = FastAPI(
+        title=settings.title,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=JSONResponse,
+        description="Maps and data of Vietnam's land-border communes and crossing points.",
+    )
     app.state.settings = settings
-    app.state.templates = Jinja2Templates(env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html"])))
+    app.state.templates = Jinja2Templates(
+        env=jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html"])
+        )
+    )
     # one feature by id without query parameters is answered inside this middleware (ogc_items.fast_item):
     # the framework's routing and dependency resolution cost more than the feature itself
     app.add_middleware(ogc_http.ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_item)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
     # one data version per request (PostGIS: the pointer may move while a request is answered)
     app.add_middleware(ogc_http.PinVersionMiddleware)
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
-                       allow_headers=["*"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+    )
     errors.install(app)
     for r in (landing.router, health.router, layers.router):
         app.include_router(r)

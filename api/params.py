@@ -3,30 +3,39 @@
 The dependencies are `async def` only because they do no I/O and little work: FastAPI would run a
 plain `def` in the thread pool, a hop that costs more than the parsing itself.
 
-Each dependency parses and validates its parameters into library types (geoborder.features,
-geoborder.crs); a bad value raises InvalidParameter, which api/errors.py turns into a 400 with an
+Each dependency parses and validates its parameters into library types (geoborder.features.items,
+geoborder.core.crs); a bad value raises InvalidParameter, which api/errors.py turns into a 400 with an
 OGC exception body.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from geoborder.crs import SupportedCrs, crs84, resolve_crs
-from geoborder.errors import InvalidParameter
-from geoborder.features import (DEFAULT_LIMIT, MAX_LIMIT, FeatureCache, ItemQuery, LayerFeatures, parse_bbox,
-                                parse_datetime, parse_filter, parse_sortby)
+from geoborder.core.crs import SupportedCrs, crs84, resolve_crs
+from geoborder.core.errors import InvalidParameter
+from geoborder.features.items import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    FeatureCache,
+    ItemQuery,
+    LayerFeatures,
+    parse_bbox,
+    parse_datetime,
+    parse_filter,
+    parse_sortby,
+)
 
 from .deps import get_store
 
 # --------------------------------------------------------------------------- output format
 
 
-class OgcFormat(str, Enum):
+class OgcFormat(StrEnum):
     json = "json"
     html = "html"
     geojson = "geojson"
@@ -50,10 +59,12 @@ def negotiate(request: Request, f: OgcFormat | None, allowed: tuple[OgcFormat, .
     """`f=` wins; else the best Accept media type the endpoint serves; else JSON."""
     if f is not None:
         if f not in allowed:
-            raise InvalidParameter(f"f: {f.value!r} is not offered here; use one of: {', '.join(a.value for a in allowed)}")
+            raise InvalidParameter(
+                f"f: {f.value!r} is not offered here; use one of: {', '.join(a.value for a in allowed)}"
+            )
         return f
     best, best_q = None, 0.0
-    for i, part in enumerate(request.headers.get("accept", "").split(",")):
+    for _i, part in enumerate(request.headers.get("accept", "").split(",")):
         media, _, params = part.strip().partition(";")
         q = 1.0
         for p in params.split(";"):
@@ -69,18 +80,24 @@ def negotiate(request: Request, f: OgcFormat | None, allowed: tuple[OgcFormat, .
     return best or OgcFormat.json
 
 
-F_DESCRIPTION = ("Output format: json (GeoJSON / JSON), html; on items also geojson, gpkg, csv = download of "
-                 "every matching feature as one file. Without it the Accept header decides.")
-FQuery = Annotated[OgcFormat | None, Query(description=F_DESCRIPTION,
-                                           openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}})]
+F_DESCRIPTION = (
+    "Output format: json (GeoJSON / JSON), html; on items also geojson, gpkg, csv = download of "
+    "every matching feature as one file. Without it the Accept header decides."
+)
+FQuery = Annotated[
+    OgcFormat | None,
+    Query(description=F_DESCRIPTION, openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}}),
+]
 
 
 def check_known(request: Request, allowed: set[str]) -> None:
     """400 for a query parameter the endpoint does not define (OGC /req/core/query-param-unknown)."""
-    unknown = [k for k in request.query_params.keys() if k not in allowed]
+    unknown = [k for k in request.query_params if k not in allowed]
     if unknown:
-        raise InvalidParameter(f"unknown query parameter(s): {', '.join(sorted(set(unknown)))}; "
-                               f"this endpoint accepts: {', '.join(sorted(allowed))}")
+        raise InvalidParameter(
+            f"unknown query parameter(s): {', '.join(sorted(set(unknown)))}; "
+            f"this endpoint accepts: {', '.join(sorted(allowed))}"
+        )
 
 
 @dataclass
@@ -92,11 +109,16 @@ class SimpleParams:
 
 
 def _simple(allowed: tuple[OgcFormat, ...]):
-    async def dep(request: Request, f: FQuery = None,
-            lang: Annotated[str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")] = None,
-            ) -> SimpleParams:
+    async def dep(
+        request: Request,
+        f: FQuery = None,
+        lang: Annotated[
+            str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")
+        ] = None,
+    ) -> SimpleParams:
         check_known(request, {"f", "lang", "year"})
         return SimpleParams(format=negotiate(request, f, allowed), lang=lang or "vi")
+
     return dep
 
 
@@ -104,6 +126,7 @@ DocParams = Annotated[SimpleParams, Depends(_simple((OgcFormat.json, OgcFormat.h
 
 
 # --------------------------------------------------------------------------- the collection
+
 
 def get_feature_cache(request: Request) -> FeatureCache:
     cache = getattr(request.app.state, "ogc_features", None)
@@ -116,17 +139,32 @@ def get_feature_cache(request: Request) -> FeatureCache:
 
 async def collection(
     request: Request,
-    collection_id: Annotated[str, Path(alias="collectionId", description="Collection (layer) id",
-                                       openapi_examples={"communes": {"value": "communes_2025"}})],
-    year: Annotated[int | None, Query(ge=1900, le=2100, description=(
-        "Commune layers: the year of the reported indicator values joined onto the features "
-        "(default: each commune's latest, with its year in `<indicator>_year`)."),
-        openapi_examples={"y2024": {"value": 2024}})] = None,
+    collection_id: Annotated[
+        str,
+        Path(
+            alias="collectionId",
+            description="Collection (layer) id",
+            openapi_examples={"communes": {"value": "communes_2025"}},
+        ),
+    ],
+    year: Annotated[
+        int | None,
+        Query(
+            ge=1900,
+            le=2100,
+            description=(
+                "Commune layers: the year of the reported indicator values joined onto the features "
+                "(default: each commune's latest, with its year in `<indicator>_year`)."
+            ),
+            openapi_examples={"y2024": {"value": 2024}},
+        ),
+    ] = None,
 ) -> LayerFeatures:
     # the conditional-GET middleware has read the indicator revision for the ETag: reuse it
     revision = request.scope.get("state", {}).get("indicator_revision")
-    return get_feature_cache(request).get(collection_id, getattr(request.app.state, "indicators", None), year,
-                                          revision=revision)
+    return get_feature_cache(request).get(
+        collection_id, getattr(request.app.state, "indicators", None), year, revision=revision
+    )
 
 
 CollectionDep = Annotated[LayerFeatures, Depends(collection)]
@@ -148,35 +186,91 @@ class ItemsParams:
     limit_given: bool
 
 
-ITEMS_PARAMS = {"f", "lang", "year", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "filter", "filter-lang",
-                "filter-crs", "sortby"}
+ITEMS_PARAMS = {
+    "f",
+    "lang",
+    "year",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "limit",
+    "offset",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+}
 
 
 async def items_params(
     request: Request,
     lf: CollectionDep,
     f: FQuery = None,
-    lang: Annotated[str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")] = None,
-    bbox: Annotated[str | None, Query(description="Only features whose geometry intersects this box: "
-                                                   "minx,miny,maxx,maxy (or 6 numbers with heights), in `bbox-crs`.",
-                                      openapi_examples={"son_la": {"value": "103.5,21,104.5,22"}})] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="CRS of `bbox` (default CRS84).",
-                                          openapi_examples={"epsg4326": {"value": "http://www.opengis.net/def/crs/EPSG/0/4326"}})] = None,
-    crs: Annotated[str | None, Query(description=CRS_DESCRIPTION,
-                                     openapi_examples={"tm3_104": {"value": "http://www.opengis.net/def/crs/EPSG/0/9206"}})] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Features per page (1 to {MAX_LIMIT}).")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Features to skip (paging; `next` links carry it).")] = 0,
-    datetime: Annotated[str | None, Query(description="RFC 3339 instant or interval (a/b, '..' open). "
-                                                       "Features without a temporal property always match.",
-                                          openapi_examples={"interval": {"value": "2025-01-01T00:00:00Z/.."}})] = None,
-    filter: Annotated[str | None, Query(description="CQL2 filter (OGC API - Features Part 3), in `filter-lang`.",
-                                        openapi_examples={"population": {"value": "population > 10000"},
-                                                          "spatial": {"value": "S_INTERSECTS(geometry, POINT(103.9 21.3))"}})] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang", pattern="^(cql2-text|cql2-json)$",
-                                             description="cql2-text (default) or cql2-json.")] = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of geometries in `filter` (default CRS84).")] = None,
-    sortby: Annotated[str | None, Query(description="Comma-separated properties, '-' for descending.",
-                                        openapi_examples={"population": {"value": "-population"}})] = None,
+    lang: Annotated[
+        str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")
+    ] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="Only features whose geometry intersects this box: "
+            "minx,miny,maxx,maxy (or 6 numbers with heights), in `bbox-crs`.",
+            openapi_examples={"son_la": {"value": "103.5,21,104.5,22"}},
+        ),
+    ] = None,
+    bbox_crs: Annotated[
+        str | None,
+        Query(
+            alias="bbox-crs",
+            description="CRS of `bbox` (default CRS84).",
+            openapi_examples={"epsg4326": {"value": "http://www.opengis.net/def/crs/EPSG/0/4326"}},
+        ),
+    ] = None,
+    crs: Annotated[
+        str | None,
+        Query(
+            description=CRS_DESCRIPTION,
+            openapi_examples={"tm3_104": {"value": "http://www.opengis.net/def/crs/EPSG/0/9206"}},
+        ),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Features per page (1 to {MAX_LIMIT}).")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[
+        int, Query(ge=0, le=10_000_000, description="Features to skip (paging; `next` links carry it).")
+    ] = 0,
+    datetime: Annotated[
+        str | None,
+        Query(
+            description="RFC 3339 instant or interval (a/b, '..' open). "
+            "Features without a temporal property always match.",
+            openapi_examples={"interval": {"value": "2025-01-01T00:00:00Z/.."}},
+        ),
+    ] = None,
+    filter: Annotated[
+        str | None,
+        Query(
+            description="CQL2 filter (OGC API - Features Part 3), in `filter-lang`.",
+            openapi_examples={
+                "population": {"value": "population > 10000"},
+                "spatial": {"value": "S_INTERSECTS(geometry, POINT(103.9 21.3))"},
+            },
+        ),
+    ] = None,
+    filter_lang: Annotated[
+        str | None,
+        Query(alias="filter-lang", pattern="^(cql2-text|cql2-json)$", description="cql2-text (default) or cql2-json."),
+    ] = None,
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", description="CRS of geometries in `filter` (default CRS84).")
+    ] = None,
+    sortby: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated properties, '-' for descending.",
+            openapi_examples={"population": {"value": "-population"}},
+        ),
+    ] = None,
 ) -> ItemsParams:
     allowed = ITEMS_PARAMS | set(lf.property_names)
     check_known(request, allowed)
@@ -188,9 +282,15 @@ async def items_params(
     f_crs = resolve_crs(filter_crs, parameter="filter-crs") if filter_crs else None
     fmt = negotiate(request, f, tuple(OgcFormat))
     q = ItemQuery(
-        bbox=parse_bbox(bbox, b_crs), datetime=parse_datetime(datetime), properties=props,
-        filter=parse_filter(filter, filter_lang), filter_crs=f_crs, sortby=parse_sortby(sortby),
-        limit=limit, offset=offset, crs=out_crs,
+        bbox=parse_bbox(bbox, b_crs),
+        datetime=parse_datetime(datetime),
+        properties=props,
+        filter=parse_filter(filter, filter_lang),
+        filter_crs=f_crs,
+        sortby=parse_sortby(sortby),
+        limit=limit,
+        offset=offset,
+        crs=out_crs,
     )
     return ItemsParams(query=q, crs=out_crs, format=fmt, lang=lang or "vi", limit_given="limit" in request.query_params)
 
@@ -208,12 +308,17 @@ class ItemParams:
 async def item_params(
     request: Request,
     f: FQuery = None,
-    lang: Annotated[str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")] = None,
+    lang: Annotated[
+        str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")
+    ] = None,
     crs: Annotated[str | None, Query(description=CRS_DESCRIPTION)] = None,
 ) -> ItemParams:
     check_known(request, {"f", "lang", "crs", "year"})
-    return ItemParams(crs=resolve_crs(crs) if crs else crs84(),
-                      format=negotiate(request, f, (OgcFormat.json, OgcFormat.html)), lang=lang or "vi")
+    return ItemParams(
+        crs=resolve_crs(crs) if crs else crs84(),
+        format=negotiate(request, f, (OgcFormat.json, OgcFormat.html)),
+        lang=lang or "vi",
+    )
 
 
 ItemDep = Annotated[ItemParams, Depends(item_params)]

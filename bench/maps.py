@@ -35,8 +35,8 @@ def server_side(store_path: Path, indicator: str) -> dict:
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from geoborder import tiles as T
-    from geoborder.store import open_store
+    from geoborder.store.open import open_store
+    from geoborder.tiles import render as T
 
     store = open_store(store_path)
     url = f"/maps/{indicator}?vintage=2025&area=all"
@@ -77,7 +77,7 @@ def browser_side(store_path: Path, indicator: str) -> dict | None:
     from selenium.webdriver.chrome.service import Service
 
     from api.main import create_app
-    from geoborder.store import open_store
+    from geoborder.store.open import open_store
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -90,13 +90,24 @@ def browser_side(store_path: Path, indicator: str) -> dict | None:
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
     profile = tempfile.mkdtemp(prefix="bench-chromium-")
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1280,900",
-              f"--user-data-dir={profile}"):
+    for a in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1280,900",
+        f"--user-data-dir={profile}",
+    ):
         opts.add_argument(a)
     d = webdriver.Chrome(service=Service(driver_bin), options=opts)
-    done = ("var i = Array.from(document.querySelectorAll('img.leaflet-tile')).filter(e => e.src.indexOf('.png?indicator=') >= 0);"
-            "return i.length > 0 && i.every(e => e.complete && e.classList.contains('leaflet-tile-loaded'));")
+    done = (
+        "var i = Array.from(document.querySelectorAll('img.leaflet-tile')).filter(e => e.src.indexOf('.png?indicator=') >= 0);"
+        "return i.length > 0 && i.every(e => e.complete && e.classList.contains('leaflet-tile-loaded'));"
+    )
     out = {}
     try:
         # 1) the first map a fresh server process renders (layers read, indicators computed, tiles drawn)

@@ -39,13 +39,33 @@ def free_port() -> int:
 
 def start_geoborder(store: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, GEOBORDER_STORE=str(store))
-    uvicorn = [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-               # the settings of `geoborder run` (geoborder/cli.py run_cmd)
-               "--http", "httptools", "--loop", "uvloop", "--backlog", "2048"]
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:app_from_env",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        # the settings of `geoborder run` (geoborder/cli.py run_cmd)
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
+        "--backlog",
+        "2048",
+    ]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(uvicorn, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            uvicorn, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -66,8 +86,10 @@ def warm(base: str, layer: str) -> None:
     for _ in range(8):
         for q in ("limit=1", "limit=100", "limit=100&offset=2000"):
             for enc in ("gzip", "identity"):
-                req = urllib.request.Request(f"{base}/collections/{layer}/items?{q}",
-                                             headers={"Accept": "application/geo+json", "Accept-Encoding": enc})
+                req = urllib.request.Request(
+                    f"{base}/collections/{layer}/items?{q}",
+                    headers={"Accept": "application/geo+json", "Accept-Encoding": enc},
+                )
                 urllib.request.urlopen(req, timeout=120).read()
 
 
@@ -96,7 +118,7 @@ def ratios(tsv: Path) -> list[dict]:
         peers = {s: r for s, r in servers.items() if s != "geoborder"}
         full = q == "full layer"
 
-        def value(r):
+        def value(r, full=full):
             try:
                 return float(r["p50_s"] if full else r["req_s"])
             except (TypeError, ValueError):
@@ -108,8 +130,17 @@ def ratios(tsv: Path) -> list[dict]:
         ratio = None
         if g and best:
             ratio = vals[best] / g if full else g / vals[best]
-        out.append({"query": q, "geoborder": g, "best_peer": best, "best_value": vals.get(best) if best else None,
-                    "ratio": ratio, "peers": vals, "unit": "s" if full else "req/s"})
+        out.append(
+            {
+                "query": q,
+                "geoborder": g,
+                "best_peer": best,
+                "best_value": vals.get(best) if best else None,
+                "ratio": ratio,
+                "peers": vals,
+                "unit": "s" if full else "req/s",
+            }
+        )
     return out
 
 
@@ -146,7 +177,9 @@ def main() -> None:
         if args.markdown:
             print(f"| {r['query']} | {g} | {r['best_peer'] or '-'} | {pv} | {ratio} | {peers} |")
         else:
-            print(f"{r['query']:<22} geoborder {g:<14} best {r['best_peer'] or '-':<10} {pv:<14} ratio {ratio}   ({peers})")
+            print(
+                f"{r['query']:<22} geoborder {g:<14} best {r['best_peer'] or '-':<10} {pv:<14} ratio {ratio}   ({peers})"
+            )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ stopped by it, and the cluster is removed, at the end, on an error and on Ctrl-C
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -49,9 +50,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))      # pg_fixtures.Cluster (and the conftest it imports)
+sys.path.insert(0, str(ROOT / "tests"))  # pg_fixtures.Cluster (and the conftest it imports)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# a sibling script of bench/, importable once its folder is on sys.path (above)
 from ogc_items import free_port, stop  # noqa: E402
 
 DEFAULT_TIPG_VENV = Path("/tmp/peers/venv-tipg")
@@ -63,9 +65,9 @@ class Server:
     name: str
     workers: int
     proc: subprocess.Popen
-    items: str                 # .../collections/<id>/items
-    params: dict               # added to every query (tipg: f=geojson)
-    accept: str | None         # Accept header (geoborder: application/geo+json)
+    items: str  # .../collections/<id>/items
+    params: dict  # added to every query (tipg: f=geojson)
+    accept: str | None  # Accept header (geoborder: application/geo+json)
     log: Path
 
     def url(self, query: str, item: str | None = None) -> str:
@@ -92,10 +94,18 @@ class Row:
 
 # --------------------------------------------------------------------------- processes
 
+
 def _start(name: str, cmd: list[str], env: dict, cwd: Path, log: Path, probe: str, timeout: float = 120):
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -115,10 +125,29 @@ def _start(name: str, cmd: list[str], env: dict, cwd: Path, log: Path, probe: st
 def start_geoborder(url: str, layer: str, workers: int, work: Path) -> Server:
     port = free_port()
     env = dict(os.environ, GEOBORDER_STORE=url)
-    cmd = [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-           # the settings of `geoborder run` (geoborder/cli.py run_cmd), as bench/ogc_items.py
-           "--http", "httptools", "--loop", "uvloop", "--backlog", "2048"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:app_from_env",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        # the settings of `geoborder run` (geoborder/cli.py run_cmd), as bench/ogc_items.py
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
+        "--backlog",
+        "2048",
+    ]
     base = f"http://127.0.0.1:{port}"
     log = work / f"geoborder-w{workers}.log"
     proc = _start("geoborder", cmd, env, ROOT, log, f"{base}/health")
@@ -127,12 +156,22 @@ def start_geoborder(url: str, layer: str, workers: int, work: Path) -> Server:
 
 def start_tipg(venv: Path, url: str, schema: str, workers: int, work: Path) -> tuple[Server, str]:
     port = free_port()
-    cwd = work / "tipg"          # tipg's settings read a .env from the working directory: an empty one
+    cwd = work / "tipg"  # tipg's settings read a .env from the working directory: an empty one
     cwd.mkdir(exist_ok=True)
-    env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS=json.dumps([schema]),
-               TIPG_MAX_FEATURES_PER_QUERY="20000")
-    cmd = [str(venv / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS=json.dumps([schema]), TIPG_MAX_FEATURES_PER_QUERY="20000")
+    cmd = [
+        str(venv / "bin" / "uvicorn"),
+        "tipg.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     base = f"http://127.0.0.1:{port}"
     log = work / f"tipg-w{workers}.log"
     proc = _start("tipg", cmd, env, cwd, log, f"{base}/collections")
@@ -141,16 +180,20 @@ def start_tipg(venv: Path, url: str, schema: str, workers: int, work: Path) -> t
 
 def ensure_tipg(venv: Path) -> str:
     py = venv / "bin" / "python"
-    if not (venv / "bin" / "uvicorn").exists() or subprocess.run([str(py), "-c", "import tipg"],
-                                                               capture_output=True).returncode:
+    if (
+        not (venv / "bin" / "uvicorn").exists()
+        or subprocess.run([str(py), "-c", "import tipg"], capture_output=True).returncode
+    ):
         print(f"creating {venv} (pip install tipg uvicorn)", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "tipg", "uvicorn"], check=True)
-    return subprocess.run([str(py), "-c", "import tipg; print(tipg.__version__)"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [str(py), "-c", "import tipg; print(tipg.__version__)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 # --------------------------------------------------------------------------- database
+
 
 def start_cluster():
     from pg_fixtures import PG_BIN, Cluster
@@ -171,11 +214,12 @@ def publish(store: Path, url: str, log: Path) -> tuple[str, str, str]:
     import psycopg
 
     exe = Path(sys.executable).with_name("geoborder")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "geoborder.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "geoborder.cli.main"]
     t = time.perf_counter()
     with open(log, "wb") as out:
-        r = subprocess.run(cmd + ["publish", "--to", url, "--store", str(store)], cwd=ROOT, stdout=out,
-                           stderr=subprocess.STDOUT)
+        r = subprocess.run(
+            cmd + ["publish", "--to", url, "--store", str(store)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
     if r.returncode:
         raise RuntimeError(f"geoborder publish failed; see {log}")
     print(f"published {store} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -192,21 +236,33 @@ def layer_facts(url: str, schema: str, layer: str, bbox_frac: float, offset_frac
     from psycopg import sql
 
     with psycopg.connect(url) as con:
-        row = con.execute(sql.SQL("SELECT key_field, row_count, min_x, min_y, max_x, max_y FROM {}.{} "
-                                  "WHERE table_name = %s").format(sql.Identifier(schema), sql.Identifier("_gb_tables")),
-                          (layer,)).fetchone()
+        row = con.execute(
+            sql.SQL("SELECT key_field, row_count, min_x, min_y, max_x, max_y FROM {}.{} WHERE table_name = %s").format(
+                sql.Identifier(schema), sql.Identifier("_gb_tables")
+            ),
+            (layer,),
+        ).fetchone()
         if row is None:
             sys.exit(f"no layer {layer!r} in {schema}")
         key, count, x0, y0, x1, y1 = row
-        first = con.execute(sql.SQL("SELECT {} FROM {}.{} ORDER BY fid LIMIT 1").format(
-            sql.Identifier(key or "fid"), sql.Identifier(schema), sql.Identifier(layer))).fetchone()[0]
+        first = con.execute(
+            sql.SQL("SELECT {} FROM {}.{} ORDER BY fid LIMIT 1").format(
+                sql.Identifier(key or "fid"), sql.Identifier(schema), sql.Identifier(layer)
+            )
+        ).fetchone()[0]
     s = math.sqrt(bbox_frac)
     cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * s / 2, (y1 - y0) * s / 2
-    return {"count": count, "key": key, "first_id": str(first), "offset": int(count * offset_frac),
-            "bbox": ",".join(f"{v:.5f}" for v in (cx - w, cy - h, cx + w, cy + h))}
+    return {
+        "count": count,
+        "key": key,
+        "first_id": str(first),
+        "offset": int(count * offset_frac),
+        "bbox": ",".join(f"{v:.5f}" for v in (cx - w, cy - h, cx + w, cy + h)),
+    }
 
 
 # --------------------------------------------------------------------------- measuring
+
 
 def queries(facts: dict, cql2: str) -> list[tuple[str, str, str | None]]:
     """(name, query string, feature id or None) asked of both servers."""
@@ -281,11 +337,10 @@ def warm(server: Server, qs, rounds: int = 6) -> None:
         for _name, query, item in qs:
             for enc in ("gzip", "identity"):
                 headers = {"Accept-Encoding": enc, **({"Accept": server.accept} if server.accept else {})}
-                try:
-                    urllib.request.urlopen(urllib.request.Request(server.url(query, item), headers=headers),
-                                           timeout=120).read()
-                except urllib.error.HTTPError:
-                    pass
+                with contextlib.suppress(urllib.error.HTTPError):
+                    urllib.request.urlopen(
+                        urllib.request.Request(server.url(query, item), headers=headers), timeout=120
+                    ).read()
 
 
 def loadavg() -> str:
@@ -297,15 +352,25 @@ def loadavg() -> str:
 
 # --------------------------------------------------------------------------- main
 
+
 def run(args) -> dict:
     tipg_version = ensure_tipg(args.tipg_venv)
     work = Path(tempfile.mkdtemp(prefix="geoborder-pgbench-"))
     started: list[subprocess.Popen] = []
     cluster = None
     rows: list[Row] = []
-    meta = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_before": loadavg(), "cores": os.cpu_count(),
-            "machine": platform.platform(), "duration": args.duration, "concurrency": args.concurrency,
-            "tipg": tipg_version, "store": str(args.store), "layers": args.layers, "work": str(work)}
+    meta = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "load_before": loadavg(),
+        "cores": os.cpu_count(),
+        "machine": platform.platform(),
+        "duration": args.duration,
+        "concurrency": args.concurrency,
+        "tipg": tipg_version,
+        "store": str(args.store),
+        "layers": args.layers,
+        "work": str(work),
+    }
     try:
         cluster = start_cluster()
         url = cluster.url("geoborder")
@@ -357,23 +422,37 @@ def _fmt(v, spec=",.0f") -> str:
 
 
 def _line(r: Row) -> str:
-    flag = "" if (r.geoborder_non2xx, r.tipg_non2xx) == (0, 0) else f"  NON-2xx geoborder {r.geoborder_non2xx} tipg {r.tipg_non2xx}"
-    return (f"{r.layer:<15} {r.query:<34} w={r.workers}  geoborder {_fmt(r.geoborder_rps):>7} req/s  "
-            f"tipg {_fmt(r.tipg_rps):>7} req/s  ratio {_fmt(r.ratio, '.2f'):>6}  {r.check}{flag}")
+    flag = (
+        ""
+        if (r.geoborder_non2xx, r.tipg_non2xx) == (0, 0)
+        else f"  NON-2xx geoborder {r.geoborder_non2xx} tipg {r.tipg_non2xx}"
+    )
+    return (
+        f"{r.layer:<15} {r.query:<34} w={r.workers}  geoborder {_fmt(r.geoborder_rps):>7} req/s  "
+        f"tipg {_fmt(r.tipg_rps):>7} req/s  ratio {_fmt(r.ratio, '.2f'):>6}  {r.check}{flag}"
+    )
 
 
 def report(result: dict, markdown: bool) -> None:
     rows = [Row(**r) for r in result["rows"]]
     m = result["meta"]
-    print(f"\ngeoborder vs tipg {m['tipg']} on PostGIS {m.get('postgis', '?')}, hey -z {m['duration']} -c {m['concurrency']}, "
-          f"{m['cores']} cores, load average {m['load_before']} before / {m['load_after']} after")
+    print(
+        f"\ngeoborder vs tipg {m['tipg']} on PostGIS {m.get('postgis', '?')}, hey -z {m['duration']} -c {m['concurrency']}, "
+        f"{m['cores']} cores, load average {m['load_before']} before / {m['load_after']} after"
+    )
     if markdown:
         print("\n| layer | query | workers | geoborder req/s | tipg req/s | ratio | same answer |")
         print("|---|---|---|---|---|---|---|")
         for r in rows:
-            bad = "" if (r.geoborder_non2xx, r.tipg_non2xx) == (0, 0) else f" (non-2xx: {r.geoborder_non2xx}/{r.tipg_non2xx})"
-            print(f"| {r.layer} | {r.query} | {r.workers} | {_fmt(r.geoborder_rps)} | {_fmt(r.tipg_rps)} | "
-                  f"{_fmt(r.ratio, '.2f')} | {r.check}{bad} |")
+            bad = (
+                ""
+                if (r.geoborder_non2xx, r.tipg_non2xx) == (0, 0)
+                else f" (non-2xx: {r.geoborder_non2xx}/{r.tipg_non2xx})"
+            )
+            print(
+                f"| {r.layer} | {r.query} | {r.workers} | {_fmt(r.geoborder_rps)} | {_fmt(r.tipg_rps)} | "
+                f"{_fmt(r.ratio, '.2f')} | {r.check}{bad} |"
+            )
     else:
         for r in rows:
             print(_line(r))
@@ -382,12 +461,24 @@ def report(result: dict, markdown: bool) -> None:
 def write(result: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    cols = ["layer", "query", "workers", "geoborder_rps", "tipg_rps", "ratio", "geoborder_p50_s", "tipg_p50_s",
-            "geoborder_non2xx", "tipg_non2xx", "check"]
+    cols = [
+        "layer",
+        "query",
+        "workers",
+        "geoborder_rps",
+        "tipg_rps",
+        "ratio",
+        "geoborder_p50_s",
+        "tipg_p50_s",
+        "geoborder_non2xx",
+        "tipg_non2xx",
+        "check",
+    ]
     lines = ["\t".join(cols)]
     for r in result["rows"]:
-        lines.append("\t".join("" if r[c] is None else (f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]))
-                               for c in cols))
+        lines.append(
+            "\t".join("" if r[c] is None else (f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c])) for c in cols)
+        )
     out.with_suffix(".tsv").write_text("\n".join(lines) + "\n")
     print(f"wrote {out.with_suffix('.tsv')} and {out.with_suffix('.json')}", file=sys.stderr)
 
@@ -407,8 +498,9 @@ def main() -> None:
     ap.add_argument("--bbox-frac", type=float, default=0.1, help="the bbox covers this fraction of the extent")
     ap.add_argument("--offset-frac", type=float, default=0.8, help="deep offset = features x this")
     ap.add_argument("--tipg-venv", type=Path, default=DEFAULT_TIPG_VENV)
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "postgis",
-                    help="writes OUT.tsv and OUT.json")
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "results" / "postgis", help="writes OUT.tsv and OUT.json"
+    )
     ap.add_argument("--markdown", action="store_true", help="print a table for README.md")
     args = ap.parse_args()
     if not args.store.exists():

@@ -21,9 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geoborder import queries as q  # noqa: E402
-from geoborder.settings import StoreSettings  # noqa: E402
-from geoborder.store import open_store  # noqa: E402
+from geoborder import queries as q
+from geoborder.core.settings import StoreSettings
+from geoborder.queries._common import _metric
+from geoborder.queries.roadless import _nearest_roads
+from geoborder.store.open import open_store
 
 
 def _time(fn, repeat: int) -> tuple[float, float, object]:
@@ -41,19 +43,29 @@ def _time(fn, repeat: int) -> tuple[float, float, object]:
 def timings(store, repeat: int) -> None:
     n = len(store.frame("places"))
     cases = [
-        (f"roadless-villages, every settlement ({n}), countries=all, > 0 m",
-         lambda: q.roadless_villages(store, min_distance_m=0, countries="all")),
+        (
+            f"roadless-villages, every settlement ({n}), countries=all, > 0 m",
+            lambda: q.roadless_villages(store, min_distance_m=0, countries="all"),
+        ),
         ("roadless-villages, VN, > 2 km", lambda: q.roadless_villages(store, min_distance_m=2000)),
-        ("roadless-villages, VN, > 2 km, <= 10 km of the border",
-         lambda: q.roadless_villages(store, min_distance_m=2000, border_km=10)),
-        (f"nearest road of all {n} settlements, uncached (one STRtree.query_nearest)",
-         lambda: q._nearest_roads(store, q._metric(store), None)),
+        (
+            "roadless-villages, VN, > 2 km, <= 10 km of the border",
+            lambda: q.roadless_villages(store, min_distance_m=2000, border_km=10),
+        ),
+        (
+            f"nearest road of all {n} settlements, uncached (one STRtree.query_nearest)",
+            lambda: _nearest_roads(store, _metric(store), None),
+        ),
         ("roadless by commune, VN, > 2 km", lambda: q.roadless_by_commune(store, min_distance_m=2000)),
         ("touching Houaphanh within Sơn La", lambda: q.touching(store, "Houaphanh", within="14")),
-        ("touching Lào Cai within Xín Mần (2009 adjacency)",
-         lambda: q.touching(store, "Lào Cai", within="Xín Mần", vintage=2009)),
-        ("nearest 3 international gates from a point",
-         lambda: q.nearest_gates(store, lon=103.9, lat=21.3, k=3, international_only=True)),
+        (
+            "touching Lào Cai within Xín Mần (2009 adjacency)",
+            lambda: q.touching(store, "Lào Cai", within="Xín Mần", vintage=2009),
+        ),
+        (
+            "nearest 3 international gates from a point",
+            lambda: q.nearest_gates(store, lon=103.9, lat=21.3, k=3, international_only=True),
+        ),
         ("border zone 10 km, whole border", lambda: q.border_zone(store, distance_km=10)),
         ("commune profile 04045", lambda: q.commune_profile(store, "04045")),
     ]
@@ -83,10 +95,14 @@ def tolerance(store, step_m: float = 50.0, reach_m: float = 2000.0) -> None:
         d[inside] = -shapely.distance(P[src[inside]], shapely.boundary(g[dst[inside]]))  # overlap depth
         df = pd.DataFrame({"p": src, "d": d, "a": np.abs(d)}).sort_values("a").drop_duplicates("p")
         hist, _ = np.histogram(df["a"], bins=bins)
-        print(f"{layer}: {len(P):,} boundary samples every {step_m:g} m, {len(df):,} with another commune "
-              f"within {reach_m:g} m ({time.perf_counter() - t:.0f} s)")
-        print(f"  exactly shared: {np.mean(df['a'] < 0.01):.1%}; gaps {np.mean(df['d'] > 0.01):.1%}; "
-              f"overlaps {np.mean(df['d'] < -0.01):.1%}")
+        print(
+            f"{layer}: {len(P):,} boundary samples every {step_m:g} m, {len(df):,} with another commune "
+            f"within {reach_m:g} m ({time.perf_counter() - t:.0f} s)"
+        )
+        print(
+            f"  exactly shared: {np.mean(df['a'] < 0.01):.1%}; gaps {np.mean(df['d'] > 0.01):.1%}; "
+            f"overlaps {np.mean(df['d'] < -0.01):.1%}"
+        )
         for lo, hi, n in zip(bins[:-1], bins[1:], hist):
             print(f"  {lo:>5}-{hi:<5} m {n:>10,}")
     print("chosen (geoborder.queries.ADJACENCY_TOLERANCE_M):", q.ADJACENCY_TOLERANCE_M)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from geoborder.settings import StoreSettings
+from geoborder.core.settings import StoreSettings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -27,8 +27,10 @@ def real_pack_path() -> Path | None:
 def real_pack() -> Path:
     pack = real_pack_path()
     if pack is None or not (pack / "MANIFEST.md").exists():
-        msg = ("the real source pack is missing: expected ../shared/data beside the checkout "
-               "or GEOBORDER_PACK pointing at it")
+        msg = (
+            "the real source pack is missing: expected ../shared/data beside the checkout "
+            "or GEOBORDER_PACK pointing at it"
+        )
         if IN_CI:
             pytest.fail(msg)
         pytest.skip(msg)
@@ -38,7 +40,7 @@ def real_pack() -> Path:
 @pytest.fixture(scope="session")
 def real_store_path(real_pack, tmp_path_factory) -> Path:
     """The real pack built once per test session into a temporary GeoPackage."""
-    from geoborder.build import build
+    from geoborder.build.pipeline import build
 
     path = tmp_path_factory.mktemp("store") / "geoborder.gpkg"
     build(real_pack, path, emit=lambda m: None)
@@ -53,10 +55,10 @@ TEST_STORE = os.environ.get("GEOBORDER_TEST_STORE", "gpkg").lower()
 
 @pytest.fixture(scope="session")
 def real_store(real_store_path, request):
-    from geoborder.store import open_store
+    from geoborder.store.open import open_store
 
     if TEST_STORE == "postgis":
-        from geoborder.store_postgis import PostgisStore
+        from geoborder.store.postgis.store import PostgisStore
 
         store = PostgisStore(request.getfixturevalue("published_url"), refresh_seconds=0)
         yield store
@@ -72,7 +74,7 @@ def client(real_store, tmp_path_factory):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from geoborder.indicator_db import open_indicators
+    from geoborder.indicators.open import open_indicators
 
     # a throwaway indicator database: tests never write into var/
     db = open_indicators(tmp_path_factory.mktemp("indicators") / "indicators.sqlite")

@@ -31,16 +31,25 @@ def _box(x0, y0, x1, y1):
 MADEUP_UNITS = {
     ("VNM", 1): [("Sơn La", "VN-05", (103.95, 20.55, 104.90, 21.05))],
     ("VNM", 2): [("Sốp Cộp", "", (103.95, 20.55, 104.30, 21.05)), ("Mộc Châu", "", (104.30, 20.55, 104.90, 21.05))],
-    ("VNM", 3): [("Mường Lèo", "", (103.95, 20.80, 104.30, 21.05)), ("Mường Lạn", "", (103.95, 20.55, 104.30, 20.80)),
-                 ("Chiềng Khương", "", (104.30, 20.55, 104.90, 21.05))],
-    ("LAO", 1): [("Houaphan", "LA-HO", (103.40, 20.55, 103.95, 21.05)),
-                 ("Luang Prabang", "LA-LP", (102.50, 19.50, 103.40, 21.05))],
+    ("VNM", 3): [
+        ("Mường Lèo", "", (103.95, 20.80, 104.30, 21.05)),
+        ("Mường Lạn", "", (103.95, 20.55, 104.30, 20.80)),
+        ("Chiềng Khương", "", (104.30, 20.55, 104.90, 21.05)),
+    ],
+    ("LAO", 1): [
+        ("Houaphan", "LA-HO", (103.40, 20.55, 103.95, 21.05)),
+        ("Luang Prabang", "LA-LP", (102.50, 19.50, 103.40, 21.05)),
+    ],
     ("LAO", 2): [("Sop Bao", "", (103.40, 20.55, 103.95, 21.05)), ("Viengkham", "", (102.50, 19.50, 103.40, 21.05))],
-    ("CHN", 1): [("Yunnan Province", "CN-YN", (102.00, 21.50, 104.00, 23.00)),
-                 ("Guangxi Zhuang Autonomous Region", "CN-GX", (105.50, 22.00, 108.00, 24.00))],
+    ("CHN", 1): [
+        ("Yunnan Province", "CN-YN", (102.00, 21.50, 104.00, 23.00)),
+        ("Guangxi Zhuang Autonomous Region", "CN-GX", (105.50, 22.00, 108.00, 24.00)),
+    ],
     ("CHN", 2): [("Honghe Hani and Yi Autonomous Prefecture", "", (102.50, 22.40, 104.00, 23.00))],
-    ("CHN", 3): [("Hekou Yao Autonomous County", "", (103.60, 22.50, 104.00, 22.80)),
-                 ("Maguan County", "", (104.00, 22.80, 104.50, 23.00))],
+    ("CHN", 3): [
+        ("Hekou Yao Autonomous County", "", (103.60, 22.50, 104.00, 22.80)),
+        ("Maguan County", "", (104.00, 22.80, 104.50, 23.00)),
+    ],
     ("KHM", 1): [("Svay Rieng", "KH-20", (105.50, 10.90, 106.20, 11.50))],
     ("KHM", 2): [("Chantrea", "", (105.50, 10.90, 106.20, 11.50))],
 }
@@ -49,9 +58,19 @@ MADEUP_UNITS = {
 def madeup_geojson(iso3: str, level: int) -> bytes:
     feats = []
     for i, (name, iso, box) in enumerate(MADEUP_UNITS[(iso3, level)]):
-        feats.append({"type": "Feature", "geometry": _box(*box), "properties": {
-            "shapeName": name, "shapeISO": iso, "shapeID": f"{iso3}-ADM{level}-madeup-{i + 1}",
-            "shapeGroup": iso3, "shapeType": f"ADM{level}"}})
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": _box(*box),
+                "properties": {
+                    "shapeName": name,
+                    "shapeISO": iso,
+                    "shapeID": f"{iso3}-ADM{level}-madeup-{i + 1}",
+                    "shapeGroup": iso3,
+                    "shapeType": f"ADM{level}",
+                },
+            }
+        )
     return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode("utf-8")
 
 
@@ -59,17 +78,30 @@ def madeup_api_answer(base: str, iso3: str, level: int) -> bytes:
     """What https://www.geoboundaries.org/api/current/gbOpen/{ISO3}/ADM{n}/ answers (fields as the
     real API), with download links pointing at the loopback server."""
     stem = f"{base}/data/geoBoundaries-{iso3}-ADM{level}"
-    return json.dumps({
-        "boundaryID": f"{iso3}-ADM{level}-madeup", "boundaryName": iso3, "boundaryISO": iso3,
-        "boundaryYearRepresented": "2020", "boundaryType": f"ADM{level}", "boundaryCanonical": "",
-        "boundarySource": "madeup test source", "boundaryLicense": "Creative Commons Attribution 4.0 International (CC BY 4.0)",
-        "licenseDetail": "madeup", "licenseSource": "https://example.invalid/licence",
-        "boundarySourceURL": "https://example.invalid", "sourceDataUpdateDate": "2023-01-01",
-        "buildDate": "2023-06-01", "Continent": "Asia", "admUnitCount": str(len(MADEUP_UNITS[(iso3, level)])),
-        "staticDownloadLink": f"{stem}-all.zip", "gjDownloadURL": f"{stem}.geojson",
-        "tjDownloadURL": f"{stem}.topojson", "imagePreview": f"{stem}-PREVIEW.png",
-        "simplifiedGeometryGeoJSON": f"{stem}_simplified.geojson",
-    }).encode("utf-8")
+    return json.dumps(
+        {
+            "boundaryID": f"{iso3}-ADM{level}-madeup",
+            "boundaryName": iso3,
+            "boundaryISO": iso3,
+            "boundaryYearRepresented": "2020",
+            "boundaryType": f"ADM{level}",
+            "boundaryCanonical": "",
+            "boundarySource": "madeup test source",
+            "boundaryLicense": "Creative Commons Attribution 4.0 International (CC BY 4.0)",
+            "licenseDetail": "madeup",
+            "licenseSource": "https://example.invalid/licence",
+            "boundarySourceURL": "https://example.invalid",
+            "sourceDataUpdateDate": "2023-01-01",
+            "buildDate": "2023-06-01",
+            "Continent": "Asia",
+            "admUnitCount": str(len(MADEUP_UNITS[(iso3, level)])),
+            "staticDownloadLink": f"{stem}-all.zip",
+            "gjDownloadURL": f"{stem}.geojson",
+            "tjDownloadURL": f"{stem}.topojson",
+            "imagePreview": f"{stem}-PREVIEW.png",
+            "simplifiedGeometryGeoJSON": f"{stem}_simplified.geojson",
+        }
+    ).encode("utf-8")
 
 
 def madeup_osm_pbf(dest: Path) -> bytes:
@@ -86,12 +118,13 @@ def madeup_osm_pbf(dest: Path) -> bytes:
 
 # --------------------------------------------------------------------------- the server
 
+
 @dataclass
 class Server:
     files: dict[str, bytes] = field(default_factory=dict)
-    status: dict[str, int] = field(default_factory=dict)       # path -> error status to answer
-    cut_once: set[str] = field(default_factory=set)             # first full GET sends half, then drops
-    corrupt_once: set[str] = field(default_factory=set)         # first GET sends flipped bytes
+    status: dict[str, int] = field(default_factory=dict)  # path -> error status to answer
+    cut_once: set[str] = field(default_factory=set)  # first full GET sends half, then drops
+    corrupt_once: set[str] = field(default_factory=set)  # first GET sends flipped bytes
     log: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
     port: int = 0
 
@@ -163,7 +196,7 @@ class Server:
 
 def madeup_world(server: Server, tmp: Path) -> None:
     """Put every geoBoundaries answer and file, and the OSM extracts, on the server."""
-    for (iso3, level) in MADEUP_UNITS:
+    for iso3, level in MADEUP_UNITS:
         server.files[f"/gb/gbOpen/{iso3}/ADM{level}/"] = madeup_api_answer(server.base, iso3, level)
         gj = madeup_geojson(iso3, level)
         server.files[f"/data/geoBoundaries-{iso3}-ADM{level}_simplified.geojson"] = gj

@@ -23,7 +23,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_CI
 
 
@@ -31,8 +30,10 @@ def _pg_bin() -> Path:
     """GEOBORDER_PG_BIN, else Debian's PostgreSQL 15, else the newest installed."""
     if os.environ.get("GEOBORDER_PG_BIN"):
         return Path(os.environ["GEOBORDER_PG_BIN"])
-    found = sorted((p for p in Path("/usr/lib/postgresql").glob("*/bin/initdb") if p.parts[-3].isdigit()),
-                   key=lambda p: int(p.parts[-3]))
+    found = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin/initdb") if p.parts[-3].isdigit()),
+        key=lambda p: int(p.parts[-3]),
+    )
     preferred = Path("/usr/lib/postgresql/15/bin")
     return preferred if (preferred / "initdb").exists() or not found else found[-1].parent
 
@@ -79,10 +80,13 @@ class Cluster:
         r = self.run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
         if r.returncode:
             raise RuntimeError(f"initdb failed: {r.stderr[-1500:]}")
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                f"-c full_page_writes=off -c synchronous_commit=off -c wal_level=minimal -c max_wal_senders=0")
-        r = self.run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60",
-                     "-o", opts, "start")
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-c full_page_writes=off -c synchronous_commit=off -c wal_level=minimal -c max_wal_senders=0"
+        )
+        r = self.run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "-o", opts, "start"
+        )
         if r.returncode:
             log = (self.dir / "server.log").read_text() if (self.dir / "server.log").exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {r.stderr[-800:]} {log[-800:]}")
@@ -117,7 +121,7 @@ def pg():
         _unavailable("the psycopg package is not installed (make install)")
     try:
         cluster = Cluster()
-    except (LookupError, OSError) as exc:   # e.g. no `postgres` user to own the cluster when root
+    except (LookupError, OSError) as exc:  # e.g. no `postgres` user to own the cluster when root
         _unavailable(f"cannot prepare the cluster folder: {exc}")
     try:
         try:
@@ -137,7 +141,7 @@ def pg():
 
 
 def publish_store(store: Path, url: str, **kw):
-    from geoborder.publish import publish
+    from geoborder.store.postgis.publish import publish
 
     return publish(store, url, **kw)
 
@@ -154,7 +158,7 @@ def v1_template(pg, real_store_path) -> str:
 @pytest.fixture(scope="session")
 def v1v2_template(pg, v1_template, v2_store) -> str:
     """A database with both versions loaded, v1 current (v2 published, then rolled back)."""
-    from geoborder.publish import rollback
+    from geoborder.store.postgis.publish import rollback
 
     url = pg.new_db(v1_template)
     publish_store(v2_store, url)
@@ -187,7 +191,7 @@ def v2_store(real_store_path, tmp_path_factory) -> Path:
 
 
 def pg_store(url: str, refresh: float = 0.0):
-    from geoborder.store_postgis import PostgisStore
+    from geoborder.store.postgis.store import PostgisStore
 
     return PostgisStore(url, refresh_seconds=refresh)
 
@@ -200,7 +204,7 @@ def pg_client(store, indicators=None):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from geoborder.indicator_db import open_indicators
+    from geoborder.indicators.open import open_indicators
 
     if indicators is None:
         indicators = open_indicators(Path(tempfile.mkdtemp(prefix="gb-ind-")) / "indicators.sqlite")
@@ -212,8 +216,9 @@ def pg_count(url: str, schema: str, table: str) -> int:
     from psycopg import sql
 
     with psycopg.connect(url) as con:
-        return con.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(
-            sql.Identifier(schema), sql.Identifier(table))).fetchone()[0]
+        return con.execute(
+            sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+        ).fetchone()[0]
 
 
 @pytest.fixture(scope="module")

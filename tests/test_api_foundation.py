@@ -8,17 +8,25 @@ import shapely
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from geoborder.store import MemoryStore
+from geoborder.store.memory import MemoryStore
 
 
 @pytest.fixture()
 def bare_client():
     """A bare app on a two-feature in-memory store (synthetic shapes, real-shaped attributes)."""
     communes = gpd.GeoDataFrame(
-        {"commune_code": ["04240", "04246"], "name": ["Mường Lèo", "Mường Lạn"], "unit_type": ["Xã", "Xã"],
-         "province_code": ["14", "14"], "province_name": ["Sơn La", "Sơn La"],
-         "area_km2": [1.0, 2.0], "population": [10, 20]},
-        geometry=[shapely.box(103.5, 20.5, 103.6, 20.6), shapely.box(103.6, 20.5, 103.7, 20.6)], crs=4326)
+        {
+            "commune_code": ["04240", "04246"],
+            "name": ["Mường Lèo", "Mường Lạn"],
+            "unit_type": ["Xã", "Xã"],
+            "province_code": ["14", "14"],
+            "province_name": ["Sơn La", "Sơn La"],
+            "area_km2": [1.0, 2.0],
+            "population": [10, 20],
+        },
+        geometry=[shapely.box(103.5, 20.5, 103.6, 20.6), shapely.box(103.6, 20.5, 103.7, 20.6)],
+        crs=4326,
+    )
     with TestClient(create_app(store=MemoryStore({"communes_2025": communes}, version="synthetic-1"))) as c:
         yield c
 

@@ -15,9 +15,9 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from geoborder import cli
-from geoborder.build import build, is_stale
-from geoborder.errors import BuildError
+from geoborder.build.pipeline import build, is_stale
+from geoborder.cli import main as cli
+from geoborder.core.errors import BuildError
 
 BBOX = (103.3, 20.4, 105.2, 21.7)  # Sơn La's border with Houaphanh and Luang Prabang
 
@@ -76,6 +76,7 @@ def test_missing_column_names_file_layer_and_field(pack, tmp_path):
     def drop(doc):
         for f in doc["features"]:
             f["properties"].pop("commune_code")
+
     _edit_geojson(pack / "vn_communes_2025.geojson", drop)
     with pytest.raises(BuildError) as err:
         build(pack, tmp_path / "s.gpkg", emit=lambda m: None)
@@ -131,6 +132,7 @@ def test_declared_crs_is_reprojected(pack, tmp_path):
 def test_empty_geometry_names_the_row(pack, tmp_path):
     def empty(doc):
         doc["features"][2]["geometry"] = None
+
     _edit_geojson(pack / "vn_communes_2009.geojson", empty)
     with pytest.raises(BuildError, match="empty geometry") as err:
         build(pack, tmp_path / "s.gpkg", emit=lambda m: None)
@@ -143,7 +145,7 @@ def test_bad_csv_value_names_line_and_column(pack, tmp_path):
     header = lines[0].split(",")
     row = lines[1].split(",")
     row[header.index("lat")] = "21,5N"  # a comma breaks the row: quote it as a real editor would
-    lines[1] = ",".join(row[: header.index("lat")] + ['"21.5 N"'] + row[header.index("lat") + 2:])
+    lines[1] = ",".join(row[: header.index("lat")] + ['"21.5 N"'] + row[header.index("lat") + 2 :])
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(BuildError, match="not a number") as err:
         build(pack, tmp_path / "s.gpkg", emit=lambda m: None)
@@ -161,6 +163,7 @@ def test_csv_not_utf8(pack, tmp_path):
 def test_bad_code_names_row(pack, tmp_path):
     def bad(doc):
         doc["features"][0]["properties"]["province_code"] = "1A"
+
     _edit_geojson(pack / "vn_communes_2025.geojson", bad)
     with pytest.raises(BuildError, match="not a code") as err:
         build(pack, tmp_path / "s.gpkg", emit=lambda m: None)
@@ -188,7 +191,7 @@ def test_cli_reports_errors_without_traceback(pack, tmp_path):
 
 
 def test_cli_without_any_pack_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr("geoborder.settings.default_pack", lambda: None)
+    monkeypatch.setattr("geoborder.core.settings.default_pack", lambda: None)
     monkeypatch.delenv("GEOBORDER_PACK", raising=False)
     monkeypatch.setenv("GEOBORDER_STORE", str(tmp_path / "none.gpkg"))
     res = CliRunner().invoke(cli.main, ["run"])
@@ -211,13 +214,15 @@ def test_build_is_deterministic(pack, tmp_path):
             assert da.geometry.to_wkb().equals(db.geometry.to_wkb()), layer
 
 
-@pytest.mark.parametrize("file, layer", [("vn_communes_2009.geojson", "communes_2009"),
-                                         ("vn_commune_centres_2025.geojson", "commune_seats_2025")])
+@pytest.mark.parametrize(
+    "file, layer",
+    [("vn_communes_2009.geojson", "communes_2009"), ("vn_commune_centres_2025.geojson", "commune_seats_2025")],
+)
 def test_an_absent_optional_unit_file_is_left_out_with_a_note(pack, tmp_path, file, layer):
     """The Vietnamese unit layers are optional (an open-data pack has none); a present but broken
     one is still an error (test_unreadable_file). Without communes_2009 nothing pre-2025 is derived
     and gates keep only their published positions."""
-    from geoborder.build import format_report
+    from geoborder.build.pipeline import format_report
 
     (pack / file).unlink()
     logs: list[str] = []

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geoborder.crs import reproject
-from geoborder.text import fold
+from geoborder.core.crs import reproject
+from geoborder.core.text import fold
 
 
 def _facts(real_pack) -> str:
@@ -141,8 +141,11 @@ def test_son_la_border_communes(real_store, real_pack):
     old = {(fold(r["province"]), fold(r["commune"])) for r in rows if r["confidence"] in ("high", "medium")}
     have = set(zip(b09["province_name"].map(fold), b09["name"].map(fold)))
     assert old <= have, old - have
-    new = {fold(re.sub(r"\s*\(.*", "", r["post_2025_commune"])) for r in rows
-           if r["province"] == "Sơn La" and r["post_2025_commune"]}
+    new = {
+        fold(re.sub(r"\s*\(.*", "", r["post_2025_commune"]))
+        for r in rows
+        if r["province"] == "Sơn La" and r["post_2025_commune"]
+    }
     assert new <= sl25, new - sl25
 
 
@@ -175,4 +178,4 @@ def test_geometries_are_valid_and_in_wgs84(real_store):
         g = np.asarray(real_store.frame(lid).geometry.values, dtype=object)
         assert shapely.is_valid(g).all(), lid
         minx, miny, maxx, maxy = shapely.total_bounds(g)
-        assert 100 < minx and maxx < 120 and 5 < miny and maxy < 25, lid
+        assert minx > 100 and maxx < 120 and miny > 5 and maxy < 25, lid

@@ -18,12 +18,13 @@ import shapely
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from madeup_sources import MADEUP_UNITS, Server, madeup_world  # noqa: E402
+from madeup_sources import MADEUP_UNITS, Server, madeup_world
 
-from geoborder import cli  # noqa: E402
-from geoborder.build import build, format_report  # noqa: E402
-from geoborder.fetch import FetchOptions, fetch_pack, sha256_file  # noqa: E402
-from geoborder.importer import import_file  # noqa: E402
+from geoborder.build.pipeline import build, format_report
+from geoborder.cli import main as cli
+from geoborder.core.files import sha256_file
+from geoborder.sources.fetch import FetchOptions, fetch_pack
+from geoborder.sources.importer import import_file
 
 PBF = "/osm/vietnam-latest.osm.pbf"
 
@@ -42,12 +43,12 @@ def _opts(srv: Server, **kw) -> FetchOptions:
 
 def _fetch(srv, tmp_path, name="pack", **kw):
     logs: list[str] = []
-    res = fetch_pack(tmp_path / name, cache=tmp_path / "cache", opts=_opts(srv), emit=logs.append,
-                     progress=False, **kw)
+    res = fetch_pack(tmp_path / name, cache=tmp_path / "cache", opts=_opts(srv), emit=logs.append, progress=False, **kw)
     return res, logs
 
 
 # --------------------------------------------------------------------------- the pack
+
 
 def test_fetch_writes_the_contract_files_it_can_and_says_what_is_missing(server, tmp_path):
     res, _ = _fetch(server, tmp_path)
@@ -87,17 +88,27 @@ def test_fetch_writes_the_contract_files_it_can_and_says_what_is_missing(server,
     gates = pd.read_csv(pack / "gates_curated.csv", dtype=str, keep_default_na=False)
     assert list(gates["name_vi"]) == ["Cửa khẩu Chiềng Khương"]  # the Lao-side checkpoint is not ours
     g = gates.iloc[0]
-    assert (g["partner_country_iso3"], g["partner_admin1"], g["vn_province"], g["vn_commune"]) == \
-        ("LAO", "Houaphan", "Sơn La", "Mường Lạn")
+    assert (g["partner_country_iso3"], g["partner_admin1"], g["vn_province"], g["vn_commune"]) == (
+        "LAO",
+        "Houaphan",
+        "Sơn La",
+        "Mường Lạn",
+    )
     assert g["class"].startswith("unknown")
     markers = pd.read_csv(pack / "markers_published.csv", dtype=str, keep_default_na=False)
     assert list(markers["marker"]) == ["231", "232"] and set(markers["border"]) == {"VN-LA"}
 
     # what open sources cannot give is listed, with the layers that need it
     missing = {m["file"]: m for m in doc["missing"]}
-    assert set(missing) == {"vn_communes_2025.geojson", "vn_commune_centres_2025.geojson",
-                            "vn_provinces_2025.geojson", "vn_communes_2009.geojson", "vn_districts_2009.geojson",
-                            "vn_provinces_2009.geojson", "border_lines_wdbii.geojson"}
+    assert set(missing) == {
+        "vn_communes_2025.geojson",
+        "vn_commune_centres_2025.geojson",
+        "vn_provinces_2025.geojson",
+        "vn_communes_2009.geojson",
+        "vn_districts_2009.geojson",
+        "vn_provinces_2009.geojson",
+        "border_lines_wdbii.geojson",
+    }
     assert missing["vn_communes_2025.geojson"]["layers"] == ["communes_2025"]
     # optional: the build leaves their layers out and cuts the border by the geoBoundaries communes
     assert all(m["optional"] for m in missing.values())
@@ -116,8 +127,11 @@ def _madeup_vn_admin(tmp: Path) -> dict[str, Path]:
     boxes = {n: b for n, _, b in MADEUP_UNITS[("VNM", 3)]}
     codes25 = {"Mường Lèo": "90001", "Mường Lạn": "90002", "Chiềng Khương": "90003"}
     codes09 = {"Mường Lèo": 3030101, "Mường Lạn": 3030102, "Chiềng Khương": 3030201}
-    dist = {"Mường Lèo": (30301, "Huyện Sốp Cộp"), "Mường Lạn": (30301, "Huyện Sốp Cộp"),
-            "Chiềng Khương": (30302, "Huyện Mộc Châu")}
+    dist = {
+        "Mường Lèo": (30301, "Huyện Sốp Cộp"),
+        "Mường Lạn": (30301, "Huyện Sốp Cộp"),
+        "Chiềng Khương": (30302, "Huyện Mộc Châu"),
+    }
     polys = {n: shapely.box(*b) for n, b in boxes.items()}
     out = {}
 
@@ -127,20 +141,49 @@ def _madeup_vn_admin(tmp: Path) -> dict[str, Path]:
         out[name] = p
 
     names = list(polys)
-    write("communes_2025", {"commune_code": [codes25[n] for n in names], "name": names, "unit_type": ["Xã"] * 3,
-                            "province_code": ["14"] * 3, "province_name": ["Sơn La"] * 3,
-                            "population": [9000, 8000, 12000]}, [polys[n] for n in names])
-    write("commune_seats_2025", {"commune_code": [codes25[n] for n in names], "name": names},
-          [polys[n].centroid for n in names])
+    write(
+        "communes_2025",
+        {
+            "commune_code": [codes25[n] for n in names],
+            "name": names,
+            "unit_type": ["Xã"] * 3,
+            "province_code": ["14"] * 3,
+            "province_name": ["Sơn La"] * 3,
+            "population": [9000, 8000, 12000],
+        },
+        [polys[n] for n in names],
+    )
+    write(
+        "commune_seats_2025",
+        {"commune_code": [codes25[n] for n in names], "name": names},
+        [polys[n].centroid for n in names],
+    )
     write("provinces_2025", {"province_code": ["14"], "name": ["Sơn La"]}, [shapely.union_all(list(polys.values()))])
-    write("communes_2009", {"commune_id": [codes09[n] for n in names], "commune_vn": [f"Xã {n}" for n in names],
-                            "district_id": [dist[n][0] for n in names], "district_vn": [dist[n][1] for n in names],
-                            "province_id": [303] * 3, "province_vn": ["Sơn La"] * 3}, [polys[n] for n in names])
-    write("districts_2009", {"district_id": [30301, 30302], "district_vn": ["Huyện Sốp Cộp", "Huyện Mộc Châu"],
-                             "province_id": [303, 303], "province_vn": ["Sơn La", "Sơn La"]},
-          [shapely.union_all([polys["Mường Lèo"], polys["Mường Lạn"]]), polys["Chiềng Khương"]])
-    write("provinces_2009", {"province_id": [303], "province_vn": ["Sơn La"]},
-          [shapely.union_all(list(polys.values()))])
+    write(
+        "communes_2009",
+        {
+            "commune_id": [codes09[n] for n in names],
+            "commune_vn": [f"Xã {n}" for n in names],
+            "district_id": [dist[n][0] for n in names],
+            "district_vn": [dist[n][1] for n in names],
+            "province_id": [303] * 3,
+            "province_vn": ["Sơn La"] * 3,
+        },
+        [polys[n] for n in names],
+    )
+    write(
+        "districts_2009",
+        {
+            "district_id": [30301, 30302],
+            "district_vn": ["Huyện Sốp Cộp", "Huyện Mộc Châu"],
+            "province_id": [303, 303],
+            "province_vn": ["Sơn La", "Sơn La"],
+        },
+        [shapely.union_all([polys["Mường Lèo"], polys["Mường Lạn"]]), polys["Chiềng Khương"]],
+    )
+    write(
+        "provinces_2009", {"province_id": [303], "province_vn": ["Sơn La"]}, [shapely.union_all(list(polys.values()))]
+    )
     return out
 
 
@@ -167,7 +210,7 @@ def test_fetched_pack_plus_own_units_builds_and_serves(server, tmp_path):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from geoborder.store import open_store
+    from geoborder.store.open import open_store
 
     with TestClient(create_app(store=open_store(store))) as client:
         r = client.get("/layers")
@@ -186,21 +229,49 @@ def test_fetched_pack_builds_on_its_own_and_serves(server, tmp_path):
     # a gate known by its place only: nothing to derive its position from without coded communes
     gates_csv = pack / "gates_curated.csv"
     gates_in = pd.read_csv(gates_csv, dtype=str, keep_default_na=False)
-    extra = {c: "" for c in gates_in.columns}
-    extra.update({"name_vi": "Cửa khẩu Madeup", "class": "secondary", "partner_country_iso3": "LAO",
-                  "vn_province": "Sơn La", "vn_commune": "Mường Lèo"})
+    extra = dict.fromkeys(gates_in.columns, "")
+    extra.update(
+        {
+            "name_vi": "Cửa khẩu Madeup",
+            "class": "secondary",
+            "partner_country_iso3": "LAO",
+            "vn_province": "Sơn La",
+            "vn_commune": "Mường Lèo",
+        }
+    )
     pd.concat([gates_in, pd.DataFrame([extra])]).to_csv(gates_csv, index=False)
 
     logs: list[str] = []
     store = tmp_path / "fetched.gpkg"
     result = build(pack, store, emit=logs.append)
     c, report = result.counts, result.report
-    assert c == {"communes_gb": 3, "districts_gb": 2, "provinces_gb": 1, "border_lines": 1, "lao_provinces": 2,
-                 "lao_districts": 2, "china_provinces": 2, "countries": 3, "places": 4, "roads": 3, "gates": 1,
-                 "markers": 2, "border_segments_gb": 2, "border_communes_gb": 2, "gates_unplaced": 1,
-                 "markers_unplaced": 0}
-    assert set(report["absent"]) == {"communes_2025", "communes_2009", "provinces_2025", "provinces_2009",
-                                     "districts_2009", "commune_seats_2025", "border_lines_wdbii"}
+    assert c == {
+        "communes_gb": 3,
+        "districts_gb": 2,
+        "provinces_gb": 1,
+        "border_lines": 1,
+        "lao_provinces": 2,
+        "lao_districts": 2,
+        "china_provinces": 2,
+        "countries": 3,
+        "places": 4,
+        "roads": 3,
+        "gates": 1,
+        "markers": 2,
+        "border_segments_gb": 2,
+        "border_communes_gb": 2,
+        "gates_unplaced": 1,
+        "markers_unplaced": 0,
+    }
+    assert set(report["absent"]) == {
+        "communes_2025",
+        "communes_2009",
+        "provinces_2025",
+        "provinces_2009",
+        "districts_2009",
+        "commune_seats_2025",
+        "border_lines_wdbii",
+    }
     assert any("vn_communes_2009.geojson absent, skipped" in m for m in logs)
     text = format_report(report)
     assert "communes_2025: optional source vn_communes_2025.geojson not in the pack" in text
@@ -236,8 +307,8 @@ def test_fetched_pack_builds_on_its_own_and_serves(server, tmp_path):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from geoborder.indicator_db import open_indicators
-    from geoborder.store import open_store
+    from geoborder.indicators.open import open_indicators
+    from geoborder.store.open import open_store
 
     db = open_indicators(tmp_path / "indicators.sqlite")
     with TestClient(create_app(store=open_store(store), indicators=db)) as client:
@@ -263,6 +334,7 @@ def test_fetched_pack_builds_on_its_own_and_serves(server, tmp_path):
 
 
 # --------------------------------------------------------------------------- downloads
+
 
 def test_interrupted_download_resumes_with_range(server, tmp_path):
     server.cut_once.add(PBF)
@@ -315,8 +387,13 @@ def test_failing_sources_are_reported_by_name_and_the_others_complete(server, tm
     assert set(failed) == {"geoBoundaries LAO ADM2", "OpenStreetMap KHM extract"}
     assert "HTTP 500" in failed["geoBoundaries LAO ADM2"] and "HTTP 404" in failed["OpenStreetMap KHM extract"]
     pack = res.pack
-    for f in ("partner_lao_provinces.geojson", "border_lines_osm.geojson", "roads_national.geojson",
-              "gates_curated.csv", "gb_chn_adm3.geojson"):
+    for f in (
+        "partner_lao_provinces.geojson",
+        "border_lines_osm.geojson",
+        "roads_national.geojson",
+        "gates_curated.csv",
+        "gb_chn_adm3.geojson",
+    ):
         assert (pack / f).exists(), f
     assert not (pack / "partner_lao_districts.geojson").exists()
     doc = json.loads((pack / "pack.json").read_text(encoding="utf-8"))
@@ -339,7 +416,7 @@ def test_cli_fetch_with_urls_from_settings(server, tmp_path, monkeypatch):
 
 
 def test_run_without_pack_names_the_fetch_command(tmp_path, monkeypatch):
-    monkeypatch.setattr("geoborder.settings.default_pack", lambda: None)
+    monkeypatch.setattr("geoborder.core.settings.default_pack", lambda: None)
     monkeypatch.delenv("GEOBORDER_PACK", raising=False)
     monkeypatch.setenv("GEOBORDER_STORE", str(tmp_path / "none.gpkg"))
     res = CliRunner().invoke(cli.main, ["run"])
@@ -347,7 +424,7 @@ def test_run_without_pack_names_the_fetch_command(tmp_path, monkeypatch):
 
 
 def test_default_pack_falls_back_to_the_fetched_pack(tmp_path, monkeypatch):
-    from geoborder import settings
+    from geoborder.core import settings
 
     monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path / "checkout")
     monkeypatch.setattr(settings, "FETCHED_PACK", tmp_path / "checkout" / "var" / "pack")

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from geoborder.cli import main as cli
-from geoborder.indicator_db import IndicatorDB
+from geoborder.cli.main import main as cli
+from geoborder.indicators.db import IndicatorDB
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LONG_CSV = FIXTURES / "indicators_madeup_sonla_long_codes.csv"
@@ -39,8 +39,12 @@ def key(db):
 def upload(api, path_or_bytes, name=None, headers=None, **form):
     data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
     name = name or (path_or_bytes.name if isinstance(path_or_bytes, Path) else "upload.csv")
-    return api.post("/indicators/imports", files={"file": (name, data, "text/csv")},
-                    data={k: str(v) for k, v in form.items()}, headers=headers or {})
+    return api.post(
+        "/indicators/imports",
+        files={"file": (name, data, "text/csv")},
+        data={k: str(v) for k, v in form.items()},
+        headers=headers or {},
+    )
 
 
 def test_catalog_is_public(api):
@@ -79,20 +83,29 @@ def test_upload_history_and_values(api, db, key):
 
     # a bad file: 422 with the report, nothing written
     before = db.counts()
-    bad = upload(api, b"commune_code,poor_households\n04045,-3\n", "bad_madeup.csv", headers={"X-API-Key": key}, year=2024)
+    bad = upload(
+        api, b"commune_code,poor_households\n04045,-3\n", "bad_madeup.csv", headers={"X-API-Key": key}, year=2024
+    )
     assert bad.status_code == 422
     p = bad.json()["report"]["problems"][0]
     assert (p["line"], p["column"], p["kind"]) == (2, "B (poor_households)", "value")
     assert db.counts() == before
 
     # Bearer works too; a second version
-    r2 = upload(api, b"commune_code,poor_households\n04045,600\n", "fix_madeup.csv",
-                headers={"Authorization": f"Bearer {key}"}, year=2024)
+    r2 = upload(
+        api,
+        b"commune_code,poor_households\n04045,600\n",
+        "fix_madeup.csv",
+        headers={"Authorization": f"Bearer {key}"},
+        year=2024,
+    )
     assert r2.status_code == 201 and r2.json()["version"] == 2
 
     hist = api.get("/indicators/imports").json()["imports"]
     assert [(h["id"], h["file_name"], h["who"]) for h in hist] == [
-        (1, LONG_CSV.name, "thong-ke-son-la"), (2, "fix_madeup.csv", "thong-ke-son-la")]
+        (1, LONG_CSV.name, "thong-ke-son-la"),
+        (2, "fix_madeup.csv", "thong-ke-son-la"),
+    ]
     assert len(hist[0]["sha256"]) == 64 and hist[0]["imported_at"]
     assert api.get("/indicators/imports/1").json()["report"]["values"] == 10
 
@@ -109,8 +122,9 @@ def test_pre_2025_values_on_2025_communes(api, key):
     assert r.status_code == 201, r.text
     on09 = api.get("/indicators/poor_households/values", params={"vintage": 2009}).json()
     assert {v["commune_code"]: v["value"] for v in on09["values"]}["3031939"] == 512
-    on25 = api.get("/indicators/poverty_rate/values",
-                   params={"vintage": 2025, "source_vintage": 2009, "year": 2019}).json()
+    on25 = api.get(
+        "/indicators/poverty_rate/values", params={"vintage": 2025, "source_vintage": 2009, "year": 2019}
+    ).json()
     row = {v["commune_code"]: v for v in on25["values"]}["04045"]
     assert row["value"] == pytest.approx((40 * 3248 + 25 * 3928) / (3248 + 3928))
     assert row["complete"] and sorted(row["sources"]) == ["3031927", "3031939"]
@@ -122,7 +136,9 @@ def test_pre_2025_values_on_2025_communes(api, key):
 def test_values_parameters_are_checked(api):
     assert api.get("/indicators/nope/values").status_code == 404
     assert api.get("/indicators/poverty_rate/values", params={"vintage": 2011}).status_code == 400
-    assert api.get("/indicators/poverty_rate/values", params={"vintage": 2009, "source_vintage": 2025}).status_code == 400
+    assert (
+        api.get("/indicators/poverty_rate/values", params={"vintage": 2009, "source_vintage": 2025}).status_code == 400
+    )
     r = api.get("/indicators/gates_in_commune/values")
     assert r.status_code == 200
     lsap = {v["commune_code"]: v["value"] for v in r.json()["values"]}
@@ -140,15 +156,30 @@ def test_cli_add_key_import_and_history(real_store_path, tmp_path):
 
     bad = tmp_path / "bad_madeup.csv"
     bad.write_bytes("commune,province,poor_households\nLóng Sập,Sơn La,12\nNowhere,Sơn La,3\n".encode())
-    r = runner.invoke(cli, ["indicators", "import", str(bad), "--year", "2024", "--who", "tk",
-                            "--db", str(dbp), "--store", str(real_store_path)])
+    r = runner.invoke(
+        cli,
+        [
+            "indicators",
+            "import",
+            str(bad),
+            "--year",
+            "2024",
+            "--who",
+            "tk",
+            "--db",
+            str(dbp),
+            "--store",
+            str(real_store_path),
+        ],
+    )
     assert r.exit_code == 1
     assert "0 matched by code, 1 by name, 0 ambiguous, 1 unknown" in r.output
     assert "line 3" in r.output and "not imported" in r.output
     assert IndicatorDB(dbp).counts()["imports"] == 0
 
-    r = runner.invoke(cli, ["indicators", "import", str(LONG_CSV), "--who", "tk",
-                            "--db", str(dbp), "--store", str(real_store_path)])
+    r = runner.invoke(
+        cli, ["indicators", "import", str(LONG_CSV), "--who", "tk", "--db", str(dbp), "--store", str(real_store_path)]
+    )
     assert r.exit_code == 0, r.output
     assert "as version 1" in r.output
     r = runner.invoke(cli, ["indicators", "history", "--db", str(dbp)])

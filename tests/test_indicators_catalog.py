@@ -8,15 +8,31 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoborder.errors import CatalogError, NotFound
-from geoborder.indicator_db import ApiKeyError, IndicatorDB
-from geoborder.indicator_import import parse_value
-from geoborder.indicators import load_indicators, parse_indicators
+from geoborder.core.errors import CatalogError, NotFound
+from geoborder.indicators.catalog import load_indicators, parse_indicators
+from geoborder.indicators.db import ApiKeyError, IndicatorDB
+from geoborder.indicators.importing import parse_value
 
-REPORTED = {"poor_households", "poverty_rate", "new_rural_criteria_met", "road_to_centre_hardened",
-            "villages_with_road_pct", "phone_signal_pct", "clean_water_pct", "gate_crossings", "export_value"}
-COMPUTED = {"population", "area_km2", "density", "border_length_km", "gates_in_commune", "nearest_gate_km",
-            "roadless_settlements"}
+REPORTED = {
+    "poor_households",
+    "poverty_rate",
+    "new_rural_criteria_met",
+    "road_to_centre_hardened",
+    "villages_with_road_pct",
+    "phone_signal_pct",
+    "clean_water_pct",
+    "gate_crossings",
+    "export_value",
+}
+COMPUTED = {
+    "population",
+    "area_km2",
+    "density",
+    "border_length_km",
+    "gates_in_commune",
+    "nearest_gate_km",
+    "roadless_settlements",
+}
 
 
 def test_catalog_has_the_reported_and_computed_indicators():
@@ -24,7 +40,12 @@ def test_catalog_has_the_reported_and_computed_indicators():
     assert {i.name for i in cat.reported} == REPORTED
     assert {i.name for i in cat.computed} == COMPUTED
     rate = cat.get("poverty_rate")
-    assert (rate.type, rate.aggregation, rate.weight, rate.higher_is_better) == ("rate", "weighted_mean", "population", False)
+    assert (rate.type, rate.aggregation, rate.weight, rate.higher_is_better) == (
+        "rate",
+        "weighted_mean",
+        "population",
+        False,
+    )
     assert (rate.min, rate.max) == (0, 100)
     assert cat.get("new_rural_criteria_met").max == 19
     assert cat.get("poor_households").aggregation == "sum"
@@ -37,33 +58,39 @@ def test_catalog_has_the_reported_and_computed_indicators():
         cat.get("nope")
 
 
-@pytest.mark.parametrize("body, msg", [
-    ('[[indicator]]\nname="x"\ntype="rate"\naggregation="weighted_mean"\nsource="reported"\n', "needs weight"),
-    ('[[indicator]]\nname="x"\ntype="ratio"\naggregation="sum"\nsource="reported"\n', "type must be"),
-    ('[[indicator]]\nname="x"\ntype="boolean"\naggregation="sum"\nsource="reported"\n', "boolean aggregates"),
-    ('[[indicator]]\nname="x"\ntype="count"\naggregation="sum"\nsource="reported"\n' * 2, "duplicate"),
-])
+@pytest.mark.parametrize(
+    "body, msg",
+    [
+        ('[[indicator]]\nname="x"\ntype="rate"\naggregation="weighted_mean"\nsource="reported"\n', "needs weight"),
+        ('[[indicator]]\nname="x"\ntype="ratio"\naggregation="sum"\nsource="reported"\n', "type must be"),
+        ('[[indicator]]\nname="x"\ntype="boolean"\naggregation="sum"\nsource="reported"\n', "boolean aggregates"),
+        ('[[indicator]]\nname="x"\ntype="count"\naggregation="sum"\nsource="reported"\n' * 2, "duplicate"),
+    ],
+)
 def test_bad_catalogs_are_refused(body, msg):
     with pytest.raises(CatalogError, match=msg):
         parse_indicators(body.encode(), Path("x.toml"))
 
 
-@pytest.mark.parametrize("name, cell, value, error", [
-    ("poor_households", 12, 12.0, None),
-    ("poor_households", "1 234", 1234.0, None),
-    ("poor_households", -5, None, "negative count"),
-    ("poor_households", 2.5, None, "not a whole number"),
-    ("poverty_rate", "12,5", 12.5, None),
-    ("poverty_rate", "12.5%", 12.5, None),
-    ("poverty_rate", "khoảng 20", None, "not a number"),
-    ("poverty_rate", 140, None, "above the maximum 100"),
-    ("new_rural_criteria_met", 20, None, "above the maximum 19"),
-    ("road_to_centre_hardened", "Có", 1.0, None),
-    ("road_to_centre_hardened", "không", 0.0, None),
-    ("road_to_centre_hardened", "chắc vậy", None, "not yes/no"),
-    ("export_value", None, None, None),
-    ("export_value", "  ", None, None),
-])
+@pytest.mark.parametrize(
+    "name, cell, value, error",
+    [
+        ("poor_households", 12, 12.0, None),
+        ("poor_households", "1 234", 1234.0, None),
+        ("poor_households", -5, None, "negative count"),
+        ("poor_households", 2.5, None, "not a whole number"),
+        ("poverty_rate", "12,5", 12.5, None),
+        ("poverty_rate", "12.5%", 12.5, None),
+        ("poverty_rate", "khoảng 20", None, "not a number"),
+        ("poverty_rate", 140, None, "above the maximum 100"),
+        ("new_rural_criteria_met", 20, None, "above the maximum 19"),
+        ("road_to_centre_hardened", "Có", 1.0, None),
+        ("road_to_centre_hardened", "không", 0.0, None),
+        ("road_to_centre_hardened", "chắc vậy", None, "not yes/no"),
+        ("export_value", None, None, None),
+        ("export_value", "  ", None, None),
+    ],
+)
 def test_parse_value(name, cell, value, error):
     v, err = parse_value(cell, load_indicators().get(name))
     assert v == value
@@ -79,12 +106,28 @@ def _values(rows):
 
 def test_versions_keep_history_and_current_is_the_latest(tmp_path):
     db = IndicatorDB(tmp_path / "ind.sqlite")
-    v1 = db.write_import(file_name="a.csv", sha256="a" * 64, who="tk", vintage=2025, layout="wide",
-                         values=_values([("poor_households", "04045", 2024, 600, 2, "code"),
-                                         ("poor_households", "03985", 2024, 400, 3, "code")]), report={})
-    v2 = db.write_import(file_name="b.csv", sha256="b" * 64, who="tk", vintage=2025, layout="wide",
-                         values=_values([("poor_households", "04045", 2024, 615, 2, "name"),
-                                         ("poor_households", "04045", 2025, 590, 3, "name")]), report={})
+    v1 = db.write_import(
+        file_name="a.csv",
+        sha256="a" * 64,
+        who="tk",
+        vintage=2025,
+        layout="wide",
+        values=_values(
+            [("poor_households", "04045", 2024, 600, 2, "code"), ("poor_households", "03985", 2024, 400, 3, "code")]
+        ),
+        report={},
+    )
+    v2 = db.write_import(
+        file_name="b.csv",
+        sha256="b" * 64,
+        who="tk",
+        vintage=2025,
+        layout="wide",
+        values=_values(
+            [("poor_households", "04045", 2024, 615, 2, "name"), ("poor_households", "04045", 2025, 590, 3, "name")]
+        ),
+        report={},
+    )
     assert (v1, v2) == (1, 2)
     cur = db.current("poor_households", vintage=2025, year=2024).set_index("commune_code")
     assert cur.loc["04045", "value"] == 615 and cur.loc["04045", "import_id"] == 2
@@ -124,5 +167,7 @@ def test_the_same_file_cannot_be_written_twice(tmp_path):
     vals = _values([("poor_households", "04045", 2024, 1, 2, "code")])
     db.write_import(file_name="a.csv", sha256="a" * 64, who="x", vintage=2025, layout="wide", values=vals, report={})
     with pytest.raises(sqlite3.IntegrityError):  # e.g. a second worker racing the first
-        db.write_import(file_name="a.csv", sha256="a" * 64, who="y", vintage=2025, layout="wide", values=vals, report={})
+        db.write_import(
+            file_name="a.csv", sha256="a" * 64, who="y", vintage=2025, layout="wide", values=vals, report={}
+        )
     assert db.counts() == {"imports": 1, "observations": 1, "api_keys": 0}

@@ -14,9 +14,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geoborder.indicator_db import IndicatorDB
-from geoborder.indicator_import import ImportRejected, import_file
-from geoborder.indicators import load_indicators, reform_values, values_for
+from geoborder.indicators.catalog import load_indicators
+from geoborder.indicators.db import IndicatorDB
+from geoborder.indicators.importing import ImportRejected, import_file
+from geoborder.indicators.values import reform_values, values_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -39,7 +40,11 @@ def xlsx(rows, title="Xã biên giới") -> bytes:
 
 def snapshot(db):
     """Everything a failed import must leave as it was."""
-    cur = {n: db.current(n, vintage=v).to_dict("records") for n in ("poor_households", "poverty_rate") for v in (2025, 2009)}
+    cur = {
+        n: db.current(n, vintage=v).to_dict("records")
+        for n in ("poor_households", "poverty_rate")
+        for v in (2025, 2009)
+    }
     return db.counts(), cur
 
 
@@ -63,12 +68,14 @@ def test_wide_xlsx_keyed_by_names_with_diacritics(real_store, db):
     assert report["layout"] == "wide" and report["format"] == "xlsx"
     assert report["summary"] == "0 matched by code, 5 by name, 0 ambiguous, 0 unknown"
     assert report["values"] == 5 * 4 - 1  # one empty cell is no value
-    vals = values_for(real_store, db, "communes_2025", ["poor_households", "poverty_rate", "phone_signal_pct"], year=2024)
-    assert vals.loc["04240", "poor_households"] == 502   # Mường Lèo
-    assert vals.loc["04246", "poor_households"] == 690   # Mường Lạn, no diacritics
-    assert vals.loc["04045", "poverty_rate"] == 24.25    # Lóng Sập, lower case, decimal comma
+    vals = values_for(
+        real_store, db, "communes_2025", ["poor_households", "poverty_rate", "phone_signal_pct"], year=2024
+    )
+    assert vals.loc["04240", "poor_households"] == 502  # Mường Lèo
+    assert vals.loc["04246", "poor_households"] == 690  # Mường Lạn, no diacritics
+    assert vals.loc["04045", "poverty_rate"] == 24.25  # Lóng Sập, lower case, decimal comma
     assert vals.loc["03985", "phone_signal_pct"] == 100  # Chiềng Sơn, "Tỉnh Sơn La"
-    assert vals.loc["04099", "poor_households"] == 420   # "Xa Phieng Khoai"
+    assert vals.loc["04099", "poor_households"] == 420  # "Xa Phieng Khoai"
     assert vals["poor_households"].notna().sum() == 5
     obs = db.current("poor_households", vintage=2025).set_index("commune_code")
     assert obs.loc["04045", "line"] == 5  # the spreadsheet row, title row included
@@ -82,20 +89,25 @@ def test_long_csv_keyed_by_codes(real_store, db):
     assert report["years"] == [2023, 2024]
     latest = values_for(real_store, db, "border_communes_2025", ["poor_households", "phone_signal_pct", "export_value"])
     assert latest.loc["03985", "poor_households"] == 388  # latest year
-    assert values_for(real_store, db, "communes_2025", ["poor_households"], year=2023).loc["03985", "poor_households"] == 410
+    assert (
+        values_for(real_store, db, "communes_2025", ["poor_households"], year=2023).loc["03985", "poor_households"]
+        == 410
+    )
     assert latest.loc["04057", "phone_signal_pct"] == 87.5  # "4057": a code without its leading zero
     assert latest.loc["04240", "export_value"] == 3.75
 
 
 def test_report_counts_and_candidates_then_fix_and_reimport(real_store, db):
     """Scenario 3: a pre-2025 table with codes, names, one ambiguous and one unknown commune."""
-    rows = [["Mã xã", "Tên xã", "Huyện", "Số hộ nghèo", "Tỉnh"],
-            ["3031939", "", "", 512, ""],                      # census code
-            ["04024", "", "", 377, ""],                        # GSO 2024 code (Chiềng Khừa)
-            ["", "Xã Tà Lai", "Huyện Mộc Châu", 120, "Sơn La"],
-            ["", "Chieng Son", "Moc Chau", 300, "Son La"],
-            ["", "Chiềng Sơ", "", 250, "Sơn La"],               # Thuận Châu or Sông Mã?
-            ["", "Xã Không Có Thật", "Mộc Châu", 5, "Sơn La"]]
+    rows = [
+        ["Mã xã", "Tên xã", "Huyện", "Số hộ nghèo", "Tỉnh"],
+        ["3031939", "", "", 512, ""],  # census code
+        ["04024", "", "", 377, ""],  # GSO 2024 code (Chiềng Khừa)
+        ["", "Xã Tà Lai", "Huyện Mộc Châu", 120, "Sơn La"],
+        ["", "Chieng Son", "Moc Chau", 300, "Son La"],
+        ["", "Chiềng Sơ", "", 250, "Sơn La"],  # Thuận Châu or Sông Mã?
+        ["", "Xã Không Có Thật", "Mộc Châu", 5, "Sơn La"],
+    ]
     data = xlsx(rows)
     with pytest.raises(ImportRejected) as exc:
         import_file(real_store, db, data, "indicators_madeup_2009.xlsx", vintage=2009, year=2019, who="tk")
@@ -123,7 +135,12 @@ def test_report_counts_and_candidates_then_fix_and_reimport(real_store, db):
     second = import_file(real_store, db, data2, "indicators_madeup_2009_v2.xlsx", vintage=2009, year=2019, who="tk")
     assert second["version"] == first["version"] + 1
     assert db.current("poor_households", vintage=2009).set_index("commune_code").loc["3031939", "value"] == 520
-    assert db.current("poor_households", vintage=2009, as_of=first["version"]).set_index("commune_code").loc["3031939", "value"] == 512
+    assert (
+        db.current("poor_households", vintage=2009, as_of=first["version"])
+        .set_index("commune_code")
+        .loc["3031939", "value"]
+        == 512
+    )
     assert [i["file_name"] for i in db.imports()] == ["indicators_madeup_2009.xlsx", "indicators_madeup_2009_v2.xlsx"]
     with pytest.raises(ImportRejected, match="already imported as version 2"):
         import_file(real_store, db, data2, "again.xlsx", vintage=2009, year=2019, who="tk")
@@ -144,12 +161,13 @@ def test_pre_2025_names_in_a_2025_table_are_explained(real_store, db):
     p = exc.value.report["unmatched"][0]
     assert p["line"] == 2 and "pre-2025 name" in p["message"] and "Lóng Sập" in p["message"]
     assert p["candidates"][0]["code"] == "04045"
-    data = "commune_code,poor_households\n04024,377\n".encode()  # a 2024 code that no longer exists
+    data = b"commune_code,poor_households\n04024,377\n"  # a 2024 code that no longer exists
     with pytest.raises(ImportRejected, match="pre-2025 .GSO 2024. code, merged into 04045"):
         import_file(real_store, db, data, "madeup.csv", year=2024)
 
 
 # --------------------------------------------------------------------------- bad files
+
 
 def cp1258(text: str) -> bytes:
     """Vietnamese text as a Windows-1258 file writes it (base letters + combining tone marks)."""
@@ -168,22 +186,94 @@ def cp1258(text: str) -> bytes:
 GOOD_HEADER = "commune_code,commune,province,poor_households,poverty_rate\n"
 BAD_FILES = [
     ("cp1258.csv", cp1258(GOOD_HEADER + "04240,Mường Lèo,Sơn La,502,38.5\n"), "encoding", 2, None, "not UTF-8"),
-    ("latin1.csv", (GOOD_HEADER + "03985,Chieng Son,Son La,410,11.5\n04045,Xã Tà Lai,Son La,1,2\n").encode("latin-1"), "encoding", 3, None, "not UTF-8"),
-    ("no_commune_column.csv", b"province,poor_households\nS\xc6\xa1n La,5\n", "columns", 1, None, "no commune code column"),
-    ("long_without_value.csv", b"commune_code,indicator,year\n04240,poor_households,2024\n", "columns", 1, None, "missing column"),
+    (
+        "latin1.csv",
+        (GOOD_HEADER + "03985,Chieng Son,Son La,410,11.5\n04045,Xã Tà Lai,Son La,1,2\n").encode("latin-1"),
+        "encoding",
+        3,
+        None,
+        "not UTF-8",
+    ),
+    (
+        "no_commune_column.csv",
+        b"province,poor_households\nS\xc6\xa1n La,5\n",
+        "columns",
+        1,
+        None,
+        "no commune code column",
+    ),
+    (
+        "long_without_value.csv",
+        b"commune_code,indicator,year\n04240,poor_households,2024\n",
+        "columns",
+        1,
+        None,
+        "missing column",
+    ),
     ("no_indicator_column.csv", b"commune_code,commune\n04240,x\n", "columns", 1, None, "no indicator column"),
-    ("typo_column.csv", b"commune_code,poor_housholds\n04240,5\n", "columns", 1, "B (poor_housholds)", "unknown column"),
-    ("duplicate.csv", (GOOD_HEADER + "04240,,,502,38.5\n04045,,,615,24\n,Mường Lèo,Sơn La,503,\n").encode(), "duplicate", 4, "D (poor_households)", "already on line 2"),
-    ("text_in_number.csv", (GOOD_HEADER + "04240,,,502,khoảng 20\n").encode(), "value", 2, "E (poverty_rate)", "'khoảng 20' is not a number"),
-    ("negative_count.csv", (GOOD_HEADER + "04240,,,502,38\n04045,,,-5,24\n").encode(), "value", 3, "D (poor_households)", "negative count"),
-    ("unknown_commune.csv", (GOOD_HEADER + "04240,,,502,38\n,Xã Không Có Thật,Sơn La,5,1\n").encode(), "unknown", 3, "B (commune)", "no 2025 commune is named"),
-    ("code_name_mismatch.csv", (GOOD_HEADER + "04045,Xã Lóng Sập,Sơn La,615,24\n04240,Lóng Sập,Sơn La,502,38\n").encode(), "mismatch", 3, "A (commune_code)", "the code 04240 is 'Mường Lèo', but the name says 'Lóng Sập'"),
-    ("unknown_code.csv", (GOOD_HEADER + "99999,,,502,38\n").encode(), "unknown", 2, "A (commune_code)", "no 2025 commune has the code 99999"),
+    (
+        "typo_column.csv",
+        b"commune_code,poor_housholds\n04240,5\n",
+        "columns",
+        1,
+        "B (poor_housholds)",
+        "unknown column",
+    ),
+    (
+        "duplicate.csv",
+        (GOOD_HEADER + "04240,,,502,38.5\n04045,,,615,24\n,Mường Lèo,Sơn La,503,\n").encode(),
+        "duplicate",
+        4,
+        "D (poor_households)",
+        "already on line 2",
+    ),
+    (
+        "text_in_number.csv",
+        (GOOD_HEADER + "04240,,,502,khoảng 20\n").encode(),
+        "value",
+        2,
+        "E (poverty_rate)",
+        "'khoảng 20' is not a number",
+    ),
+    (
+        "negative_count.csv",
+        (GOOD_HEADER + "04240,,,502,38\n04045,,,-5,24\n").encode(),
+        "value",
+        3,
+        "D (poor_households)",
+        "negative count",
+    ),
+    (
+        "unknown_commune.csv",
+        (GOOD_HEADER + "04240,,,502,38\n,Xã Không Có Thật,Sơn La,5,1\n").encode(),
+        "unknown",
+        3,
+        "B (commune)",
+        "no 2025 commune is named",
+    ),
+    (
+        "code_name_mismatch.csv",
+        (GOOD_HEADER + "04045,Xã Lóng Sập,Sơn La,615,24\n04240,Lóng Sập,Sơn La,502,38\n").encode(),
+        "mismatch",
+        3,
+        "A (commune_code)",
+        "the code 04240 is 'Mường Lèo', but the name says 'Lóng Sập'",
+    ),
+    (
+        "unknown_code.csv",
+        (GOOD_HEADER + "99999,,,502,38\n").encode(),
+        "unknown",
+        2,
+        "A (commune_code)",
+        "no 2025 commune has the code 99999",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, data, kind, line, column, message", BAD_FILES, ids=[b[0] for b in BAD_FILES])
-def test_bad_files_are_rejected_with_line_and_column_and_change_nothing(real_store, db, name, data, kind, line, column, message):
+def test_bad_files_are_rejected_with_line_and_column_and_change_nothing(
+    real_store, db, name, data, kind, line, column, message
+):
     import_file(real_store, db, (FIXTURES / "indicators_madeup_sonla_long_codes.csv").read_bytes(), "before.csv")
     before = snapshot(db)
     with pytest.raises(ImportRejected) as exc:
@@ -219,8 +309,9 @@ def test_an_xlsx_error_names_the_spreadsheet_cell(real_store, db):
 
 # --------------------------------------------------------------------------- across the reform
 
+
 def test_links_of_pre_2025_units(real_store):
-    from geoborder.indicator_reform import links_for
+    from geoborder.indicators.reform import links_for
 
     links = links_for(real_store)
     units = links.units
@@ -268,7 +359,7 @@ def test_pre_2025_table_shown_on_2025_communes(real_store, db):
 
 
 def test_a_missing_source_makes_the_2025_value_incomplete(real_store, db):
-    data = "commune_code,poor_households\n3031939,512\n".encode()
+    data = b"commune_code,poor_households\n3031939,512\n"
     import_file(real_store, db, data, "madeup.csv", vintage=2009, year=2019)
     hh = reform_values(real_store, db, "poor_households", year=2019)
     assert hh.loc["04045", "value"] == 512
@@ -277,11 +368,12 @@ def test_a_missing_source_makes_the_2025_value_incomplete(real_store, db):
 
 # --------------------------------------------------------------------------- computed
 
+
 def test_computed_indicators(real_store):
     import numpy as np
     import shapely
 
-    from geoborder.crs import reproject
+    from geoborder.core.crs import reproject
 
     v = values_for(real_store, None, "communes_2025", sorted(i.name for i in load_indicators().computed))
     c25 = real_store.frame("communes_2025").set_index("commune_code")
@@ -311,9 +403,7 @@ def test_computed_indicators(real_store):
 
 
 def test_csv_with_a_title_row_and_semicolons(real_store, db):
-    data = ("Số liệu bịa (madeup) - Sơn La 2024\n"
-            "Tên xã;Tỉnh;Tỷ lệ hộ nghèo\n"
-            "Mường Lèo;Sơn La;38,5\n").encode()
+    data = ("Số liệu bịa (madeup) - Sơn La 2024\nTên xã;Tỉnh;Tỷ lệ hộ nghèo\nMường Lèo;Sơn La;38,5\n").encode()
     rep = import_file(real_store, db, data, "madeup.csv", year=2024)
     assert rep["summary"] == "0 matched by code, 1 by name, 0 ambiguous, 0 unknown"
     assert db.current("poverty_rate", vintage=2025).set_index("commune_code").loc["04240", "line"] == 3

@@ -14,9 +14,9 @@ import shapely
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from geoborder import choropleth as C
-from geoborder.errors import InvalidParameter
-from geoborder.store import MemoryStore
+from geoborder.core.errors import InvalidParameter
+from geoborder.maps import choropleth as C
+from geoborder.store.memory import MemoryStore
 
 # --------------------------------------------------------------------------- classification
 
@@ -33,13 +33,19 @@ def test_natural_breaks_equal_mapclassify_fisher_jenks(n, k):
 def test_missing_values_are_no_data_not_zero():
     values = np.array([0.0, 1.0, 2.0, np.nan, 10.0, 20.0, np.nan])
     cls, yb = C.classify(values, "quantiles", 3)
-    assert list(yb[[3, 6]]) == [-1, -1]          # no data
-    assert yb[0] == 0                            # a real zero is in the lowest class
+    assert list(yb[[3, 6]]) == [-1, -1]  # no data
+    assert yb[0] == 0  # a real zero is in the lowest class
     assert cls.no_data == 2 and sum(cls.counts) == 5
     assert cls.minimum == 0.0 and cls.bins[-1] == 20.0
     legend = C.legend(cls, C.indicator("density"), "vi")
-    assert legend[-1] == {"class": -1, "color": C.NO_DATA_COLOR, "lower": None, "upper": None,
-                          "label": "Không có số liệu", "count": 2}
+    assert legend[-1] == {
+        "class": -1,
+        "color": C.NO_DATA_COLOR,
+        "lower": None,
+        "upper": None,
+        "label": "Không có số liệu",
+        "count": 2,
+    }
     assert C.legend(cls, C.indicator("density"), "en")[-1]["label"] == "No data"
 
 
@@ -74,36 +80,70 @@ def test_numbers_are_written_the_local_way():
 @pytest.fixture(scope="module")
 def small():
     """Four synthetic communes in two provinces; one without population (no data)."""
-    boxes = [shapely.box(103.50, 21.0, 103.60, 21.1), shapely.box(103.60, 21.0, 103.70, 21.1),
-             shapely.box(103.70, 21.0, 103.80, 21.1), shapely.box(104.50, 21.0, 104.60, 21.1)]
-    communes = gpd.GeoDataFrame({
-        "commune_code": ["00001", "00002", "00003", "00004"], "name": ["Mường Lèo", "Mường Lạn", "Chiềng Khương", "Tô Hiệu"],
-        "unit_type": ["Xã", "Xã", "Xã", "Phường"], "province_code": ["14", "14", "14", "15"],
-        "province_name": ["Sơn La", "Sơn La", "Sơn La", "Điện Biên"],
-        "area_km2": [100.0, 100.0, 100.0, 50.0], "population": [1000.0, 5000.0, np.nan, 20000.0]},
-        geometry=boxes, crs=4326)
+    boxes = [
+        shapely.box(103.50, 21.0, 103.60, 21.1),
+        shapely.box(103.60, 21.0, 103.70, 21.1),
+        shapely.box(103.70, 21.0, 103.80, 21.1),
+        shapely.box(104.50, 21.0, 104.60, 21.1),
+    ]
+    communes = gpd.GeoDataFrame(
+        {
+            "commune_code": ["00001", "00002", "00003", "00004"],
+            "name": ["Mường Lèo", "Mường Lạn", "Chiềng Khương", "Tô Hiệu"],
+            "unit_type": ["Xã", "Xã", "Xã", "Phường"],
+            "province_code": ["14", "14", "14", "15"],
+            "province_name": ["Sơn La", "Sơn La", "Sơn La", "Điện Biên"],
+            "area_km2": [100.0, 100.0, 100.0, 50.0],
+            "population": [1000.0, 5000.0, np.nan, 20000.0],
+        },
+        geometry=boxes,
+        crs=4326,
+    )
     border = communes.iloc[[0]].copy()
     border["border_length_km"] = [12.5]
     border["partner_countries"] = ["LAO"]
     border["partner_units"] = ["LA-HO Houaphan"]
     border["partner_lengths"] = ['{"LA-HO": 12.5}']
-    gates = gpd.GeoDataFrame({"gate_id": ["g1"], "name_vi": ["Chiềng Khương"], "gate_class": ["main"],
-                              "partner_gate": ["Ban Dan"], "commune_code_2025": ["00003"]},
-                             geometry=[shapely.Point(103.75, 21.05)], crs=4326)
-    places = gpd.GeoDataFrame({"geonameid": ["1"], "name": ["Bản A"], "cc": ["VN"]},
-                              geometry=[shapely.Point(103.55, 21.05)], crs=4326)
-    roads = gpd.GeoDataFrame({"road_id": [1], "name": ["QL12"], "road_type": ["Quốc lộ"], "is_railway": [False]},
-                             geometry=[shapely.LineString([(103.5, 21.0), (103.8, 21.1)])], crs=4326)
-    lines = gpd.GeoDataFrame({"pair": ["VNM-LAO"]}, geometry=[shapely.LineString([(103.5, 21.0), (103.5, 21.1)])], crs=4326)
-    store = MemoryStore({"communes_2025": communes, "border_communes_2025": border, "gates": gates, "places": places,
-                         "roads": roads, "border_lines": lines}, version="small-1")
+    gates = gpd.GeoDataFrame(
+        {
+            "gate_id": ["g1"],
+            "name_vi": ["Chiềng Khương"],
+            "gate_class": ["main"],
+            "partner_gate": ["Ban Dan"],
+            "commune_code_2025": ["00003"],
+        },
+        geometry=[shapely.Point(103.75, 21.05)],
+        crs=4326,
+    )
+    places = gpd.GeoDataFrame(
+        {"geonameid": ["1"], "name": ["Bản A"], "cc": ["VN"]}, geometry=[shapely.Point(103.55, 21.05)], crs=4326
+    )
+    roads = gpd.GeoDataFrame(
+        {"road_id": [1], "name": ["QL12"], "road_type": ["Quốc lộ"], "is_railway": [False]},
+        geometry=[shapely.LineString([(103.5, 21.0), (103.8, 21.1)])],
+        crs=4326,
+    )
+    lines = gpd.GeoDataFrame(
+        {"pair": ["VNM-LAO"]}, geometry=[shapely.LineString([(103.5, 21.0), (103.5, 21.1)])], crs=4326
+    )
+    store = MemoryStore(
+        {
+            "communes_2025": communes,
+            "border_communes_2025": border,
+            "gates": gates,
+            "places": places,
+            "roads": roads,
+            "border_lines": lines,
+        },
+        version="small-1",
+    )
     return store
 
 
 @pytest.fixture(scope="module")
 def indicators_db(tmp_path_factory):
     """An indicator database of its own (empty: reported indicators have no values yet)."""
-    from geoborder.indicator_db import IndicatorDB
+    from geoborder.indicators.db import IndicatorDB
 
     return IndicatorDB(tmp_path_factory.mktemp("indicators") / "indicators.sqlite")
 
@@ -126,7 +166,7 @@ def test_map_page_is_small_offline_and_in_vietnamese(bare):
     assert "103.6, 21.1" not in html and "Mường Lạn" not in html
     # every script and stylesheet is served by the app
     assert re.findall(r'(?:src|href)="(https?:)?//', html) == []
-    assert '/static/vendor/leaflet/leaflet.js' in html and '/static/vendor/leaflet/leaflet.css' in html
+    assert "/static/vendor/leaflet/leaflet.js" in html and "/static/vendor/leaflet/leaflet.css" in html
     for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
         assert bare.get(url).status_code == 200, url
     # the gate is drawn, coloured by its class
@@ -171,13 +211,14 @@ def test_download_is_exactly_the_map(bare):
 def test_the_png_tile_shows_no_data_grey(bare, small):
     from rasterio.io import MemoryFile
 
-    from geoborder import tiles as T
+    from geoborder.core import tilegrid as G
 
-    t = T.tms().tile(103.75, 21.05, 9)
+    t = G.tms().tile(103.75, 21.05, 9)
     r = bare.get(f"/tiles/WebMercatorQuad/9/{t.x}/{t.y}.png?indicator=density&area=14&classes=equal_interval&k=3")
     with MemoryFile(r.content) as mem, mem.open() as ds:
         rgba = np.moveaxis(ds.read(), 0, -1)
     from test_tiles import _hex, _pixel
+
     row, col = _pixel(103.75, 21.05, 9, t.x, t.y)
     assert tuple(rgba[row, col]) == _hex(C.NO_DATA_COLOR)
     row, col = _pixel(103.55, 21.05, 9, t.x, t.y)
@@ -193,10 +234,14 @@ def test_picker_lists_indicators_vintages_and_provinces(bare):
 
 
 def test_bad_map_parameters(bare):
-    for url, word in [("/maps/happiness", "happiness"), ("/maps/density?area=99", "area"),
-                      ("/maps/density?vintage=2025&year=2024", "2024"), ("/maps/density?k=0", "k"),
-                      ("/maps/legend?indicator=density&classes=x", "classes"),
-                      ("/maps/data.geojson?indicator=phone_signal_pct", "phone_signal_pct")]:
+    for url, word in [
+        ("/maps/happiness", "happiness"),
+        ("/maps/density?area=99", "area"),
+        ("/maps/density?vintage=2025&year=2024", "2024"),
+        ("/maps/density?k=0", "k"),
+        ("/maps/legend?indicator=density&classes=x", "classes"),
+        ("/maps/data.geojson?indicator=phone_signal_pct", "phone_signal_pct"),
+    ]:
         r = bare.get(url)
         assert r.status_code == 400, (url, r.text)
         assert word in r.json()["description"], (url, r.text)
@@ -207,10 +252,21 @@ def _import(db, rows, name="t.csv"):
 
     import pandas as pd
 
-    values = pd.DataFrame([{"indicator": "poverty_rate", "commune_code": c, "year": y, "value": v, "line": i + 2,
-                            "matched_by": "code"} for i, (c, y, v) in enumerate(rows)])
-    return db.write_import(file_name=name, sha256=hashlib.sha256(repr(rows).encode()).hexdigest(), who="test",
-                           vintage=2025, layout="long", values=values, report={})
+    values = pd.DataFrame(
+        [
+            {"indicator": "poverty_rate", "commune_code": c, "year": y, "value": v, "line": i + 2, "matched_by": "code"}
+            for i, (c, y, v) in enumerate(rows)
+        ]
+    )
+    return db.write_import(
+        file_name=name,
+        sha256=hashlib.sha256(repr(rows).encode()).hexdigest(),
+        who="test",
+        vintage=2025,
+        layout="long",
+        values=values,
+        report={},
+    )
 
 
 def test_reported_indicator_years_and_new_imports(bare, indicators_db):

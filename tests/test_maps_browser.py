@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-
 from conftest import IN_CI
 
 OUT = Path(__file__).resolve().parent.parent / "test-output"
@@ -53,8 +52,10 @@ def live_url(real_store, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not (CHROMIUM and CHROMEDRIVER):
-        msg = ("headless Chromium is missing: install it with "
-               "`apt-get update && apt-get install -y chromium chromium-driver` (.ci/run does)")
+        msg = (
+            "headless Chromium is missing: install it with "
+            "`apt-get update && apt-get install -y chromium chromium-driver` (.ci/run does)"
+        )
         if IN_CI:
             pytest.fail(msg)
         pytest.skip(msg)
@@ -63,10 +64,19 @@ def browser(tmp_path_factory):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--disable-dev-shm-usage", "--window-size=1280,900",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
@@ -89,7 +99,9 @@ def _network(driver) -> tuple[dict[str, int], list[str]]:
 
 def _internet(urls: list[str], live_url: str) -> list[str]:
     """The requests that left this machine's test server (chrome:// and data: are the browser's own)."""
-    return [u for u in urls if u.split(":", 1)[0] in ("http", "https", "ws", "wss") and not u.startswith(live_url + "/")]
+    return [
+        u for u in urls if u.split(":", 1)[0] in ("http", "https", "ws", "wss") and not u.startswith(live_url + "/")
+    ]
 
 
 def _wait(driver, script: str, timeout: float = 45.0):
@@ -155,12 +167,16 @@ def test_son_la_density_map_in_chromium(browser, live_url, real_store):
     legend = browser.execute_script("return document.getElementById('gb-legend').innerText")
     assert "Mật độ dân số" in legend and "người/km²" in legend and "2025" in legend
     assert len(browser.execute_script("return document.querySelectorAll('#gb-legend .gb-sw')")) >= 5
-    html_legend = json.loads(browser.execute_script(
-        "return JSON.stringify(Array.from(document.querySelectorAll('#gb-legend .gb-sw')).map(e => e.style.background))"))
+    html_legend = json.loads(
+        browser.execute_script(
+            "return JSON.stringify(Array.from(document.querySelectorAll('#gb-legend .gb-sw')).map(e => e.style.background))"
+        )
+    )
 
     rgb = _screenshot_rgb(browser, OUT / "maps_son_la_density_vi.png")
     h, w, _ = rgb.shape
-    from geoborder import choropleth as C
+    from geoborder.maps import choropleth as C
+
     ch = C.choropleth(real_store, None, C.MapSpec("density", 2025, "14", None, "quantiles", 5))
     map_area = rgb[: h * 3 // 4, : w * 3 // 4]  # away from the legend box (bottom right)
     seen = [c for c in ch.classification.colors if _count(map_area, c) > 300]
@@ -174,13 +190,17 @@ def test_son_la_density_map_in_chromium(browser, live_url, real_store):
     b = border[(border["province_code"] == "14") & border["partner_units"].str.contains("LA-HO")].iloc[0]
     pt = shapely.point_on_surface(b.geometry)
     browser.execute_script(
-        f"var m = window.geoborderMap; m.setView([{pt.y}, {pt.x}], 10); m.fire('click', {{latlng: L.latLng({pt.y}, {pt.x})}});")
+        f"var m = window.geoborderMap; m.setView([{pt.y}, {pt.x}], 10); m.fire('click', {{latlng: L.latLng({pt.y}, {pt.x})}});"
+    )
     popup = _wait(browser, "var p = document.querySelector('.gb-popup'); return p ? p.innerText : '';")
     assert b["name"] in popup and "Houaphan" in popup and "Mật độ dân số" in popup
     # hovering shows the commune's value in the panel
     browser.execute_script(f"window.geoborderMap.fire('mousemove', {{latlng: L.latLng({pt.y}, {pt.x})}});")
-    hover = _wait(browser, "var h = document.getElementById('gb-hover').innerText;"
-                           f"return h.indexOf({json.dumps(b['name'])}) >= 0 ? h : '';")
+    hover = _wait(
+        browser,
+        "var h = document.getElementById('gb-hover').innerText;"
+        f"return h.indexOf({json.dumps(b['name'])}) >= 0 ? h : '';",
+    )
     assert "người/km²" in hover and "2025" in hover
     _wait(browser, TILES_DONE)
     _screenshot_rgb(browser, OUT / "maps_son_la_click_vi.png")

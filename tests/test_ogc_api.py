@@ -33,6 +33,7 @@ def _coords(geom_json) -> np.ndarray:
 
 # --------------------------------------------------------------------------- documents
 
+
 def test_landing_links_to_the_ogc_resources(client):
     links = {l["rel"]: l for l in client.get("/", headers={"Accept": "application/json"}).json()["links"]}
     assert links["conformance"]["href"].endswith("/conformance")
@@ -44,9 +45,15 @@ def test_landing_links_to_the_ogc_resources(client):
 
 def test_conformance_declares_core_crs_and_filtering(client):
     conf = client.get("/conformance").json()["conformsTo"]
-    for c in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-1/1.0/conf/geojson",
-              "ogcapi-features-1/1.0/conf/oas30", "ogcapi-features-2/1.0/conf/crs",
-              "ogcapi-features-3/1.0/conf/filter", "cql2/1.0/conf/cql2-text", "cql2/1.0/conf/cql2-json"):
+    for c in (
+        "ogcapi-features-1/1.0/conf/core",
+        "ogcapi-features-1/1.0/conf/geojson",
+        "ogcapi-features-1/1.0/conf/oas30",
+        "ogcapi-features-2/1.0/conf/crs",
+        "ogcapi-features-3/1.0/conf/filter",
+        "cql2/1.0/conf/cql2-text",
+        "cql2/1.0/conf/cql2-json",
+    ):
         assert f"http://www.opengis.net/spec/{c}" in conf
 
 
@@ -63,7 +70,8 @@ def test_collections_one_per_layer_with_extent_and_crs(client, real_store):
         assert {"self", "items", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "enclosure"} <= rels
     one = client.get(f"/collections/{COMMUNES}").json()
     assert {k: one[k] for k in ("id", "title", "description", "extent")} == {
-        k: got[COMMUNES][k] for k in ("id", "title", "description", "extent")}
+        k: got[COMMUNES][k] for k in ("id", "title", "description", "extent")
+    }
 
 
 def test_queryables_are_the_layer_columns_with_json_types(client, communes):
@@ -78,8 +86,14 @@ def test_queryables_are_the_layer_columns_with_json_types(client, communes):
 
 
 def test_html_pages_for_browsers(client):
-    for url in ("/collections", f"/collections/{COMMUNES}", f"{ITEMS}?limit=3", f"{ITEMS}/1", "/conformance",
-                f"/collections/{COMMUNES}/queryables"):
+    for url in (
+        "/collections",
+        f"/collections/{COMMUNES}",
+        f"{ITEMS}?limit=3",
+        f"{ITEMS}/1",
+        "/conformance",
+        f"/collections/{COMMUNES}/queryables",
+    ):
         r = client.get(url, headers={"Accept": "text/html,application/xhtml+xml"})
         assert r.status_code == 200, url
         assert r.headers["content-type"].startswith("text/html"), url
@@ -88,6 +102,7 @@ def test_html_pages_for_browsers(client):
 
 
 # --------------------------------------------------------------------------- items and paging
+
 
 @pytest.mark.parametrize("layer", ["communes_2025", "gates", "roads", "border_communes_2025"])
 def test_number_matched_is_the_store_count(client, real_store, layer):
@@ -103,7 +118,7 @@ def test_next_links_walk_every_feature_once(client, communes):
         seen += [f["id"] for f in doc["features"]]
         url = next((l["href"] for l in doc["links"] if l["rel"] == "next"), None)
     assert len(seen) == len(set(seen)) == len(communes)
-    assert set(seen) == set(int(i) for i in communes.index)
+    assert set(seen) == {int(i) for i in communes.index}
 
 
 def test_prev_link_and_deep_offset(client, communes):
@@ -133,7 +148,7 @@ def test_bbox_selects_what_intersects(client, communes):
     doc = client.get(ITEMS, params={"bbox": ",".join(map(str, SON_LA_BOX)), "limit": 1000}).json()
     expected = communes[communes.geometry.intersects(shapely.box(*SON_LA_BOX))]
     assert doc["numberMatched"] == len(expected) > 0
-    assert {f["id"] for f in doc["features"]} == set(int(i) for i in expected.index)
+    assert {f["id"] for f in doc["features"]} == {int(i) for i in expected.index}
 
 
 def test_simple_property_filter(client, communes):
@@ -149,6 +164,7 @@ def test_datetime_is_accepted_and_every_feature_matches(client, communes):
 
 
 # --------------------------------------------------------------------------- CRS
+
 
 def test_epsg9206_round_trips_to_stored_wgs84_within_1m(client, communes):
     fid = int(communes.index[communes.province_code == "14"][0])  # a Sơn La commune
@@ -173,8 +189,9 @@ def test_epsg4326_is_latitude_first(client, communes):
 def test_bbox_crs_epsg4326_takes_lat_lon(client):
     lon0, lat0, lon1, lat1 = SON_LA_BOX
     a = client.get(ITEMS, params={"bbox": f"{lon0},{lat0},{lon1},{lat1}", "limit": 1}).json()["numberMatched"]
-    b = client.get(ITEMS, params={"bbox": f"{lat0},{lon0},{lat1},{lon1}", "bbox-crs": EPSG.format(4326),
-                                  "limit": 1}).json()["numberMatched"]
+    b = client.get(
+        ITEMS, params={"bbox": f"{lat0},{lon0},{lat1},{lon1}", "bbox-crs": EPSG.format(4326), "limit": 1}
+    ).json()["numberMatched"]
     assert a == b > 0
 
 
@@ -197,11 +214,17 @@ def test_items_in_web_mercator_and_vn2000(client):
 
 # --------------------------------------------------------------------------- CQL2 and sortby
 
+
 def test_cql2_text_and_json_agree_with_pandas(client, communes):
     expected = int(((communes.population > 10000) & (communes.province_code == "14")).sum())
     text = client.get(ITEMS, params={"filter": "population > 10000 AND province_code = '14'", "limit": 1}).json()
-    cql_json = {"op": "and", "args": [{"op": ">", "args": [{"property": "population"}, 10000]},
-                                      {"op": "=", "args": [{"property": "province_code"}, "14"]}]}
+    cql_json = {
+        "op": "and",
+        "args": [
+            {"op": ">", "args": [{"property": "population"}, 10000]},
+            {"op": "=", "args": [{"property": "province_code"}, "14"]},
+        ],
+    }
     js = client.get(ITEMS, params={"filter": json.dumps(cql_json), "filter-lang": "cql2-json", "limit": 1}).json()
     assert text["numberMatched"] == js["numberMatched"] == expected > 0
 
@@ -228,8 +251,9 @@ def test_cql2_spatial_predicates(client, communes):
     within = client.get(ITEMS, params={"filter": f"S_WITHIN(geometry, {poly})", "limit": 1}).json()
     assert within["numberMatched"] == int(communes.geometry.within(shapely.box(*SON_LA_BOX)).sum()) > 0
     # filter-crs: the same point in EPSG:4326 (lat lon)
-    flipped = client.get(ITEMS, params={"filter": "S_INTERSECTS(geometry, POINT(21.3 103.9))",
-                                        "filter-crs": EPSG.format(4326)}).json()
+    flipped = client.get(
+        ITEMS, params={"filter": "S_INTERSECTS(geometry, POINT(21.3 103.9))", "filter-crs": EPSG.format(4326)}
+    ).json()
     assert [f["id"] for f in flipped["features"]] == [f["id"] for f in doc["features"]]
 
 
@@ -245,24 +269,28 @@ def test_sortby(client, communes):
 
 # --------------------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("params, status, words", [
-    ({"bbox": "1,2,3"}, 400, "bbox"),
-    ({"bbox": "a,b,c,d"}, 400, "bbox"),
-    ({"crs": "EPSG:1234"}, 400, "crs"),
-    ({"crs": "EPSG:4326x"}, 400, "crs"),
-    ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:99999"}, 400, "bbox-crs"),
-    ({"filter": "population >> 3"}, 400, "filter"),
-    ({"filter": "nosuchfield = 3"}, 400, "nosuchfield"),
-    ({"filter": "{not json", "filter-lang": "cql2-json"}, 400, "filter"),
-    ({"limit": "100000"}, 400, "limit"),
-    ({"limit": "0"}, 400, "limit"),
-    ({"limit": "unlimited"}, 400, "limit"),
-    ({"offset": "-1"}, 400, "offset"),
-    ({"ooga": "booga"}, 400, "ooga"),
-    ({"datetime": "yesterday"}, 400, "datetime"),
-    ({"sortby": "-nosuchfield"}, 400, "nosuchfield"),
-    ({"population": "many"}, 400, "population"),
-])
+
+@pytest.mark.parametrize(
+    "params, status, words",
+    [
+        ({"bbox": "1,2,3"}, 400, "bbox"),
+        ({"bbox": "a,b,c,d"}, 400, "bbox"),
+        ({"crs": "EPSG:1234"}, 400, "crs"),
+        ({"crs": "EPSG:4326x"}, 400, "crs"),
+        ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:99999"}, 400, "bbox-crs"),
+        ({"filter": "population >> 3"}, 400, "filter"),
+        ({"filter": "nosuchfield = 3"}, 400, "nosuchfield"),
+        ({"filter": "{not json", "filter-lang": "cql2-json"}, 400, "filter"),
+        ({"limit": "100000"}, 400, "limit"),
+        ({"limit": "0"}, 400, "limit"),
+        ({"limit": "unlimited"}, 400, "limit"),
+        ({"offset": "-1"}, 400, "offset"),
+        ({"ooga": "booga"}, 400, "ooga"),
+        ({"datetime": "yesterday"}, 400, "datetime"),
+        ({"sortby": "-nosuchfield"}, 400, "nosuchfield"),
+        ({"population": "many"}, 400, "population"),
+    ],
+)
 def test_bad_parameters_give_ogc_exceptions(client, params, status, words):
     r = client.get(ITEMS, params=params)
     assert r.status_code == status, r.text
@@ -282,6 +310,7 @@ def test_unknown_collection_and_feature_are_404(client):
 
 # --------------------------------------------------------------------------- HTTP
 
+
 def test_etag_304_cache_control_and_cors(client):
     r = client.get(ITEMS, params={"limit": 2}, headers={"Origin": "http://example.org"})
     assert r.headers["etag"].startswith('W/"') and "max-age" in r.headers["cache-control"]
@@ -300,6 +329,7 @@ def test_gzip_when_asked(client):
 
 # --------------------------------------------------------------------------- downloads
 
+
 def test_geojson_download_is_the_whole_layer(client, communes):
     r = client.get(ITEMS, params={"f": "geojson"})
     assert r.status_code == 200
@@ -310,7 +340,7 @@ def test_geojson_download_is_the_whole_layer(client, communes):
 
 
 def test_geojson_download_streams_in_bounded_chunks(real_store):
-    from geoborder.features import CHUNK, LayerFeatures, iter_geojson
+    from geoborder.features.items import CHUNK, LayerFeatures, iter_geojson
 
     lf = LayerFeatures(COMMUNES, real_store.frame(COMMUNES), "commune_code")
     chunks = list(iter_geojson(lf, np.arange(len(lf))))
@@ -357,10 +387,11 @@ def test_csv_download_wkt_and_lonlat(client, real_store):
 
 # --------------------------------------------------------------------------- the hook for other modules
 
+
 def test_with_columns_joins_extra_values_on_the_key(real_store):
     import pandas as pd
 
-    from geoborder.features import ItemQuery, LayerFeatures, parse_filter
+    from geoborder.features.items import ItemQuery, LayerFeatures, parse_filter
 
     lf = LayerFeatures(COMMUNES, real_store.frame(COMMUNES), "commune_code")
     codes = lf.frame.commune_code.iloc[:3].tolist()
@@ -375,7 +406,7 @@ def test_with_columns_joins_extra_values_on_the_key(real_store):
 
 def test_feature_cache_follows_the_store_version(real_store):
     """A store that switches data version (PostGIS publish / rollback) is served at its new version."""
-    from geoborder.features import FeatureCache
+    from geoborder.features.items import FeatureCache
 
     class Switching:
         def __init__(self):
@@ -406,7 +437,7 @@ def test_fast_path_answers_exactly_like_the_route(real_store, tmp_path, monkeypa
 
     from api.main import create_app
     from api.routes import ogc_items
-    from geoborder.indicator_db import open_indicators
+    from geoborder.indicators.open import open_indicators
 
     served = []
     real = ogc_items.fast_item
@@ -437,6 +468,9 @@ def test_fast_path_answers_exactly_like_the_route(real_store, tmp_path, monkeypa
         assert n_fast == sum(3 * len(ids) for ids in cases.values())  # every plain request took it
         # what it does not answer falls through to the route, errors included
         assert c.get("/collections/communes_2025/items/9999999").status_code == 404
-        assert c.get("/collections/communes_2025/items/1", headers={"Accept": "text/html"}).headers[
-            "content-type"].startswith("text/html")
+        assert (
+            c.get("/collections/communes_2025/items/1", headers={"Accept": "text/html"})
+            .headers["content-type"]
+            .startswith("text/html")
+        )
         assert len(served) == n_fast

@@ -37,13 +37,31 @@ def live_url(real_store_path, real_store, tmp_path_factory):
 
     port = _free_port()
     log = tmp_path_factory.mktemp("live") / "uvicorn.log"
-    env = dict(os.environ, GEOBORDER_STORE=getattr(real_store, "url", None) or str(real_store_path),
-               GEOBORDER_INDICATORS=str(tmp_path_factory.mktemp("live-ind") / "indicators.sqlite"))
+    env = dict(
+        os.environ,
+        GEOBORDER_STORE=getattr(real_store, "url", None) or str(real_store_path),
+        GEOBORDER_INDICATORS=str(tmp_path_factory.mktemp("live-ind") / "indicators.sqlite"),
+    )
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app_from_env",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -73,11 +91,12 @@ def _count_in_bbox(frame, bbox) -> int:
 
 # --------------------------------------------------------------------------- GDAL (pyogrio)
 
+
 def test_gdal_lists_every_collection_with_its_geometry_type(live_url, real_store):
     import pyogrio
 
     layers = pyogrio.list_layers(f"OAPIF:{live_url}")
-    assert {name: gtype for name, gtype in layers} == {i.id: i.geometry_type for i in real_store.layers()}
+    assert dict(layers) == {i.id: i.geometry_type for i in real_store.layers()}
 
 
 def test_gdal_reads_whole_layer_with_the_store_count_and_attributes(live_url, real_store):
@@ -117,6 +136,7 @@ def test_gdal_reads_a_layer_with_features_without_geometry(live_url, real_store)
 
 # --------------------------------------------------------------------------- OWSLib
 
+
 def test_owslib_conformance_collections_queryables(live_url, real_store):
     from owslib.ogcapi.features import Features
 
@@ -140,9 +160,11 @@ def test_owslib_items_with_bbox_and_filter_match_store_counts(live_url, real_sto
     in_box = api.collection_items("communes_2025", bbox=list(BBOX), limit=1000)
     assert in_box["numberMatched"] == in_box["numberReturned"] == _count_in_bbox(store, BBOX)
     assert {f["properties"]["commune_code"] for f in in_box["features"]} == set(
-        store[store.geometry.intersects(shapely.box(*BBOX))]["commune_code"])
-    filtered = api.collection_items("communes_2025", filter="population > 10000 AND province_name = 'Sơn La'",
-                                    limit=1000)
+        store[store.geometry.intersects(shapely.box(*BBOX))]["commune_code"]
+    )
+    filtered = api.collection_items(
+        "communes_2025", filter="population > 10000 AND province_name = 'Sơn La'", limit=1000
+    )
     expected = store[(store.population > 10000) & (store.province_name == "Sơn La")]
     assert filtered["numberMatched"] == len(expected) > 0
     assert all(f["properties"]["population"] > 10000 for f in filtered["features"])
@@ -152,6 +174,7 @@ def test_owslib_items_with_bbox_and_filter_match_store_counts(live_url, real_sto
 
 
 # --------------------------------------------------------------------------- ogctests (OGC Part 1 Core)
+
 
 def _null_geometry_layers(store) -> list[str]:
     return [i.id for i in store.layers() if int(store.frame(i.id).geometry.isna().sum())]
@@ -172,15 +195,35 @@ def test_ogc_core_abstract_tests(live_url, real_store, tmp_path):
     env = dict(os.environ, INSTANCE_URL=live_url)
     env.pop("CLIENT_OVERRIDDEN", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite / "features" / "core"), f"--rootdir={suite}",
-         "-p", "no:cacheprovider", "-p", "no:warnings", "-q", "--tb=line", f"--junit-xml={junit}"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(suite / "features" / "core"),
+            f"--rootdir={suite}",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:warnings",
+            "-q",
+            "--tb=line",
+            f"--junit-xml={junit}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     cases = ET.parse(junit).getroot().iter("testcase")
     results = {}
     for c in cases:
         failure = c.find("failure")
-        results[c.get("name")] = None if failure is None and c.find("error") is None else (
-            (failure if failure is not None else c.find("error")).get("message", ""))
+        results[c.get("name")] = (
+            None
+            if failure is None and c.find("error") is None
+            else ((failure if failure is not None else c.find("error")).get("message", ""))
+        )
     assert len(results) == 29, proc.stdout[-2000:]
     failed = {k: v for k, v in results.items() if v is not None}
     assert _null_geometry_layers(real_store) == []

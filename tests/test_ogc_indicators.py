@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from geoborder.indicator_db import open_indicators
-from geoborder.indicator_import import import_file
+from geoborder.indicators.importing import import_file
+from geoborder.indicators.open import open_indicators
 
 FIXTURE = Path(__file__).parent / "fixtures" / "indicators_madeup_sonla_long_codes.csv"
 
@@ -38,8 +38,12 @@ def test_values_appear_after_an_import_and_the_etag_changes(app_db, real_store):
     import_file(real_store, db, FIXTURE.read_bytes(), FIXTURE.name, who="test")
     after = client.get("/collections/communes_2025/items/04045")
     assert after.headers["etag"] != before.headers["etag"]
-    assert client.get("/collections/communes_2025/items/04045",
-                      headers={"If-None-Match": before.headers["etag"]}).status_code == 200
+    assert (
+        client.get(
+            "/collections/communes_2025/items/04045", headers={"If-None-Match": before.headers["etag"]}
+        ).status_code
+        == 200
+    )
     p = after.json()["properties"]
     # Lóng Sập (04045): the rows of the file, as imported
     assert p["poor_households"] == 615 and p["poor_households_year"] == 2024
@@ -81,8 +85,9 @@ def test_downloads_carry_the_indicators(app_db, tmp_path):
     import pyogrio
 
     client, _ = app_db
-    csv = pd.read_csv(io.StringIO(client.get("/collections/communes_2025/items?f=csv&limit=20000").text),
-                      dtype={"commune_code": str})
+    csv = pd.read_csv(
+        io.StringIO(client.get("/collections/communes_2025/items?f=csv&limit=20000").text), dtype={"commune_code": str}
+    )
     row = csv.set_index("commune_code").loc["04045"]
     assert row["poor_households"] == 615 and row["poor_households_year"] == 2024
     gpkg = tmp_path / "c.gpkg"

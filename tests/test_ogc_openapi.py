@@ -11,9 +11,15 @@ import yaml
 pytestmark = pytest.mark.realpack
 
 # /api itself is left out by schemathesis (it is the schema it loads); the tests above cover it
-OGC_PATHS = {"/", "/conformance", "/collections", "/collections/{collectionId}",
-             "/collections/{collectionId}/queryables", "/collections/{collectionId}/items",
-             "/collections/{collectionId}/items/{featureId}"}
+OGC_PATHS = {
+    "/",
+    "/conformance",
+    "/collections",
+    "/collections/{collectionId}",
+    "/collections/{collectionId}/queryables",
+    "/collections/{collectionId}/items",
+    "/collections/{collectionId}/items/{featureId}",
+}
 
 
 def _refs(node, out):
@@ -78,8 +84,11 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(real_store):
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                                   status_code_conformance)
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
     from api.main import create_app
 
@@ -94,13 +103,24 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(real_store):
             continue
         tested.append(f"{op.method.upper()} {op.path}")
 
-        @settings(max_examples=8, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=8,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=op.as_strategy())
         def run(case):
             case.call_and_validate(checks=checks)
 
         run()
     assert len(tested) == len(OGC_PATHS)
-    assert {"GET /collections/{collectionId}/items", "GET /collections/{collectionId}/items/{featureId}",
-            "GET /collections/{collectionId}/queryables", "GET /conformance", "GET /collections"} <= set(tested)
+    assert {
+        "GET /collections/{collectionId}/items",
+        "GET /collections/{collectionId}/items/{featureId}",
+        "GET /collections/{collectionId}/queryables",
+        "GET /conformance",
+        "GET /collections",
+    } <= set(tested)

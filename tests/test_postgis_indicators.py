@@ -18,17 +18,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from geoborder.errors import StoreError
-from geoborder.indicator_db import IndicatorDB, open_indicators
-from geoborder.indicator_db_postgis import SCHEMA, PostgisIndicatorDB
-from geoborder.indicator_import import ImportRejected, import_file, prepare
 from pg_fixtures import pg_client, pg_store
+
+from geoborder.core.errors import StoreError
+from geoborder.indicators.db import IndicatorDB
+from geoborder.indicators.db_postgis import SCHEMA, PostgisIndicatorDB
+from geoborder.indicators.importing import ImportRejected, import_file, prepare
+from geoborder.indicators.open import open_indicators
 
 pytestmark = pytest.mark.realpack
 
 FIXTURES = Path(__file__).parent / "fixtures"
-LONG_CSV = FIXTURES / "indicators_madeup_sonla_long_codes.csv"      # 6 indicators, 2025 communes
+LONG_CSV = FIXTURES / "indicators_madeup_sonla_long_codes.csv"  # 6 indicators, 2025 communes
 MOCCHAU_2009 = FIXTURES / "indicators_madeup_mocchau_2009_wide.csv"  # 3 indicators, 2009 communes
 # small made-up tables: POOR_A and POOR_B share the table poor_households/2025; PHONE does not
 POOR_A = ("poor_a_madeup.csv", b"commune_code,poor_households\n04045,601\n04240,503\n")
@@ -57,8 +58,11 @@ def _import(store, db, file, **kw):
 
 def _snapshot(db):
     """Everything a failed import must leave as it was."""
-    cur = {(n, v): db.current(n, vintage=v).to_dict("records")
-           for n in ("poor_households", "poverty_rate", "phone_signal_pct") for v in (2025, 2009)}
+    cur = {
+        (n, v): db.current(n, vintage=v).to_dict("records")
+        for n in ("poor_households", "poverty_rate", "phone_signal_pct")
+        for v in (2025, 2009)
+    }
     return db.counts(), db.revision(), cur
 
 
@@ -67,7 +71,9 @@ def _waiting_for_lock(pg, dbname: str) -> int:
     with pg.admin() as con:
         return con.execute(
             "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
-            " WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = %s", (dbname,)).fetchone()[0]
+            " WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = %s",
+            (dbname,),
+        ).fetchone()[0]
 
 
 def _until(cond, what: str):
@@ -107,7 +113,7 @@ class Worker(threading.Thread):
             self.db = PostgisIndicatorDB(self.url, hold=self.hold)
             self.result = _import(self.store, self.db, self.file, **self.kw)
             self.events.append(f"{self.name} committed")
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:
             self.error = exc
         finally:
             if self.db is not None:
@@ -124,14 +130,19 @@ class Worker(threading.Thread):
 
 # --------------------------------------------------------------------------- same as SQLite
 
+
 def test_schema_and_results_equal_the_sqlite_database(real_store, db, url, tmp_path):
     lite = IndicatorDB(tmp_path / "indicators.sqlite")
     for d in (lite, db):
         _import(real_store, d, LONG_CSV)
         _import(real_store, d, MOCCHAU_2009, vintage=2009)
         _import(real_store, d, POOR_A)
-        _import(real_store, d, ("skip_madeup.csv", "commune,province,poor_households\nMường Lèo,Sơn La,502\n"
-                                "Nowhere,Sơn La,3\n".encode()), skip_unmatched=True)
+        _import(
+            real_store,
+            d,
+            ("skip_madeup.csv", "commune,province,poor_households\nMường Lèo,Sơn La,502\nNowhere,Sơn La,3\n".encode()),
+            skip_unmatched=True,
+        )
 
     def drop_time(rows):
         return [{k: v for k, v in r.items() if k != "imported_at"} for r in rows]
@@ -147,8 +158,10 @@ def test_schema_and_results_equal_the_sqlite_database(real_store, db, url, tmp_p
             a = db.current(name, vintage=v, year=year, as_of=as_of)
             b = lite.current(name, vintage=v, year=year, as_of=as_of)
             pd.testing.assert_frame_equal(a, b, check_dtype=len(b) > 0)
-    pd.testing.assert_frame_equal(db.history("poor_households", "04045", vintage=2025).drop(columns="imported_at"),
-                                  lite.history("poor_households", "04045", vintage=2025).drop(columns="imported_at"))
+    pd.testing.assert_frame_equal(
+        db.history("poor_households", "04045", vintage=2025).drop(columns="imported_at"),
+        lite.history("poor_households", "04045", vintage=2025).drop(columns="imported_at"),
+    )
     with pytest.raises(ImportRejected, match="already imported as version 1"):
         _import(real_store, db, LONG_CSV)
     with pytest.raises(Exception, match="no import 99"):
@@ -157,8 +170,10 @@ def test_schema_and_results_equal_the_sqlite_database(real_store, db, url, tmp_p
     import psycopg
 
     with psycopg.connect(url) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
-                                            " WHERE table_schema = %s", (SCHEMA,))}
+        tables = {
+            r[0]
+            for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (SCHEMA,))
+        }
     assert tables == {"meta", "imports", "observations", "api_keys"}
     with PostgisIndicatorDB(url) as again:
         assert again.instance == db.instance and again.revision() == db.revision()
@@ -175,13 +190,13 @@ def test_api_keys(db):
     revision = db.revision()
     db.revoke_key("thong-ke-son-la")
     assert db.check_key(key) is None and db.key_names() == ["b-key"]
-    assert db.revision() == revision   # keys change no response: not the ETags either
+    assert db.revision() == revision  # keys change no response: not the ETags either
     with pytest.raises(Exception, match="no API key"):
         db.revoke_key("thong-ke-son-la")
 
 
 def test_open_indicators_and_settings_take_a_url(url, tmp_path, monkeypatch):
-    from geoborder.settings import StoreSettings
+    from geoborder.core.settings import StoreSettings
 
     monkeypatch.setenv("GEOBORDER_INDICATORS", url)
     assert StoreSettings().indicators == url
@@ -197,15 +212,23 @@ def test_open_indicators_and_settings_take_a_url(url, tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- one transaction
 
+
 def test_a_bad_row_leaves_nothing(real_store, db):
     _import(real_store, db, PHONE)
     before = _snapshot(db)
     values, report = prepare(real_store, LONG_CSV.read_bytes(), LONG_CSV.name)
     bad = values.copy()
-    bad.loc[len(bad) - 1, "value"] = float("nan")   # the last row: the others are already copied
+    bad.loc[len(bad) - 1, "value"] = float("nan")  # the last row: the others are already copied
     with pytest.raises(StoreError, match="importing"):
-        db.write_import(file_name=LONG_CSV.name, sha256=report["sha256"], who="t", vintage=2025,
-                        layout="long", values=bad, report=report)
+        db.write_import(
+            file_name=LONG_CSV.name,
+            sha256=report["sha256"],
+            who="t",
+            vintage=2025,
+            layout="long",
+            values=bad,
+            report=report,
+        )
     assert _snapshot(db) == before
     # the same file, correct, lands afterwards (versions increase; on PostgreSQL a failed import
     # uses up its number, so they need not be consecutive)
@@ -233,19 +256,23 @@ def test_a_connection_lost_inside_the_transaction_leaves_nothing(real_store, pg,
         w = Worker("A", url, real_store, LONG_CSV, events, pause_at="written")
         w.start()
         w.wait_paused()
-        with pg.admin() as con:   # the import's connection goes away while its transaction is open
-            killed = con.execute("SELECT pg_terminate_backend(pid) FROM (SELECT DISTINCT l.pid FROM pg_locks l"
-                                 " JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory'"
-                                 " AND l.granted AND d.datname = %s) AS holder", (dbname,)).fetchall()
-        assert killed == [(True,)]   # the one session holding A's table locks
+        with pg.admin() as con:  # the import's connection goes away while its transaction is open
+            killed = con.execute(
+                "SELECT pg_terminate_backend(pid) FROM (SELECT DISTINCT l.pid FROM pg_locks l"
+                " JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory'"
+                " AND l.granted AND d.datname = %s) AS holder",
+                (dbname,),
+            ).fetchall()
+        assert killed == [(True,)]  # the one session holding A's table locks
         w.release()
         w.finish()
         assert isinstance(w.error, StoreError) and "unavailable" in str(w.error)
         assert _snapshot(db) == before
-        assert _import(real_store, db, LONG_CSV)["version"] > 1   # and the database works on
+        assert _import(real_store, db, LONG_CSV)["version"] > 1  # and the database works on
 
 
 # --------------------------------------------------------------------------- concurrency
+
 
 def test_imports_of_different_tables_run_side_by_side_and_both_land(real_store, url):
     events: list = []
@@ -253,16 +280,16 @@ def test_imports_of_different_tables_run_side_by_side_and_both_land(real_store, 
         r0 = db.revision()
         a = Worker("A", url, real_store, POOR_A, events, pause_at="written")
         a.start()
-        a.wait_paused()                          # A: poor_households/2025, written, not committed
+        a.wait_paused()  # A: poor_households/2025, written, not committed
         b = Worker("B", url, real_store, PHONE, events)
         b.start()
-        b.finish()                               # B (phone_signal_pct/2025) lands while A is open
+        b.finish()  # B (phone_signal_pct/2025) lands while A is open
         assert b.error is None and a.is_alive()
         assert "B committed" in events and "A released" not in events
         r1 = db.revision()
         assert r1 != r0 and db.counts()["imports"] == 1
         assert db.current("phone_signal_pct", vintage=2025).set_index("commune_code").loc["03985", "value"] == 99.5
-        assert db.current("poor_households", vintage=2025).empty       # A is not visible yet
+        assert db.current("poor_households", vintage=2025).empty  # A is not visible yet
         a.release()
         a.finish()
         assert a.error is None
@@ -270,7 +297,9 @@ def test_imports_of_different_tables_run_side_by_side_and_both_land(real_store, 
         assert a.result["version"] < b.result["version"]
         assert db.revision() not in (r0, r1) and db.counts()["imports"] == 2
         assert db.current("poor_households", vintage=2025).set_index("commune_code")["value"].to_dict() == {
-            "04045": 601, "04240": 503}
+            "04045": 601,
+            "04240": 503,
+        }
 
 
 def _a_holds_b_waits(pg, url, store, file_a, file_b, events) -> tuple[Worker, Worker]:
@@ -288,7 +317,7 @@ def _a_holds_b_waits(pg, url, store, file_a, file_b, events) -> tuple[Worker, Wo
 def test_imports_of_the_same_table_are_serialised(real_store, pg, url, tmp_path):
     events: list = []
     with PostgisIndicatorDB(url) as db:
-        a, b = _a_holds_b_waits(pg, url, real_store, POOR_A, POOR_B, events)   # poor_households/2025 both
+        a, b = _a_holds_b_waits(pg, url, real_store, POOR_A, POOR_B, events)  # poor_households/2025 both
         assert b.is_alive() and "B locked" not in events and db.counts()["imports"] == 0
         a.release()
         a.finish()
@@ -323,6 +352,7 @@ def test_the_same_file_twice_at_once_lands_once(real_store, pg, url):
 
 # --------------------------------------------------------------------------- API, CLI, roles
 
+
 def test_api_upload_on_postgis_store_and_indicators(pg, v1_template, real_store):
     """Two apps (two workers) on one PostGIS database holding both the store and the indicators."""
     url = pg.new_db(v1_template)
@@ -347,12 +377,16 @@ def test_api_upload_on_postgis_store_and_indicators(pg, v1_template, real_store)
             files = {"file": (LONG_CSV.name, LONG_CSV.read_bytes(), "text/csv")}
             headers = {"X-API-Key": key}
             out = {}
-            first = threading.Thread(target=lambda: out.setdefault(
-                1, api1.post("/indicators/imports", files=files, headers=headers)), daemon=True)
+            first = threading.Thread(
+                target=lambda: out.setdefault(1, api1.post("/indicators/imports", files=files, headers=headers)),
+                daemon=True,
+            )
             first.start()
             assert held.wait(WAIT)
-            second = threading.Thread(target=lambda: out.setdefault(
-                2, api2.post("/indicators/imports", files=files, headers=headers)), daemon=True)
+            second = threading.Thread(
+                target=lambda: out.setdefault(2, api2.post("/indicators/imports", files=files, headers=headers)),
+                daemon=True,
+            )
             second.start()
             _until(lambda: _waiting_for_lock(pg, dbname) == 1, "the second upload waits")
             gate.set()
@@ -370,8 +404,9 @@ def test_api_upload_on_postgis_store_and_indicators(pg, v1_template, real_store)
             again = api2.get("/collections/communes_2025/items", params={"limit": 5})
             assert again.headers["etag"] != listing.headers["etag"]
             assert "poor_households" in again.json()["features"][0]["properties"]
-            items = api2.get("/collections/communes_2025/items",
-                             params={"filter": "poor_households > 600", "limit": 50}).json()
+            items = api2.get(
+                "/collections/communes_2025/items", params={"filter": "poor_households > 600", "limit": 50}
+            ).json()
             assert {f["properties"]["commune_code"] for f in items["features"]} == {"04045"}
             hist = api2.get("/indicators/imports").json()["imports"]
             assert [(h["id"], h["who"]) for h in hist] == [(1, "thong-ke-son-la")]
@@ -383,13 +418,14 @@ def test_api_upload_on_postgis_store_and_indicators(pg, v1_template, real_store)
 
 
 def test_cli_on_a_url(real_store_path, url):
-    from geoborder.cli import main as cli
+    from geoborder.cli.main import main as cli
 
     runner = CliRunner()
     r = runner.invoke(cli, ["indicators", "add-key", "tk", "--db", url])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(cli, ["indicators", "import", str(LONG_CSV), "--who", "tk", "--db", url,
-                            "--store", str(real_store_path)])
+    r = runner.invoke(
+        cli, ["indicators", "import", str(LONG_CSV), "--who", "tk", "--db", url, "--store", str(real_store_path)]
+    )
     assert r.exit_code == 0, r.output
     assert "as version 1" in r.output
     r = runner.invoke(cli, ["indicators", "history", "--db", url])
@@ -403,7 +439,7 @@ def test_a_role_with_table_rights_only_imports(real_store, pg, url):
     of the README: it opens the database, imports, checks keys, and cannot rewrite history."""
     import psycopg
 
-    PostgisIndicatorDB(url).close()   # created by the owner (here: postgres)
+    PostgisIndicatorDB(url).close()  # created by the owner (here: postgres)
     with pg.admin(url.rsplit("/", 1)[1]) as con:
         con.execute("DROP ROLE IF EXISTS gb_ind_writer")
         con.execute("CREATE ROLE gb_ind_writer LOGIN")
@@ -420,8 +456,11 @@ def test_a_role_with_table_rights_only_imports(real_store, pg, url):
             assert _import(real_store, db, LONG_CSV)["version"] == 1
             db.revoke_key("tk")
         with psycopg.connect(writer_url) as con:
-            for stmt in (f"UPDATE {SCHEMA}.observations SET value = 0", f"DELETE FROM {SCHEMA}.imports",
-                         f"CREATE TABLE {SCHEMA}.x (a int)"):
+            for stmt in (
+                f"UPDATE {SCHEMA}.observations SET value = 0",
+                f"DELETE FROM {SCHEMA}.imports",
+                f"CREATE TABLE {SCHEMA}.x (a int)",
+            ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     con.execute(stmt)
                 con.rollback()

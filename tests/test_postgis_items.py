@@ -1,4 +1,4 @@
-"""Items on the PostGIS store are selected in SQL (geoborder.items_sql, geoborder.sql_filter):
+"""Items on the PostGIS store are selected in SQL (geoborder.store.postgis.items, geoborder.store.postgis.cql2):
 the same answers as the GeoPackage store for bbox, property equality, CQL2 (text and JSON),
 sortby and paging; other CRSs through ST_Transform; hostile input only as bound parameters.
 
@@ -17,7 +17,6 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-
 from pg_fixtures import pg_client, pg_store
 
 pytestmark = pytest.mark.realpack
@@ -61,12 +60,27 @@ QUERIES = [f"{C}?limit=20&filter={quote(f)}" for f in FILTERS] + [
     f"{C}?limit=10&offset=3315",
     f"{C}?limit=10&offset=9000",
     f"{C}?limit=10&offset=5000&filter={quote('population>10000')}",
-    f"{C}?filter-lang=cql2-json&limit=30&filter=" + quote(json.dumps(
-        {"op": "and", "args": [{"op": ">", "args": [{"property": "population"}, 20000]},
-                               {"op": "s_intersects", "args": [{"property": "geometry"},
-                                                               {"type": "Polygon", "coordinates": [[
-                                                                   [102, 20], [106, 20], [106, 23], [102, 23],
-                                                                   [102, 20]]]}]}]})),
+    f"{C}?filter-lang=cql2-json&limit=30&filter="
+    + quote(
+        json.dumps(
+            {
+                "op": "and",
+                "args": [
+                    {"op": ">", "args": [{"property": "population"}, 20000]},
+                    {
+                        "op": "s_intersects",
+                        "args": [
+                            {"property": "geometry"},
+                            {
+                                "type": "Polygon",
+                                "coordinates": [[[102, 20], [106, 20], [106, 23], [102, 23], [102, 20]]],
+                            },
+                        ],
+                    },
+                ],
+            }
+        )
+    ),
     # a filter geometry in metres (VN-2000 / UTM 48N), the same box as above
     f"{C}?limit=40&filter-crs={quote('http://www.opengis.net/def/crs/EPSG/0/3405')}&filter="
     + quote("S_INTERSECTS(geometry, BBOX(380000, 2320000, 480000, 2430000))"),
@@ -126,8 +140,8 @@ def test_items_answer_the_same_on_both_stores(client, pclient, statements, path)
 def test_the_filter_is_sql_with_bound_values(pclient, statements):
     r = pclient.get(f"{C}?limit=5&filter=" + quote("name LIKE 'Mường%' AND population > 4321"))
     assert r.status_code == 200
-    (text, params), = [(t, p) for t, p in statements if "LIMIT" in t]
-    assert "Mường" not in text and "4321" not in text      # values are parameters, not SQL text
+    ((text, params),) = [(t, p) for t, p in statements if "LIMIT" in t]
+    assert "Mường" not in text and "4321" not in text  # values are parameters, not SQL text
     assert "Mường%" in params.values() and 4321 in params.values()
     assert '"name" LIKE' in text and '"population" >' in text
 
@@ -167,9 +181,12 @@ def test_hostile_values_are_parameters_and_change_nothing(pclient, published_url
             continue
         assert r.status_code == 200, (path, r.text[:300])
         assert r.json()["numberMatched"] == 0, path
-    for path in [f"{C}?filter=" + quote(f'"{value}" = 1'), f"{C}?sortby=" + quote(value),
-                 f"{C}?filter-lang=cql2-json&filter=" + quote(json.dumps({"op": "=", "args": [{"property": value}, 1]})),
-                 f"/collections/{quote(value, safe='')}/items"]:
+    for path in [
+        f"{C}?filter=" + quote(f'"{value}" = 1'),
+        f"{C}?sortby=" + quote(value),
+        f"{C}?filter-lang=cql2-json&filter=" + quote(json.dumps({"op": "=", "args": [{"property": value}, 1]})),
+        f"/collections/{quote(value, safe='')}/items",
+    ]:
         r = pclient.get(path)
         assert r.status_code in (400, 404), (path, r.status_code, r.text[:300])
     with psycopg.connect(published_url) as con:
@@ -178,6 +195,7 @@ def test_hostile_values_are_parameters_and_change_nothing(pclient, published_url
 
 
 # --------------------------------------------------------------------------- other CRSs
+
 
 def _coords(doc) -> np.ndarray:
     out = []
@@ -199,7 +217,7 @@ def test_other_crs_through_st_transform(client, pclient, statements, epsg):
     assert [f["properties"] for f in da["features"]] == [f["properties"] for f in db["features"]]
     ca, cb = _coords(da), _coords(db)
     assert ca.shape == cb.shape
-    tol = 1e-6 if epsg == 4756 else 0.02          # degrees / metres: both PROJ pipelines agree to ~1 cm
+    tol = 1e-6 if epsg == 4756 else 0.02  # degrees / metres: both PROJ pipelines agree to ~1 cm
     assert np.abs(ca - cb).max() <= tol, (epsg, np.abs(ca - cb).max())
     assert any("ST_Transform" in t for t, _ in statements)
 
@@ -234,19 +252,20 @@ def test_indicator_columns_fall_back_to_memory_with_the_same_answer(real_store, 
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from geoborder.indicator_db import open_indicators
-    from geoborder.indicator_import import import_file
+    from geoborder.indicators.importing import import_file
+    from geoborder.indicators.open import open_indicators
 
     fixture = Path(__file__).parent / "fixtures" / "indicators_madeup_sonla_long_codes.csv"
     db = open_indicators(tmp_path / "indicators.sqlite")
     import_file(real_store, db, fixture.read_bytes(), fixture.name, who="test")
     store = pg_store(published_url)
     try:
-        with TestClient(create_app(store=real_store, indicators=db)) as a_client, \
-                pg_client(store, db) as b_client:
-            for path in [f"{C}?limit=10&filter=" + quote("poor_households > 300"),
-                         f"{C}?limit=10&sortby=-poor_households&filter=" + quote("poor_households IS NOT NULL"),
-                         f"{C}?limit=10&filter=" + quote("population > 5000 AND poverty_rate < 30")]:
+        with TestClient(create_app(store=real_store, indicators=db)) as a_client, pg_client(store, db) as b_client:
+            for path in [
+                f"{C}?limit=10&filter=" + quote("poor_households > 300"),
+                f"{C}?limit=10&sortby=-poor_households&filter=" + quote("poor_households IS NOT NULL"),
+                f"{C}?limit=10&filter=" + quote("population > 5000 AND poverty_rate < 30"),
+            ]:
                 a, b = a_client.get(path), b_client.get(path)
                 assert a.status_code == b.status_code == 200, (path, b.text[:300])
                 assert a.json()["numberMatched"] > 0, path

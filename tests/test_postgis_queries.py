@@ -1,5 +1,5 @@
 """The spatial queries on PostGIS (issue 8): touching, roadless, nearest gates and border zone run
-their spatial work in SQL (geoborder.queries._sql) and answer the same documents as on the
+their spatial work in SQL (geoborder.store.postgis.queries) and answer the same documents as on the
 GeoPackage; hostile parameter values are 400/404 and change nothing.
 
 The PostgreSQL cluster and the shared fixtures are in pg_fixtures.py.
@@ -11,9 +11,8 @@ import math
 
 import pytest
 import shapely
-from shapely.geometry import shape
-
 from pg_fixtures import pg_count as _count
+from shapely.geometry import shape
 
 pytestmark = pytest.mark.realpack
 
@@ -23,8 +22,6 @@ TOL_M = 1.0
 TOL_KM = 1.001e-3
 #: geometries are the same features (or the same lines reprojected): within 1e-5 degree (~1 m)
 TOL_DEG = 1e-5
-
-
 
 
 def _diff(a, b, path="", out=None) -> list[str]:
@@ -109,22 +106,25 @@ def test_same_answer_on_postgis_and_geopackage(client, pclient, url, params):
     assert _diff(fa, fb) == []
 
 
-@pytest.mark.parametrize("url,params", [
-    ("/queries/touching", {"unit": "Houaphanx"}),
-    ("/queries/touching", {"unit": "LA-ZZ"}),
-    ("/queries/touching", {"unit": "Lào Cai", "within": "99", "vintage": 2009}),
-    ("/queries/roadless-villages", {"road_classes": "autobahn"}),
-    ("/queries/roadless-villages", {"countries": "XX"}),
-    ("/queries/roadless-villages", {"partner": "LAO"}),
-    ("/queries/roadless-villages", {"border_km": 0}),
-    ("/queries/nearest-gates", {"lon": 2.35, "lat": 48.85}),
-    ("/queries/nearest-gates", {"lon": 120.0, "lat": 30.0}),   # inside the extent, far from Vietnam
-    ("/queries/nearest-gates", {"commune": "99999"}),
-    ("/queries/nearest-gates", {"commune": "04045", "partner": "LA-HO"}),
-    ("/queries/border-zone", {"distance_km": 0}),
-    ("/queries/border-zone", {"partner": "Narnia"}),
-    ("/queries/border-zone", {"include": "houses"}),
-])
+@pytest.mark.parametrize(
+    "url,params",
+    [
+        ("/queries/touching", {"unit": "Houaphanx"}),
+        ("/queries/touching", {"unit": "LA-ZZ"}),
+        ("/queries/touching", {"unit": "Lào Cai", "within": "99", "vintage": 2009}),
+        ("/queries/roadless-villages", {"road_classes": "autobahn"}),
+        ("/queries/roadless-villages", {"countries": "XX"}),
+        ("/queries/roadless-villages", {"partner": "LAO"}),
+        ("/queries/roadless-villages", {"border_km": 0}),
+        ("/queries/nearest-gates", {"lon": 2.35, "lat": 48.85}),
+        ("/queries/nearest-gates", {"lon": 120.0, "lat": 30.0}),  # inside the extent, far from Vietnam
+        ("/queries/nearest-gates", {"commune": "99999"}),
+        ("/queries/nearest-gates", {"commune": "04045", "partner": "LA-HO"}),
+        ("/queries/border-zone", {"distance_km": 0}),
+        ("/queries/border-zone", {"partner": "Narnia"}),
+        ("/queries/border-zone", {"include": "houses"}),
+    ],
+)
 def test_same_errors_on_postgis_and_geopackage(client, pclient, url, params):
     a, b = client.get(url, params=params), pclient.get(url, params=params)
     assert a.status_code == b.status_code and a.status_code in (400, 404), (a.text, b.text)
@@ -132,6 +132,7 @@ def test_same_errors_on_postgis_and_geopackage(client, pclient, url, params):
 
 
 # --------------------------------------------------------------------------- the SQL path is taken
+
 
 def _no_memory(monkeypatch):
     """Make the in-memory spatial machinery (metric geometries, STRtree) fail if it is used."""
@@ -146,7 +147,7 @@ def _no_memory(monkeypatch):
 
 
 def _count_sql(monkeypatch) -> list:
-    from geoborder.queries import _sql
+    from geoborder.store.postgis import queries as _sql
 
     seen = []
     real = _sql.fetch
@@ -160,10 +161,9 @@ def _count_sql(monkeypatch) -> list:
 
 
 def test_the_spatial_work_runs_in_sql(pstore, real_store, monkeypatch):
-    from geoborder.cache import LRU
-
     from geoborder import queries as q
-    from geoborder.queries import _sql
+    from geoborder.core.cache import LRU
+    from geoborder.store.postgis import queries as _sql
 
     _no_memory(monkeypatch)
     # what the SQL path keeps per version (nearest roads, communes of settlements, ...) is computed
@@ -184,7 +184,7 @@ def test_the_spatial_work_runs_in_sql(pstore, real_store, monkeypatch):
         before = len(seen)
         _sql._CACHE.clear()
         assert call(pstore)["type"] == "FeatureCollection"
-        assert len(seen) > before   # at least one statement per question
+        assert len(seen) > before  # at least one statement per question
     # every statement reads the published version's own schema, never the current views
     schema = pstore.snapshot().schema
     with pstore._get_pool().connection() as con:
@@ -209,11 +209,11 @@ def test_a_request_reads_one_snapshot(pstore, monkeypatch):
     other = dataclasses.replace(real, version="0" * 16, schema="gb_" + "0" * 16, frames={})
     seen = _count_sql(monkeypatch)
     with pstore.pinned():
-        monkeypatch.setattr(pstore, "_snap", other)       # the pointer moved while the request runs
+        monkeypatch.setattr(pstore, "_snap", other)  # the pointer moved while the request runs
         monkeypatch.setattr(pstore, "_checked", time.monotonic())
         assert pstore.snapshot() is real and pstore.version == real.version
         fc = q.nearest_gates(pstore, lon=103.9, lat=21.3, k=2)
-    assert pstore.snapshot() is other                     # outside the block: the new version
+    assert pstore.snapshot() is other  # outside the block: the new version
     assert len(fc["features"]) == 2 and seen
     with pstore._get_pool().connection() as con:
         texts = [x.as_string(con) for x in seen]
@@ -259,12 +259,13 @@ def test_hostile_values_are_400_or_404_and_change_nothing(pstore, pclient, publi
         assert "Traceback" not in r.text and "psycopg" not in r.text
     after = {t: _count(published_url, schema, t) for t in before}
     assert after == before
-    assert pstore.refresh() == schema.removeprefix("gb_")   # the pointer still names the same version
+    assert pstore.refresh() == schema.removeprefix("gb_")  # the pointer still names the same version
     ok = pclient.get("/queries/nearest-gates", params={"commune": "04045", "k": 1})
     assert ok.status_code == 200 and ok.json()["features"][0]["id"] == "long-sap"
 
 
 # --------------------------------------------------------------------------- the indexes the SQL uses
+
 
 def test_publish_stores_the_metric_geometry(published_url, pstore):
     """The layers the queries measure hold `geometry_m` (the metric geometry, repaired where
@@ -272,30 +273,44 @@ def test_publish_stores_the_metric_geometry(published_url, pstore):
     import psycopg
     from psycopg import sql
 
-    from geoborder.publish import METRIC_COLUMN, METRIC_LAYERS, metric_srid
+    from geoborder.store.postgis.publish import METRIC_COLUMN, METRIC_LAYERS, metric_srid
 
     srid = metric_srid(pstore.catalog)
     schema = pstore.snapshot().schema
     with psycopg.connect(published_url) as con:
         idx = con.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = %s", (schema,)).fetchall()
-        cols = con.execute("""SELECT f_table_name, type, srid FROM geometry_columns
+        cols = con.execute(
+            """SELECT f_table_name, type, srid FROM geometry_columns
                               WHERE f_table_schema = %s AND f_geometry_column = %s""",
-                           (schema, METRIC_COLUMN)).fetchall()
-        plan = "\n".join(r[0] for r in con.execute(sql.SQL(
-            "EXPLAIN SELECT fid FROM {}.places ORDER BY {} <-> "
-            "ST_Transform(ST_SetSRID(ST_MakePoint(104, 21), 4326), {}) LIMIT 1").format(
-            sql.Identifier(schema), sql.Identifier(METRIC_COLUMN), sql.Literal(srid))).fetchall())
-        invalid = con.execute(sql.SQL("SELECT count(*) FROM {}.communes_2025 WHERE NOT ST_IsValid({})").format(
-            sql.Identifier(schema), sql.Identifier(METRIC_COLUMN))).fetchone()[0]
-        view_cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
-                                               "WHERE table_schema = 'geoborder_current'")}
+            (schema, METRIC_COLUMN),
+        ).fetchall()
+        plan = "\n".join(
+            r[0]
+            for r in con.execute(
+                sql.SQL(
+                    "EXPLAIN SELECT fid FROM {}.places ORDER BY {} <-> "
+                    "ST_Transform(ST_SetSRID(ST_MakePoint(104, 21), 4326), {}) LIMIT 1"
+                ).format(sql.Identifier(schema), sql.Identifier(METRIC_COLUMN), sql.Literal(srid))
+            ).fetchall()
+        )
+        invalid = con.execute(
+            sql.SQL("SELECT count(*) FROM {}.communes_2025 WHERE NOT ST_IsValid({})").format(
+                sql.Identifier(schema), sql.Identifier(METRIC_COLUMN)
+            )
+        ).fetchone()[0]
+        view_cols = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'geoborder_current'"
+            )
+        }
     assert {t for t, _, s in cols if s == srid} == set(METRIC_LAYERS)
-    assert dict((t, ty) for t, ty, _ in cols)["places"] == "POINT"
+    assert {t: ty for t, ty, _ in cols}["places"] == "POINT"
     gist = {t for t, d in idx if f"USING gist ({METRIC_COLUMN})" in d}
     assert gist == set(METRIC_LAYERS)
-    assert not any("st_transform" in d.lower() for _, d in idx)   # no expression index left
+    assert not any("st_transform" in d.lower() for _, d in idx)  # no expression index left
     assert invalid == 0
-    assert f"places_{METRIC_COLUMN}_gist" in plan   # KNN through the index
+    assert f"places_{METRIC_COLUMN}_gist" in plan  # KNN through the index
     assert METRIC_COLUMN not in view_cols and "geometry" in view_cols
     assert METRIC_COLUMN not in pstore.table_columns("communes_2025")
     assert METRIC_COLUMN not in pstore.frame("places").columns

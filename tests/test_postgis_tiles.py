@@ -15,14 +15,15 @@ import mapbox_vector_tile
 import pandas as pd
 import pytest
 import shapely
+from pg_fixtures import HOSTILE
 from shapely.geometry import shape
 
-from geoborder import tiles as T
-from geoborder import tiles_sql
-from geoborder.errors import NotFound
-from pg_fixtures import HOSTILE
+from geoborder.core import tilegrid as G
+from geoborder.core.errors import NotFound
+from geoborder.store.postgis import tiles as tiles_sql
+from geoborder.tiles import render as T
 
-PX = T.MVT_EXTENT / T.TILE_SIZE   # tile units in one pixel (16)
+PX = G.MVT_EXTENT / G.TILE_SIZE  # tile units in one pixel (16)
 
 # (layer, z, x, y): Sơn La (central tile of tests/test_tiles.py at zoom 9, and around it), the
 # north-west border, all of the north at low zoom, points, lines, and countries / provinces
@@ -45,8 +46,6 @@ TILES = [
 ]
 
 
-
-
 def _url(layer: str, z, x, y) -> str:
     return f"/collections/{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}"
 
@@ -54,10 +53,10 @@ def _url(layer: str, z, x, y) -> str:
 def _features(r, layer: str) -> dict[int, dict]:
     if r.status_code == 204:
         return {}
-    assert r.status_code == 200 and r.headers["content-type"] == T.MVT, (r.status_code, r.text[:300])
+    assert r.status_code == 200 and r.headers["content-type"] == G.MVT, (r.status_code, r.text[:300])
     tile = mapbox_vector_tile.decode(r.content)
     assert set(tile) == {layer}
-    assert tile[layer]["extent"] == T.MVT_EXTENT
+    assert tile[layer]["extent"] == G.MVT_EXTENT
     feats = tile[layer]["features"]
     ids = [f["id"] for f in feats]
     assert len(ids) == len(set(ids)), "one feature per fid"
@@ -69,7 +68,7 @@ def _same_shape(a, b) -> None:
     ga, gb = shape(a), shape(b)
     assert ga.geom_type.removeprefix("Multi") == gb.geom_type.removeprefix("Multi")
     if ga.geom_type.endswith("Point"):
-        assert ga.hausdorff_distance(gb) <= 1.5          # the same grid, rounding aside
+        assert ga.hausdorff_distance(gb) <= 1.5  # the same grid, rounding aside
         return
     ga, gb = shapely.make_valid(ga), shapely.make_valid(gb)
     if ga.geom_type.endswith("Polygon"):
@@ -92,20 +91,22 @@ def test_postgis_tile_has_the_features_of_the_geopackage_tile(client, pclient, r
     # the features are those of the layer that intersect the tile (fid = the GeoPackage fid)
     frame = real_store.frame(layer)
     frame = frame[frame.geometry.notna()]
-    hit = frame[frame.intersects(shapely.box(*T.tile_lonlat_bounds(z, x, y)))]
-    assert set(got) == set(int(i) for i in hit.index)
+    hit = frame[frame.intersects(shapely.box(*G.tile_lonlat_bounds(z, x, y)))]
+    assert set(got) == {int(i) for i in hit.index}
     for fid, f in want.items():
         assert got[fid]["properties"] == f["properties"], fid
         assert got[fid]["type"] == f["type"], fid
         _same_shape(f["geometry"], got[fid]["geometry"])
 
 
-@pytest.mark.parametrize("layer, z, x, y, column, value", [
-    ("countries", 3, 6, 3, "code", "VN"),                  # hundreds of islets, most collapse at zoom 3
-    ("communes_2025", 5, 25, 14, "commune_code", "06688"),  # Hạ Long, with the islands of the bay
-])
-def test_geopackage_tiles_keep_features_whose_small_parts_collapse(client, real_store, layer, z, x, y,
-                                                                   column, value):
+@pytest.mark.parametrize(
+    "layer, z, x, y, column, value",
+    [
+        ("countries", 3, 6, 3, "code", "VN"),  # hundreds of islets, most collapse at zoom 3
+        ("communes_2025", 5, 25, 14, "commune_code", "06688"),  # Hạ Long, with the islands of the bay
+    ],
+)
+def test_geopackage_tiles_keep_features_whose_small_parts_collapse(client, real_store, layer, z, x, y, column, value):
     """The in-memory encoder once dropped a whole multipolygon when one of its parts collapsed on
     the tile grid (Việt Nam was missing from the zoom-3 countries tile); ST_AsMVT never did."""
     feats = _features(client.get(_url(layer, z, x, y)), layer)
@@ -139,15 +140,15 @@ def test_empty_tiles_are_204_on_postgis(client, pclient, pstore, monkeypatch):
     assert r.status_code == 204 and r.content == b"" and r.headers["etag"]
     assert calls == []
     # open sea in the Gulf of Tonkin: inside the communes' extent, so the database is asked
-    t = T.tms().tile(107.9, 19.6, 9)
-    w, s, e, n = T.tile_lonlat_bounds(9, t.x, t.y)
+    t = G.tms().tile(107.9, 19.6, 9)
+    w, s, e, n = G.tile_lonlat_bounds(9, t.x, t.y)
     b = pstore.layer("communes_2025").bbox
     assert b[0] < w and e < b[2] and b[1] < s and n < b[3]
     for c in (client, pclient):
         r = c.get(_url("communes_2025", 9, t.x, t.y))
         assert r.status_code == 204 and r.content == b""
     assert len(calls) == 1
-    assert tiles_sql.layer_mvt(pstore, "communes_2025", 9, t.x, t.y, extent=T.MVT_EXTENT, buffer=T.MVT_BUFFER) is None
+    assert tiles_sql.layer_mvt(pstore, "communes_2025", 9, t.x, t.y, extent=G.MVT_EXTENT, buffer=T.MVT_BUFFER) is None
 
 
 def test_postgis_tiles_are_made_in_sql_not_from_frames(pclient, pstore, monkeypatch):
@@ -170,10 +171,21 @@ def test_postgis_tiles_are_made_in_sql_not_from_frames(pclient, pstore, monkeypa
     assert all("ST_AsMVTGeom" in t and "ST_TileEnvelope" in t and f'"{pstore.snapshot().schema}"' in t for t in mvt)
 
 
-@pytest.mark.parametrize("layer", [
-    HOSTILE, "communes_2025'--", "communes_2025;", "COMMUNES_2025", "geoborder_current",
-    "markers_unplaced", "geoborder_layers", "_gb_tables", "pg_catalog.pg_class", "communes_2030",
-])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        HOSTILE,
+        "communes_2025'--",
+        "communes_2025;",
+        "COMMUNES_2025",
+        "geoborder_current",
+        "markers_unplaced",
+        "geoborder_layers",
+        "_gb_tables",
+        "pg_catalog.pg_class",
+        "communes_2030",
+    ],
+)
 def test_hostile_collection_ids_are_404_without_sql(pclient, pstore, monkeypatch, layer):
     calls = []
     fetch = pstore.fetch
@@ -182,19 +194,33 @@ def test_hostile_collection_ids_are_404_without_sql(pclient, pstore, monkeypatch
     assert r.status_code == 404, (layer, r.status_code)
     assert calls == []
     with pytest.raises(NotFound):
-        tiles_sql.layer_mvt(pstore, layer, 9, 403, 224, extent=T.MVT_EXTENT, buffer=T.MVT_BUFFER)
+        tiles_sql.layer_mvt(pstore, layer, 9, 403, 224, extent=G.MVT_EXTENT, buffer=T.MVT_BUFFER)
     assert calls == []
 
 
-@pytest.mark.parametrize("zxy, status", [
-    ("19/0/0", 400), ("-1/0/0", 400), ("3/8/0", 400), ("3/0/-1", 400), ("3/0/8", 400),
-    ("99999999999999999999/0/0", 400), ("9/403/99999999999999999999", 400),
-    ("9/403/224;DROP", 400), ("9/403.5/224", 400), ("9/0x1/224", 400), ("9/%27/224", 400),
-])
+@pytest.mark.parametrize(
+    "zxy, status",
+    [
+        ("19/0/0", 400),
+        ("-1/0/0", 400),
+        ("3/8/0", 400),
+        ("3/0/-1", 400),
+        ("3/0/8", 400),
+        ("99999999999999999999/0/0", 400),
+        ("9/403/99999999999999999999", 400),
+        ("9/403/224;DROP", 400),
+        ("9/403.5/224", 400),
+        ("9/0x1/224", 400),
+        ("9/%27/224", 400),
+    ],
+)
 def test_hostile_tile_coordinates_are_4xx(pclient, pstore, published_url, zxy, status):
     r = pclient.get(f"/collections/communes_2025/tiles/WebMercatorQuad/{zxy}")
     assert r.status_code == status, (zxy, r.status_code, r.text[:200])
     # the data is still there
     from pg_fixtures import pg_count
 
-    assert pg_count(published_url, pstore.snapshot().schema, "communes_2025") == pstore.layer("communes_2025").feature_count
+    assert (
+        pg_count(published_url, pstore.snapshot().schema, "communes_2025")
+        == pstore.layer("communes_2025").feature_count
+    )

@@ -13,10 +13,10 @@ import pytest
 import shapely
 
 from geoborder import queries as q
-from geoborder.crs import reproject
-from geoborder.errors import InvalidParameter, NotFound
-from geoborder.indicator_db import open_indicators
-from geoborder.text import fold
+from geoborder.core.crs import reproject
+from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.core.text import fold
+from geoborder.indicators.open import open_indicators
 
 pytestmark = pytest.mark.realpack
 
@@ -39,6 +39,7 @@ def _metric(store, geoms):
 
 # --------------------------------------------------------------------------- touching: partners
 
+
 def test_son_la_houaphanh_and_luang_prabang(real_store):
     ho = q.touching(real_store, "Houaphanh", within=SON_LA)
     lp = q.touching(real_store, "Luang Prabang", within=SON_LA)
@@ -47,9 +48,12 @@ def test_son_la_houaphanh_and_luang_prabang(real_store):
 
     # what the segments say: a commune faces a unit when >= 0.5 km of line faces it
     per = _segment_lengths(real_store, SON_LA)
-    faces = lambda unit: {c for (c, u), km in per.items() if u == unit and km >= 0.5}  # noqa: E731
-    assert H == faces("LA-HO")
-    assert L == faces("LA-LP")
+
+    def faces(unit):
+        return {c for (c, u), km in per.items() if u == unit and km >= 0.5}
+
+    assert faces("LA-HO") == H
+    assert faces("LA-LP") == L
     # disjoint except where the segments give one commune both provinces (Mường Lèo)
     both = H & L
     assert both == faces("LA-HO") & faces("LA-LP")
@@ -58,7 +62,7 @@ def test_son_la_houaphanh_and_luang_prabang(real_store):
     assert H - L and len(both) < len(L) + len(H) - len(both)
     # together they are Sơn La's border communes (Sơn La faces no other unit)
     bc = real_store.frame("border_communes_2025")
-    assert H | L == set(bc.loc[bc["province_code"] == SON_LA, "commune_code"])
+    assert set(bc.loc[bc["province_code"] == SON_LA, "commune_code"]) == H | L
     # shared lengths are the sums of the segments; the totals are near the published figures
     for f in ho["features"]:
         p = f["properties"]
@@ -74,14 +78,17 @@ def test_houaphanh_name_variants(real_store, variant):
     assert (u.kind, u.code) == ("partner_province", "LA-HO")
 
 
-@pytest.mark.parametrize("variants,code", [
-    (["Yunnan", "Vân Nam", "van nam", "CN.YN", "CN-YN"], "CN.YN"),
-    (["Guangxi", "Quảng Tây", "CN.GX"], "CN.GX"),
-    (["Lào", "Laos", "LAO", "Lao PDR"], "LAO"),
-    (["Trung Quốc", "China", "CHN"], "CHN"),
-    (["Campuchia", "Cambodia", "KHM"], "KHM"),
-    (["Mường Ét", "Et", "Add"], None),
-])
+@pytest.mark.parametrize(
+    "variants,code",
+    [
+        (["Yunnan", "Vân Nam", "van nam", "CN.YN", "CN-YN"], "CN.YN"),
+        (["Guangxi", "Quảng Tây", "CN.GX"], "CN.GX"),
+        (["Lào", "Laos", "LAO", "Lao PDR"], "LAO"),
+        (["Trung Quốc", "China", "CHN"], "CHN"),
+        (["Campuchia", "Cambodia", "KHM"], "KHM"),
+        (["Mường Ét", "Et", "Add"], None),
+    ],
+)
 def test_partner_variants_resolve_to_one_unit(real_store, variants, code):
     units = {q.resolve_partner(real_store, v) for v in variants}
     assert len(units) == 1
@@ -109,7 +116,10 @@ def test_lao_district_and_pre2025_vintage(real_store):
     # Mường Lạn faces Xon ("Mường Son") and Add ("Mường Ét"), per border_facts.md
     xon = q.touching(real_store, "Mường Son", within="Sơn La")
     et = q.touching(real_store, "Mường Ét", within="Sơn La")
-    names = lambda fc: {f["properties"]["name"] for f in fc["features"]}  # noqa: E731
+
+    def names(fc):
+        return {f["properties"]["name"] for f in fc["features"]}
+
     assert "Mường Lạn" in names(xon) and "Mường Lạn" in names(et)
     old = q.touching(real_store, "Houaphanh", vintage=2009, within="Sơn La")
     assert old["numberMatched"] > 0
@@ -122,6 +132,7 @@ def test_shared_geometry_is_lines(real_store):
 
 
 # --------------------------------------------------------------------------- touching: within Vietnam
+
 
 def test_xin_man_touches_si_ma_cai_and_bac_ha(real_store):
     fc = q.touching(real_store, "Lào Cai", within="Xín Mần", vintage=2009)
@@ -168,6 +179,7 @@ def test_unknown_names_and_codes(real_store):
 
 
 # --------------------------------------------------------------------------- roadless
+
 
 def test_roadless_agrees_with_brute_force(real_store):
     fc = q.roadless_villages(real_store, min_distance_m=0, countries="all")
@@ -221,6 +233,7 @@ def test_roadless_by_commune_counts(real_store):
 
 # --------------------------------------------------------------------------- nearest gates
 
+
 def test_nearest_gates_brute_force(real_store):
     lon, lat = 103.9, 21.3
     fc = q.nearest_gates(real_store, lon=lon, lat=lat, k=3, international_only=True)
@@ -249,17 +262,30 @@ def test_nearest_gates_filters_and_origins(real_store):
     assert pub["gates_without_location"] == len(real_store.table("gates_unplaced")) > 0
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(lon=104, lat=21, k=0), dict(lon=104, lat=21, k=-1), dict(lon=0, lat=0), dict(lon=150, lat=21),
-    dict(lon=104, lat=95), dict(lon=104), dict(commune="99999"), dict(commune="abc"), dict(geonameid="1"),
-    dict(), dict(lon=104, lat=21, commune="04045"), dict(lon=float("nan"), lat=21),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lon=104, lat=21, k=0),
+        dict(lon=104, lat=21, k=-1),
+        dict(lon=0, lat=0),
+        dict(lon=150, lat=21),
+        dict(lon=104, lat=95),
+        dict(lon=104),
+        dict(commune="99999"),
+        dict(commune="abc"),
+        dict(geonameid="1"),
+        dict(),
+        dict(lon=104, lat=21, commune="04045"),
+        dict(lon=float("nan"), lat=21),
+    ],
+)
 def test_nearest_gates_invalid(real_store, kwargs):
     with pytest.raises(InvalidParameter):
         q.nearest_gates(real_store, **kwargs)
 
 
 # --------------------------------------------------------------------------- border zone
+
 
 def test_border_zone(real_store):
     fc = q.border_zone(real_store, distance_km=5)
@@ -273,7 +299,7 @@ def test_border_zone(real_store):
         g = _metric(real_store, [shapely.geometry.shape(f["geometry"])])[0]
         assert f["properties"]["distance_to_border_m"] == pytest.approx(shapely.distance(g, line), abs=2.0)
     roads = [f["properties"] for f in fc["features"] if f["properties"]["feature_kind"] == "road"]
-    assert roads and all(0 <= r["length_in_zone_km"] for r in roads)
+    assert roads and all(r["length_in_zone_km"] >= 0 for r in roads)
     ho = q.border_zone(real_store, distance_km=5, partner="Houaphanh", include="communes")
     ho_codes = {f["properties"]["commune_code"] for f in ho["features"]}
     assert ho_codes < communes
@@ -281,8 +307,14 @@ def test_border_zone(real_store):
 
 
 def test_border_zone_invalid(real_store):
-    for kw in (dict(distance_km=-1), dict(distance_km=0), dict(distance_km=1000), dict(include="houses"),
-               dict(countries="XX"), dict(vintage=2010)):
+    for kw in (
+        dict(distance_km=-1),
+        dict(distance_km=0),
+        dict(distance_km=1000),
+        dict(include="houses"),
+        dict(countries="XX"),
+        dict(vintage=2010),
+    ):
         with pytest.raises(InvalidParameter):
             q.border_zone(real_store, **kw)
     with pytest.raises(NotFound):
@@ -290,6 +322,7 @@ def test_border_zone_invalid(real_store):
 
 
 # --------------------------------------------------------------------------- commune profile
+
 
 def test_profile_long_sap(real_store):
     fc = q.commune_profile(real_store, "04045")
@@ -325,7 +358,9 @@ def test_profile_invalid(real_store):
 def test_split_before_merger():
     e = q.split_before_merger("Phường Cửa Đông (phần còn lại sau khi sáp nhập vào phường A, phường B), Xã Lóng Sập")
     assert [(x["unit_type"], x["name"], x["partial"]) for x in e] == [
-        ("Phường", "Cửa Đông", True), ("Xã", "Lóng Sập", False)]
+        ("Phường", "Cửa Đông", True),
+        ("Xã", "Lóng Sập", False),
+    ]
     assert q.split_before_merger(None) == []
 
 
@@ -343,11 +378,14 @@ def test_profile_indicators(real_store, tmp_path):
     # a reported indicator: the value of the commune's latest year, from the latest import of that year
     db = open_indicators(tmp_path / "indicators.sqlite")
     cols = ["indicator", "commune_code", "year", "value", "line", "matched_by"]
-    for sha, rows in (("a", [("04045", 2023, 30.0), ("04045", 2024, 27.0), ("04240", 2024, 10.0)]),
-                      ("b", [("04045", 2024, 25.5)])):
+    for sha, rows in (
+        ("a", [("04045", 2023, 30.0), ("04045", 2024, 27.0), ("04240", 2024, 10.0)]),
+        ("b", [("04045", 2024, 25.5)]),
+    ):
         values = pd.DataFrame([("poverty_rate", c, y, v, n, "code") for n, (c, y, v) in enumerate(rows)], columns=cols)
-        db.write_import(file_name=f"{sha}.csv", sha256=sha * 64, who="test", vintage=2025, layout="long",
-                        values=values, report={})
+        db.write_import(
+            file_name=f"{sha}.csv", sha256=sha * 64, who="test", vintage=2025, layout="long", values=values, report={}
+        )
     ind = q.commune_profile(real_store, "04045", indicators_db=db)["features"][0]["properties"]["indicators"]
     pr = ind["poverty_rate"]
     assert (pr["value"], pr["year"], pr["unit"], pr["source"]) == (25.5, 2024, "%", "reported")

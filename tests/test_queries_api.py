@@ -44,27 +44,30 @@ def test_unknown_name_is_404_with_suggestions(client):
     assert r.status_code == 404 and "Luang Prabang" in r.json()["description"]
 
 
-@pytest.mark.parametrize("url,params,words", [
-    ("/queries/roadless-villages", {"min_distance_m": -5}, "min_distance_m"),
-    ("/queries/roadless-villages", {"min_distance_m": "far"}, "min_distance_m"),
-    ("/queries/roadless-villages", {"road_classes": "autobahn"}, "road class"),
-    ("/queries/roadless-villages", {"countries": "XX"}, "country"),
-    ("/queries/roadless-villages", {"partner": "LAO"}, "border_km"),
-    ("/queries/border-zone", {"distance_km": -1}, "distance_km"),
-    ("/queries/border-zone", {"distance_km": 0}, "distance_km"),
-    ("/queries/border-zone", {"include": "houses"}, "include"),
-    ("/queries/nearest-gates", {"lon": 104, "lat": 21, "k": 0}, "k must"),
-    ("/queries/nearest-gates", {"lon": 2.35, "lat": 48.85}, "neighbourhood"),
-    ("/queries/nearest-gates", {"lon": 104, "lat": 21, "commune": "04045"}, "exactly one"),
-    ("/queries/nearest-gates", {"commune": "99999"}, "unknown"),
-    ("/queries/nearest-gates", {"geonameid": "12"}, "unknown"),
-    ("/queries/touching", {"unit": "LA-ZZ"}, "unknown code"),
-    ("/queries/touching", {"unit": "Houaphanh", "vintage": 2010}, "vintage"),
-    ("/queries/touching", {"unit": "Houaphanh", "min_shared_km": -1}, "min_shared_km"),
-    ("/queries/touching", {"unit": "Houaphanh", "within": "99"}, "unknown code"),
-    ("/queries/commune-profile", {"code": "99999"}, "unknown"),
-    ("/queries/commune-profile", {"code": "x"}, "code"),
-])
+@pytest.mark.parametrize(
+    "url,params,words",
+    [
+        ("/queries/roadless-villages", {"min_distance_m": -5}, "min_distance_m"),
+        ("/queries/roadless-villages", {"min_distance_m": "far"}, "min_distance_m"),
+        ("/queries/roadless-villages", {"road_classes": "autobahn"}, "road class"),
+        ("/queries/roadless-villages", {"countries": "XX"}, "country"),
+        ("/queries/roadless-villages", {"partner": "LAO"}, "border_km"),
+        ("/queries/border-zone", {"distance_km": -1}, "distance_km"),
+        ("/queries/border-zone", {"distance_km": 0}, "distance_km"),
+        ("/queries/border-zone", {"include": "houses"}, "include"),
+        ("/queries/nearest-gates", {"lon": 104, "lat": 21, "k": 0}, "k must"),
+        ("/queries/nearest-gates", {"lon": 2.35, "lat": 48.85}, "neighbourhood"),
+        ("/queries/nearest-gates", {"lon": 104, "lat": 21, "commune": "04045"}, "exactly one"),
+        ("/queries/nearest-gates", {"commune": "99999"}, "unknown"),
+        ("/queries/nearest-gates", {"geonameid": "12"}, "unknown"),
+        ("/queries/touching", {"unit": "LA-ZZ"}, "unknown code"),
+        ("/queries/touching", {"unit": "Houaphanh", "vintage": 2010}, "vintage"),
+        ("/queries/touching", {"unit": "Houaphanh", "min_shared_km": -1}, "min_shared_km"),
+        ("/queries/touching", {"unit": "Houaphanh", "within": "99"}, "unknown code"),
+        ("/queries/commune-profile", {"code": "99999"}, "unknown"),
+        ("/queries/commune-profile", {"code": "x"}, "code"),
+    ],
+)
 def test_invalid_input_is_400_with_a_message(client, url, params, words):
     r = client.get(url, params=params)
     assert r.status_code == 400, r.text
@@ -72,17 +75,24 @@ def test_invalid_input_is_400_with_a_message(client, url, params, words):
     assert body["code"] == "InvalidParameterValue" and words in body["description"]
 
 
-@pytest.mark.parametrize("url,params", [
-    ("/queries/touching", {"unit": ""}), ("/queries/touching", {"unit": "   "}),
-    ("/queries/touching", {"unit": "Si Ma Cai"}),  # a 2009 district asked with 2025 units
-    ("/queries/touching", {"unit": "Houaphanh", "within": "Houaphanh"}),
-    ("/queries/touching", {"unit": "Sơn La", "within": "Sơn La"}),
-    ("/queries/nearest-gates", {"lon": "nan", "lat": 21}), ("/queries/nearest-gates", {"lon": 1e308, "lat": 1e308}),
-    ("/queries/nearest-gates", {"k": 10**12, "lon": 104, "lat": 21}),
-    ("/queries/border-zone", {"distance_km": "inf"}), ("/queries/border-zone", {"partner": "Xon", "vintage": 2009}),
-    ("/queries/roadless-villages", {"border_km": 1e-9}), ("/queries/roadless-villages/by-commune", {"countries": "all"}),
-    ("/queries/commune-profile", {}),
-])
+@pytest.mark.parametrize(
+    "url,params",
+    [
+        ("/queries/touching", {"unit": ""}),
+        ("/queries/touching", {"unit": "   "}),
+        ("/queries/touching", {"unit": "Si Ma Cai"}),  # a 2009 district asked with 2025 units
+        ("/queries/touching", {"unit": "Houaphanh", "within": "Houaphanh"}),
+        ("/queries/touching", {"unit": "Sơn La", "within": "Sơn La"}),
+        ("/queries/nearest-gates", {"lon": "nan", "lat": 21}),
+        ("/queries/nearest-gates", {"lon": 1e308, "lat": 1e308}),
+        ("/queries/nearest-gates", {"k": 10**12, "lon": 104, "lat": 21}),
+        ("/queries/border-zone", {"distance_km": "inf"}),
+        ("/queries/border-zone", {"partner": "Xon", "vintage": 2009}),
+        ("/queries/roadless-villages", {"border_km": 1e-9}),
+        ("/queries/roadless-villages/by-commune", {"countries": "all"}),
+        ("/queries/commune-profile", {}),
+    ],
+)
 def test_never_500(client, url, params):
     r = client.get(url, params=params)
     assert r.status_code in (200, 400, 404), r.text
@@ -106,22 +116,32 @@ def test_other_endpoints_answer(client):
 
 def test_openapi_documents_the_queries(client):
     spec = client.get("/openapi.json").json()
-    for path in ("/queries/touching", "/queries/roadless-villages", "/queries/roadless-villages/by-commune",
-                 "/queries/nearest-gates", "/queries/border-zone", "/queries/commune-profile"):
+    for path in (
+        "/queries/touching",
+        "/queries/roadless-villages",
+        "/queries/roadless-villages/by-commune",
+        "/queries/nearest-gates",
+        "/queries/border-zone",
+        "/queries/commune-profile",
+    ):
         assert path in spec["paths"], path
     params = {p["name"]: p for p in spec["paths"]["/queries/touching"]["get"]["parameters"]}
     assert params["unit"]["description"] and "Hủa Phăn" in json.dumps(params["unit"]["examples"], ensure_ascii=False)
 
 
 def test_cli_query(real_store_path):
-    from geoborder.cli import main
+    from geoborder.cli.main import main
 
     runner = CliRunner()
-    r = runner.invoke(main, ["query", "--store", str(real_store_path), "--format", "tsv", "touching", "Hủa Phăn",
-                             "--within", "Sơn La"])
+    r = runner.invoke(
+        main,
+        ["query", "--store", str(real_store_path), "--format", "tsv", "touching", "Hủa Phăn", "--within", "Sơn La"],
+    )
     assert r.exit_code == 0, r.output
     assert "Mường Lèo" in r.output and r.output.splitlines()[0].startswith("commune_code")
-    r = runner.invoke(main, ["query", "--store", str(real_store_path), "nearest-gates", "--commune", "04045", "-k", "1"])
+    r = runner.invoke(
+        main, ["query", "--store", str(real_store_path), "nearest-gates", "--commune", "04045", "-k", "1"]
+    )
     assert r.exit_code == 0 and json.loads(r.output)["features"][0]["id"] == "long-sap"
     r = runner.invoke(main, ["query", "--store", str(real_store_path), "touching", "Houaphanx"])
     assert r.exit_code == 2 and "Houaphan (LA-HO)" in r.output

@@ -1,4 +1,4 @@
-"""geoborder.queries on a small in-memory store (geoborder.store.MemoryStore): the adjacency
+"""geoborder.queries on a small in-memory store (geoborder.store.memory.MemoryStore): the adjacency
 tolerance, name resolution and the metric cache, with geometry built for the purpose (no real pack
 needed)."""
 
@@ -11,18 +11,19 @@ import shapely
 import shapely.geometry
 
 from geoborder import queries as q
-from geoborder.catalog import load_catalog
-from geoborder.crs import reproject
-from geoborder.errors import InvalidParameter, NotFound
-from geoborder.store import MemoryStore
+from geoborder.core.catalog import load_catalog
+from geoborder.core.crs import reproject
+from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.store.memory import MemoryStore
 
 METRIC = load_catalog().build["metric_crs"]
 X0, Y0 = 400_000.0, 2_330_000.0  # UTM 48N, around 104°E 21°N
 
 
 def _gdf(rows, geoms_metric):
-    return gpd.GeoDataFrame(rows, geometry=list(reproject(np.array(geoms_metric, dtype=object), METRIC, "EPSG:4326")),
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        rows, geometry=list(reproject(np.array(geoms_metric, dtype=object), METRIC, "EPSG:4326")), crs="EPSG:4326"
+    )
 
 
 def _square(x, y, size=5000.0):
@@ -36,31 +37,94 @@ def _store(gap_m: float) -> MemoryStore:
     b1 = _square(X0 + 5000 + gap_m, Y0)
     b2 = _square(X0 - 5000, Y0 + 5000)  # corner contact at (X0, Y0 + 5000)
     c = _square(X0, Y0 + 8000)
-    communes = _gdf([
-        dict(commune_code="1010101", name="An", unit_type="Xã", district_code="10101", district_name="Huyện A",
-             province_code="101", province_name="Tỉnh Một", population=1.0),
-        dict(commune_code="1010301", name="Bình", unit_type="Xã", district_code="10103", district_name="Huyện B",
-             province_code="101", province_name="Tỉnh Một", population=1.0),
-        dict(commune_code="1010302", name="Bắc Bình", unit_type="Xã", district_code="10103", district_name="Huyện B",
-             province_code="101", province_name="Tỉnh Một", population=1.0),
-        dict(commune_code="1010501", name="Châu", unit_type="Xã", district_code="10105", district_name="Huyện C",
-             province_code="101", province_name="Tỉnh Một", population=1.0),
-    ], [a, b1, b2, c])
-    districts = _gdf([
-        dict(district_code="10101", name="A Lưới", name_full="Huyện A Lưới", province_code="101", province_name="Tỉnh Một"),
-        dict(district_code="10103", name="Bắc Hà", name_full="Huyện Bắc Hà", province_code="101", province_name="Tỉnh Một"),
-        dict(district_code="10105", name="Châu Thành", name_full="Huyện Châu Thành", province_code="101",
-             province_name="Tỉnh Một"),
-    ], [a, shapely.union(b1, b2), c])
+    communes = _gdf(
+        [
+            dict(
+                commune_code="1010101",
+                name="An",
+                unit_type="Xã",
+                district_code="10101",
+                district_name="Huyện A",
+                province_code="101",
+                province_name="Tỉnh Một",
+                population=1.0,
+            ),
+            dict(
+                commune_code="1010301",
+                name="Bình",
+                unit_type="Xã",
+                district_code="10103",
+                district_name="Huyện B",
+                province_code="101",
+                province_name="Tỉnh Một",
+                population=1.0,
+            ),
+            dict(
+                commune_code="1010302",
+                name="Bắc Bình",
+                unit_type="Xã",
+                district_code="10103",
+                district_name="Huyện B",
+                province_code="101",
+                province_name="Tỉnh Một",
+                population=1.0,
+            ),
+            dict(
+                commune_code="1010501",
+                name="Châu",
+                unit_type="Xã",
+                district_code="10105",
+                district_name="Huyện C",
+                province_code="101",
+                province_name="Tỉnh Một",
+                population=1.0,
+            ),
+        ],
+        [a, b1, b2, c],
+    )
+    districts = _gdf(
+        [
+            dict(
+                district_code="10101",
+                name="A Lưới",
+                name_full="Huyện A Lưới",
+                province_code="101",
+                province_name="Tỉnh Một",
+            ),
+            dict(
+                district_code="10103",
+                name="Bắc Hà",
+                name_full="Huyện Bắc Hà",
+                province_code="101",
+                province_name="Tỉnh Một",
+            ),
+            dict(
+                district_code="10105",
+                name="Châu Thành",
+                name_full="Huyện Châu Thành",
+                province_code="101",
+                province_name="Tỉnh Một",
+            ),
+        ],
+        [a, shapely.union(b1, b2), c],
+    )
     provinces = _gdf([dict(province_code="101", name="Tỉnh Một")], [shapely.union_all([a, b1, b2, c])])
-    empty = lambda cols: gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs="EPSG:4326")  # noqa: E731
-    return MemoryStore({
-        "communes_2009": communes, "districts_2009": districts, "provinces_2009": provinces,
-        "countries": empty(["code", "name_en", "name_vi", "iso3"]),
-        "china_provinces": empty(["code", "name_en", "name_vi"]),
-        "lao_provinces": _gdf([dict(iso_code="LA-HO", name="Houaphan")], [_square(X0 + 50_000, Y0)]),
-        "lao_districts": empty(["shape_id", "name", "province_iso", "province_name"]),
-    }, version="mem-1")
+
+    def empty(cols):
+        return gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs="EPSG:4326")
+
+    return MemoryStore(
+        {
+            "communes_2009": communes,
+            "districts_2009": districts,
+            "provinces_2009": provinces,
+            "countries": empty(["code", "name_en", "name_vi", "iso3"]),
+            "china_provinces": empty(["code", "name_en", "name_vi"]),
+            "lao_provinces": _gdf([dict(iso_code="LA-HO", name="Houaphan")], [_square(X0 + 50_000, Y0)]),
+            "lao_districts": empty(["shape_id", "name", "province_iso", "province_name"]),
+        },
+        version="mem-1",
+    )
 
 
 def _touch(store, unit, within):

@@ -16,10 +16,7 @@ STATIC_PREFIX = "/static"
 VENDOR_PREFIX = f"{STATIC_PREFIX}/vendor"
 
 # name -> xstatic module
-VENDOR_PACKAGES = {
-    "leaflet": "xstatic.pkg.leaflet",
-    "jquery": "xstatic.pkg.jquery",
-}
+VENDOR_PACKAGES = {"leaflet": "xstatic.pkg.leaflet", "jquery": "xstatic.pkg.jquery"}
 
 
 def vendor_dirs() -> dict[str, Path]:

@@ -1,6 +1,6 @@
 """The planners' map pages: a Folium choropleth fed by tiles, and the map picker's data.
 
-The page carries no commune geometry: the choropleth is a PNG tile layer (geoborder.tiles),
+The page carries no commune geometry: the choropleth is a PNG tile layer (geoborder.tiles.render),
 clicks and hovers ask the lookup endpoint, roads / settlements / commune seats are styled map
 tiles. Only small layers are inline: the border line, the partner provinces (both simplified
 and clipped to the map's surroundings) and the located gates. Leaflet and jQuery are served by
@@ -18,31 +18,55 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from geoborder import choropleth as C
-from geoborder.tiles import MAX_ZOOM
+from geoborder.core.tilegrid import MAX_ZOOM
+from geoborder.maps import choropleth as C
 
 from .assets import map_css, map_js
 
 TEXT = {
     "vi": {
-        "download": "Tải GeoJSON", "picker": "Chọn bản đồ khác", "other_lang": "English", "area": "Vùng",
-        "year": "Năm", "units": "Địa giới", "units_2025": "đơn vị hành chính 2025",
-        "units_2009": "đơn vị trước 2025 (địa giới 2009)", "classes": "Phân lớp", "hover": "Di chuột lên bản đồ để xem số liệu của xã; bấm để xem chi tiết.",
-        "border": "Đường biên giới", "gates": "Cửa khẩu", "partners": "Tỉnh của Lào và Trung Quốc",
-        "places": "Điểm dân cư", "roads": "Quốc lộ, tỉnh lộ, đường sắt", "seats": "Trụ sở UBND xã",
+        "download": "Tải GeoJSON",
+        "picker": "Chọn bản đồ khác",
+        "other_lang": "English",
+        "area": "Vùng",
+        "year": "Năm",
+        "units": "Địa giới",
+        "units_2025": "đơn vị hành chính 2025",
+        "units_2009": "đơn vị trước 2025 (địa giới 2009)",
+        "classes": "Phân lớp",
+        "hover": "Di chuột lên bản đồ để xem số liệu của xã; bấm để xem chi tiết.",
+        "border": "Đường biên giới",
+        "gates": "Cửa khẩu",
+        "partners": "Tỉnh của Lào và Trung Quốc",
+        "places": "Điểm dân cư",
+        "roads": "Quốc lộ, tỉnh lộ, đường sắt",
+        "seats": "Trụ sở UBND xã",
         "osm": "Nền OpenStreetMap (cần Internet)",
         "gate_class": {"international": "Cửa khẩu quốc tế", "main": "Cửa khẩu chính", "secondary": "Cửa khẩu phụ"},
-        "unit": "Đơn vị", "communes": "xã",
+        "unit": "Đơn vị",
+        "communes": "xã",
     },
     "en": {
-        "download": "Download GeoJSON", "picker": "Pick another map", "other_lang": "Tiếng Việt", "area": "Area",
-        "year": "Year", "units": "Units", "units_2025": "2025 administrative units",
-        "units_2009": "pre-2025 units (2009 geography)", "classes": "Classes", "hover": "Hover over the map to see a commune's figures; click for details.",
-        "border": "Border line", "gates": "Border gates", "partners": "Lao and Chinese provinces",
-        "places": "Settlements", "roads": "National and provincial roads, railways", "seats": "Commune seats",
+        "download": "Download GeoJSON",
+        "picker": "Pick another map",
+        "other_lang": "Tiếng Việt",
+        "area": "Area",
+        "year": "Year",
+        "units": "Units",
+        "units_2025": "2025 administrative units",
+        "units_2009": "pre-2025 units (2009 geography)",
+        "classes": "Classes",
+        "hover": "Hover over the map to see a commune's figures; click for details.",
+        "border": "Border line",
+        "gates": "Border gates",
+        "partners": "Lao and Chinese provinces",
+        "places": "Settlements",
+        "roads": "National and provincial roads, railways",
+        "seats": "Commune seats",
         "osm": "OpenStreetMap basemap (needs internet)",
         "gate_class": {"international": "International gate", "main": "Main gate", "secondary": "Secondary gate"},
-        "unit": "Unit", "communes": "communes",
+        "unit": "Unit",
+        "communes": "communes",
     },
 }
 GATE_COLORS = {"international": "#08306b", "main": "#2171b5", "secondary": "#9ecae1"}
@@ -54,13 +78,13 @@ PARTNER_COLOR = "#4d4d4d"
 class MapUrls:
     """The URLs a map page uses, made by the router (the library knows no routes)."""
 
-    tiles: str             # choropleth PNG tile template with {z}/{x}/{y}
-    lookup: str            # lookup URL with the map's parameters; the page adds &lon=&lat=
-    data: str              # GeoJSON download of exactly this map
+    tiles: str  # choropleth PNG tile template with {z}/{x}/{y}
+    lookup: str  # lookup URL with the map's parameters; the page adds &lon=&lat=
+    data: str  # GeoJSON download of exactly this map
     picker: str
     other_lang: str
-    layer_tiles: str       # map-tile template of a context layer, with {layer} and {z}/{x}/{y}
-    vendor: str            # prefix of the served JS/CSS
+    layer_tiles: str  # map-tile template of a context layer, with {layer} and {z}/{x}/{y}
+    vendor: str  # prefix of the served JS/CSS
 
 
 def _rounded(geoms: np.ndarray, tolerance: float) -> np.ndarray:
@@ -90,7 +114,10 @@ def _context_layers(store, ch: C.Choropleth, m: folium.Map, lang: str, urls: Map
 
     # partner provinces: simplified, clipped, labelled
     partners = folium.FeatureGroup(name=t["partners"], show=True)
-    for layer_id, name_col in (("lao_provinces", "name"), ("china_provinces", "name_vi" if lang == "vi" else "name_en")):
+    for layer_id, name_col in (
+        ("lao_provinces", "name"),
+        ("china_provinces", "name_vi" if lang == "vi" else "name_en"),
+    ):
         try:
             gdf = store.frame(layer_id)
         except Exception:  # a store without partner layers (tests on tiny stores)
@@ -102,23 +129,46 @@ def _context_layers(store, ch: C.Choropleth, m: folium.Map, lang: str, urls: Map
         clipped = _rounded(shapely.intersection(geoms[keep], box), tol * 2)
         names = [str(n) for n in gdf[name_col].to_numpy()[keep]]
         fc = _feature_collection(clipped, [{"name": n} for n in names])
-        folium.GeoJson(fc, style_function=lambda f: {"color": PARTNER_COLOR, "weight": 1, "fill": True,
-                                                     "fillColor": "#f0f0f0", "fillOpacity": 0.6},
-                       tooltip=folium.GeoJsonTooltip(["name"], labels=False), name=layer_id).add_to(partners)
+        folium.GeoJson(
+            fc,
+            style_function=lambda f: {
+                "color": PARTNER_COLOR,
+                "weight": 1,
+                "fill": True,
+                "fillColor": "#f0f0f0",
+                "fillOpacity": 0.6,
+            },
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+            name=layer_id,
+        ).add_to(partners)
         for g, n in zip(clipped, names):
             if g is None or g.is_empty:
                 continue
             p = g.representative_point()
-            folium.Marker([p.y, p.x], icon=folium.DivIcon(
-                html=f'<div class="gb-partner-label">{_esc(n)}</div>', icon_size=(120, 18), icon_anchor=(60, 9)),
+            folium.Marker(
+                [p.y, p.x],
+                icon=folium.DivIcon(
+                    html=f'<div class="gb-partner-label">{_esc(n)}</div>', icon_size=(120, 18), icon_anchor=(60, 9)
+                ),
             ).add_to(partners)
     partners.add_to(m)
 
     # styled map tiles of the larger context layers
-    for layer_id, key, show in (("roads", "roads", True), ("places", "places", False),
-                                ("commune_seats_2025", "seats", False)):
-        folium.TileLayer(tiles=urls.layer_tiles.replace("{layer}", layer_id), name=t[key], overlay=True,
-                         control=True, show=show, attr="geoborder", max_zoom=MAX_ZOOM, max_native_zoom=MAX_ZOOM).add_to(m)
+    for layer_id, key, show in (
+        ("roads", "roads", True),
+        ("places", "places", False),
+        ("commune_seats_2025", "seats", False),
+    ):
+        folium.TileLayer(
+            tiles=urls.layer_tiles.replace("{layer}", layer_id),
+            name=t[key],
+            overlay=True,
+            control=True,
+            show=show,
+            attr="geoborder",
+            max_zoom=MAX_ZOOM,
+            max_native_zoom=MAX_ZOOM,
+        ).add_to(m)
 
     # the border line: simplified, clipped
     try:
@@ -131,9 +181,12 @@ def _context_layers(store, ch: C.Choropleth, m: folium.Map, lang: str, urls: Map
         if keep.any():
             clipped = _rounded(shapely.intersection(geoms[keep], box), tol / 3)
             fc = _feature_collection(clipped, [{"pair": str(p)} for p in bl["pair"].to_numpy()[keep]])
-            folium.GeoJson(fc, name=t["border"], style_function=lambda f: {"color": BORDER_COLOR, "weight": 3,
-                                                                          "opacity": 1.0},
-                           tooltip=folium.GeoJsonTooltip(["pair"], labels=False)).add_to(m)
+            folium.GeoJson(
+                fc,
+                name=t["border"],
+                style_function=lambda f: {"color": BORDER_COLOR, "weight": 3, "opacity": 1.0},
+                tooltip=folium.GeoJsonTooltip(["pair"], labels=False),
+            ).add_to(m)
 
     # gates, coloured by class
     try:
@@ -151,15 +204,30 @@ def _context_layers(store, ch: C.Choropleth, m: folium.Map, lang: str, urls: Map
             popup = f"<b>{_esc(g['name_vi'])}</b><br>{_esc(t['gate_class'].get(cls, cls))}"
             if partner:
                 popup += f"<br>↔ {_esc(partner)}"
-            folium.CircleMarker([g.geometry.y, g.geometry.x], radius=7 if cls == "international" else 5,
-                                color="#000", weight=1, fill=True, fill_color=GATE_COLORS.get(cls, "#999"),
-                                fill_opacity=1, tooltip=label, bubbling_mouse_events=False, popup=folium.Popup(popup, max_width=260)).add_to(fg)
+            folium.CircleMarker(
+                [g.geometry.y, g.geometry.x],
+                radius=7 if cls == "international" else 5,
+                color="#000",
+                weight=1,
+                fill=True,
+                fill_color=GATE_COLORS.get(cls, "#999"),
+                fill_opacity=1,
+                tooltip=label,
+                bubbling_mouse_events=False,
+                popup=folium.Popup(popup, max_width=260),
+            ).add_to(fg)
         fg.add_to(m)
 
 
 def _esc(s) -> str:
-    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
+    return (
+        str(s)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
 
 
 def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
@@ -167,29 +235,32 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
     rows = "".join(
         f'<div class="gb-row"><span class="gb-sw" style="background:{e["color"]}"></span>'
         f'<span class="gb-lab">{_esc(e["label"])}</span><span class="gb-n">{e["count"]}</span></div>'
-        for e in ch.legend(lang) if e["class"] >= 0 or e["count"] > 0)
+        for e in ch.legend(lang)
+        if e["class"] >= 0 or e["count"] > 0
+    )
     gates = "".join(
         f'<div class="gb-row"><span class="gb-dot" style="background:{c}"></span>{_esc(t["gate_class"][k])}</div>'
-        for k, c in GATE_COLORS.items())
+        for k, c in GATE_COLORS.items()
+    )
     units = t["units_2025"] if ch.spec.vintage == 2025 else t["units_2009"]
     method = C.LABELS[lang]["method"][ch.spec.method]
     return f"""
 <div id="gb-legend" class="gb-box" role="region" aria-label="legend">
  <div class="gb-title">{_esc(ch.info.title(lang))}</div>
- <div class="gb-sub">{_esc(t['unit'])}: {_esc(ch.info.unit(lang))} · {_esc(t['year'])} {ch.year}</div>
- <div class="gb-sub">{_esc(t['classes'])}: {_esc(method)}, k = {ch.spec.k}</div>
+ <div class="gb-sub">{_esc(t["unit"])}: {_esc(ch.info.unit(lang))} · {_esc(t["year"])} {ch.year}</div>
+ <div class="gb-sub">{_esc(t["classes"])}: {_esc(method)}, k = {ch.spec.k}</div>
  {rows}
  <div class="gb-sep"></div>
- <div class="gb-row"><span class="gb-line" style="background:{BORDER_COLOR}"></span>{_esc(t['border'])}</div>
+ <div class="gb-row"><span class="gb-line" style="background:{BORDER_COLOR}"></span>{_esc(t["border"])}</div>
  {gates}
 </div>
 <div id="gb-panel" class="gb-box">
  <div class="gb-title">{_esc(ch.area.title(lang))}</div>
- <div class="gb-sub">{_esc(t['units'])}: {_esc(units)} · {int(ch.area.mask.sum())} {_esc(t['communes'])}</div>
- <div id="gb-hover" class="gb-sub">{_esc(t['hover'])}</div>
- <div class="gb-links"><a id="gb-download" href="{_esc(urls.data)}" download>{_esc(t['download'])}</a> ·
-  <a href="{_esc(urls.picker)}">{_esc(t['picker'])}</a> ·
-  <a id="gb-lang" href="{_esc(urls.other_lang)}">{_esc(t['other_lang'])}</a></div>
+ <div class="gb-sub">{_esc(t["units"])}: {_esc(units)} · {int(ch.area.mask.sum())} {_esc(t["communes"])}</div>
+ <div id="gb-hover" class="gb-sub">{_esc(t["hover"])}</div>
+ <div class="gb-links"><a id="gb-download" href="{_esc(urls.data)}" download>{_esc(t["download"])}</a> ·
+  <a href="{_esc(urls.picker)}">{_esc(t["picker"])}</a> ·
+  <a id="gb-lang" href="{_esc(urls.other_lang)}">{_esc(t["other_lang"])}</a></div>
 </div>"""
 
 
@@ -276,8 +347,15 @@ def map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str 
 def _map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str | None = None) -> str:
     t = TEXT[lang]
     west, south, east, north = ch.bounds
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=7, tiles=None,
-                   control_scale=True, min_zoom=4, max_zoom=MAX_ZOOM, prefer_canvas=False)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=7,
+        tiles=None,
+        control_scale=True,
+        min_zoom=4,
+        max_zoom=MAX_ZOOM,
+        prefer_canvas=False,
+    )
     m.default_js = map_js(urls.vendor)
     m.default_css = map_css(urls.vendor)
     root = m.get_root()
@@ -285,11 +363,17 @@ def _map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name=t["osm"], overlay=False, control=True).add_to(m)
     sources = "Địa giới" if lang == "vi" else "Boundaries"
-    folium.TileLayer(tiles=urls.tiles, name=ch.info.title(lang), overlay=True, control=True,
-                     opacity=0.75 if basemap else 1.0,
-                     attr=f"geoborder · {sources}: gis.vn / sapnhap (2025), censusVN2009 (2009); "
-                          "© OpenStreetMap contributors (border line); geoBoundaries; DCW",
-                     max_zoom=MAX_ZOOM, max_native_zoom=MAX_ZOOM).add_to(m)
+    folium.TileLayer(
+        tiles=urls.tiles,
+        name=ch.info.title(lang),
+        overlay=True,
+        control=True,
+        opacity=0.75 if basemap else 1.0,
+        attr=f"geoborder · {sources}: gis.vn / sapnhap (2025), censusVN2009 (2009); "
+        "© OpenStreetMap contributors (border line); geoBoundaries; DCW",
+        max_zoom=MAX_ZOOM,
+        max_native_zoom=MAX_ZOOM,
+    ).add_to(m)
     _context_layers(store, ch, m, lang, urls)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
@@ -303,6 +387,7 @@ def _map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str
 
 
 # --------------------------------------------------------------------------- the picker
+
 
 def picker_context(store, indicators_db, lang: str) -> dict:
     """What the map picker offers: indicators (with whether they have values), provinces per vintage."""
@@ -322,13 +407,28 @@ def picker_context(store, indicators_db, lang: str) -> dict:
                 available[v] = []
             else:
                 available[v] = C._db_years(indicators_db, ind.name, v)
-        inds.append({"name": ind.name, "title": ind.title(lang), "unit": ind.unit(lang), "source": ind.source,
-                     "years": available})
+        inds.append(
+            {
+                "name": ind.name,
+                "title": ind.title(lang),
+                "unit": ind.unit(lang),
+                "source": ind.source,
+                "years": available,
+            }
+        )
     provinces = {}
     for v in vintages:
         border = C.border_province_codes(store, v)
         provinces[v] = [{"code": c, "name": n, "border": c in border} for c, n in C.provinces(store, v)]
-    return {"indicators": inds, "provinces": provinces, "vintages": vintages, "methods": list(C.METHODS),
-            "method_labels": C.LABELS[lang]["method"], "k_range": list(range(C.K_MIN, C.K_MAX + 1)),
-            "k_default": C.K_DEFAULT, "area_labels": C.LABELS[lang], "text": TEXT[lang],
-            "missing_layers": missing}
+    return {
+        "indicators": inds,
+        "provinces": provinces,
+        "vintages": vintages,
+        "methods": list(C.METHODS),
+        "method_labels": C.LABELS[lang]["method"],
+        "k_range": list(range(C.K_MIN, C.K_MAX + 1)),
+        "k_default": C.K_DEFAULT,
+        "area_labels": C.LABELS[lang],
+        "text": TEXT[lang],
+        "missing_layers": missing,
+    }

@@ -12,9 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
 
-from geoborder.indicator_db import IndicatorStore
-from geoborder.indicator_import import ImportRejected, import_file
-from geoborder.indicators import load_indicators, reform_values
+from geoborder.indicators.catalog import load_indicators
+from geoborder.indicators.db import IndicatorStore
+from geoborder.indicators.importing import ImportRejected, import_file
+from geoborder.indicators.values import reform_values
 
 from ..deps import LangDep, StoreDep
 from ..responses import JSONResponse
@@ -43,8 +44,11 @@ def require_key(
     if not key and authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
     if not key:
-        raise HTTPException(401, "an API key is needed to upload: send it as the X-API-Key header",
-                            headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'})
+        raise HTTPException(
+            401,
+            "an API key is needed to upload: send it as the X-API-Key header",
+            headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
+        )
     name = db.check_key(key)
     if name is None:
         raise HTTPException(403, "this API key is not valid")
@@ -53,14 +57,31 @@ def require_key(
 
 @dataclass
 class ValuesParams:
-    year: Annotated[int | None, Query(ge=1990, le=2100, description="Year of the values; without it each commune's latest year.",
-                                      openapi_examples={"2024": {"value": 2024}})] = None
-    vintage: Annotated[int, Query(description="Units the values are shown on: 2025 communes or pre-2025 (2009 census) communes.",
-                                  openapi_examples={"2025": {"value": 2025}, "2009": {"value": 2009}})] = 2025
-    source_vintage: Annotated[int | None, Query(description="Units the imported table is keyed by (default: vintage). "
-                                                "source_vintage=2009 with vintage=2025 shows a pre-2025 table on 2025 "
-                                                "communes through the official crosswalk, with flags.",
-                                                openapi_examples={"pre-2025 on 2025": {"value": 2009}})] = None
+    year: Annotated[
+        int | None,
+        Query(
+            ge=1990,
+            le=2100,
+            description="Year of the values; without it each commune's latest year.",
+            openapi_examples={"2024": {"value": 2024}},
+        ),
+    ] = None
+    vintage: Annotated[
+        int,
+        Query(
+            description="Units the values are shown on: 2025 communes or pre-2025 (2009 census) communes.",
+            openapi_examples={"2025": {"value": 2025}, "2009": {"value": 2009}},
+        ),
+    ] = 2025
+    source_vintage: Annotated[
+        int | None,
+        Query(
+            description="Units the imported table is keyed by (default: vintage). "
+            "source_vintage=2009 with vintage=2025 shows a pre-2025 table on 2025 "
+            "communes through the official crosswalk, with flags.",
+            openapi_examples={"pre-2025 on 2025": {"value": 2009}},
+        ),
+    ] = None
 
     def __post_init__(self):
         if self.vintage not in (2025, 2009):
@@ -100,17 +121,25 @@ def import_detail(import_id: int, db: IndicatorsDep) -> dict:
     return db.get_import(import_id)
 
 
-@router.post("/indicators/imports", status_code=201,
-             summary="Upload an indicator table (CSV or XLSX, wide or long); needs an API key",
-             responses={401: {"description": "no API key"}, 403: {"description": "wrong API key"},
-                        409: {"description": "this file was already imported"},
-                        422: {"description": "the file has problems; nothing was written (the report lists them)"}})
+@router.post(
+    "/indicators/imports",
+    status_code=201,
+    summary="Upload an indicator table (CSV or XLSX, wide or long); needs an API key",
+    responses={
+        401: {"description": "no API key"},
+        403: {"description": "wrong API key"},
+        409: {"description": "this file was already imported"},
+        422: {"description": "the file has problems; nothing was written (the report lists them)"},
+    },
+)
 def import_upload(
     store: StoreDep,
     db: IndicatorsDep,
     who: Annotated[str, Depends(require_key)],
     file: Annotated[UploadFile, File(description="the table: .csv (UTF-8) or .xlsx")],
-    vintage: Annotated[int, Form(description="units the table is keyed by: 2025, or 2009 for pre-2025 communes")] = 2025,
+    vintage: Annotated[
+        int, Form(description="units the table is keyed by: 2025, or 2009 for pre-2025 communes")
+    ] = 2025,
     year: Annotated[int | None, Form(description="year of the values when the table has no year column")] = None,
     skip_unmatched: Annotated[bool, Form(description="import matched rows, report the others")] = False,
 ):
@@ -120,37 +149,61 @@ def import_upload(
     if len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
     try:
-        report = import_file(store, db, data, file.filename or "upload", vintage=vintage, year=year,
-                             who=who, skip_unmatched=skip_unmatched)
+        report = import_file(
+            store,
+            db,
+            data,
+            file.filename or "upload",
+            vintage=vintage,
+            year=year,
+            who=who,
+            skip_unmatched=skip_unmatched,
+        )
     except ImportRejected as exc:
         status = 409 if exc.report.get("kind") == "duplicate_file" else 422
-        return JSONResponse({"code": "ImportRejected", "description": exc.report.get("message", ""),
-                             "report": exc.report}, status_code=status)
+        return JSONResponse(
+            {"code": "ImportRejected", "description": exc.report.get("message", ""), "report": exc.report},
+            status_code=status,
+        )
     return JSONResponse(report, status_code=201)
 
 
 @router.get("/indicators/links", summary="How pre-2025 (2009 census) units link to GSO 2024 codes and 2025 communes")
-def reform_links(store: StoreDep,
-                 status: Annotated[str | None, Query(pattern="^(code|group|unlinked)$",
-                                                     description="only the units with this link status")] = None) -> dict:
-    from geoborder.indicator_reform import links_for
+def reform_links(
+    store: StoreDep,
+    status: Annotated[
+        str | None, Query(pattern="^(code|group|unlinked)$", description="only the units with this link status")
+    ] = None,
+) -> dict:
+    from geoborder.indicators.reform import links_for
 
     links = links_for(store)
     units = links.units if status is None else links.units[links.units["status"] == status]
     names = store.frame("communes_2009").drop(columns="geometry").set_index("commune_code")
-    rows = [{"commune_code": code, "name": names.at[code, "name"], "district": names.at[code, "district_name"],
-             "province": names.at[code, "province_name"], "status": r["status"], "method": r["method"] or None,
-             "code2024": r["code2024"] if isinstance(r["code2024"], str) else None,
-             "candidates_2024": list(r["candidates"]), "communes_2025": list(r["targets"]),
-             "partly_merged": bool(r["partly"]), "reason": r["reason"] or None}
-            for code, r in units.iterrows()]
+    rows = [
+        {
+            "commune_code": code,
+            "name": names.at[code, "name"],
+            "district": names.at[code, "district_name"],
+            "province": names.at[code, "province_name"],
+            "status": r["status"],
+            "method": r["method"] or None,
+            "code2024": r["code2024"] if isinstance(r["code2024"], str) else None,
+            "candidates_2024": list(r["candidates"]),
+            "communes_2025": list(r["targets"]),
+            "partly_merged": bool(r["partly"]),
+            "reason": r["reason"] or None,
+        }
+        for code, r in units.iterrows()
+    ]
     return {"summary": links.summary, "count": len(rows), "units": rows}
 
 
 @router.get("/indicators/{name}/values", summary="Values of one indicator per commune")
-def indicator_values(name: str, store: StoreDep, request: Request, lang: LangDep,
-                     params: Annotated[ValuesParams, Depends()]) -> dict:
-    from geoborder import indicator_compute
+def indicator_values(
+    name: str, store: StoreDep, request: Request, lang: LangDep, params: Annotated[ValuesParams, Depends()]
+) -> dict:
+    from geoborder.indicators import computed as indicator_compute
 
     ind = load_indicators().get(name)
     units = store.frame(f"communes_{params.vintage}").drop(columns="geometry").set_index("commune_code")
@@ -166,20 +219,42 @@ def indicator_values(name: str, store: StoreDep, request: Request, lang: LangDep
     elif src == params.vintage:
         cur = get_indicators(request).current(name, vintage=params.vintage, year=params.year)
         for r in cur.itertuples(index=False):
-            rows.append({"commune_code": r.commune_code,
-                         "name": units.at[r.commune_code, "name"] if r.commune_code in units.index else None,
-                         "year": int(r.year), "value": _clean(float(r.value)), "version": int(r.import_id)})
+            rows.append(
+                {
+                    "commune_code": r.commune_code,
+                    "name": units.at[r.commune_code, "name"] if r.commune_code in units.index else None,
+                    "year": int(r.year),
+                    "value": _clean(float(r.value)),
+                    "version": int(r.import_id),
+                }
+            )
     else:
         df = reform_values(store, get_indicators(request), name, year=params.year)
         for code, r in df.iterrows():
-            rows.append({"commune_code": code, "name": units.at[code, "name"] if code in units.index else None,
-                         "value": _clean(r["value"]), "complete": bool(r["complete"]),
-                         "partial": bool(r["partial"]), "sources": list(r["sources"]),
-                         "partial_sources": list(r["partial_sources"]),
-                         "missing_sources": list(r["missing_sources"]),
-                         "unlinked_2024_codes": list(r["unlinked_2024_codes"])})
+            rows.append(
+                {
+                    "commune_code": code,
+                    "name": units.at[code, "name"] if code in units.index else None,
+                    "value": _clean(r["value"]),
+                    "complete": bool(r["complete"]),
+                    "partial": bool(r["partial"]),
+                    "sources": list(r["sources"]),
+                    "partial_sources": list(r["partial_sources"]),
+                    "missing_sources": list(r["missing_sources"]),
+                    "unlinked_2024_codes": list(r["unlinked_2024_codes"]),
+                }
+            )
         extra["aggregation"] = ind.aggregation
-        extra["note"] = ("pre-2025 values shown on 2025 communes through the GSO crosswalk; a sum over a "
-                         "partly merged source is not split (value null, partial true)")
-    return {"indicator": ind.describe(lang), "vintage": params.vintage, "source_vintage": src,
-            "year": params.year, "count": len(rows), "values": rows, **extra}
+        extra["note"] = (
+            "pre-2025 values shown on 2025 communes through the GSO crosswalk; a sum over a "
+            "partly merged source is not split (value null, partial true)"
+        )
+    return {
+        "indicator": ind.describe(lang),
+        "vintage": params.vintage,
+        "source_vintage": src,
+        "year": params.year,
+        "count": len(rows),
+        "values": rows,
+        **extra,
+    }

@@ -16,9 +16,9 @@ def landing(request: Request, store: StoreDep, out: OutputDep, lang: LangDep) ->
     layers = store.layers()
     if out == OutputType.html:
         return request.app.state.templates.TemplateResponse(
-            request, "landing.html",
-            {"layers": layers, "lang": lang, "info": info, "version": store.version,
-             "report": info.get("report", {})},
+            request,
+            "landing.html",
+            {"layers": layers, "lang": lang, "info": info, "version": store.version, "report": info.get("report", {})},
         )
     return {
         "title": request.app.title,
@@ -26,13 +26,28 @@ def landing(request: Request, store: StoreDep, out: OutputDep, lang: LangDep) ->
         "data_version": store.version,
         "links": [
             {"rel": "self", "type": "application/json", "href": str(request.url_for("landing"))},
-            {"rel": "alternate", "type": "text/html", "href": str(request.url_for("landing").include_query_params(f="html"))},
-            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
-             "href": str(request.url_for("ogc_api"))},
-            {"rel": "service-doc", "type": "text/html", "href": str(request.url_for("ogc_api").include_query_params(f="html"))},
+            {
+                "rel": "alternate",
+                "type": "text/html",
+                "href": str(request.url_for("landing").include_query_params(f="html")),
+            },
+            {
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "href": str(request.url_for("ogc_api")),
+            },
+            {
+                "rel": "service-doc",
+                "type": "text/html",
+                "href": str(request.url_for("ogc_api").include_query_params(f="html")),
+            },
             {"rel": "conformance", "type": "application/json", "href": str(request.url_for("ogc_conformance"))},
             {"rel": "data", "type": "application/json", "href": str(request.url_for("ogc_collections"))},
-            {"rel": "describedby", "type": "application/json", "title": "Layers with counts, sources and licences",
-             "href": str(request.url_for("layer_list"))},
+            {
+                "rel": "describedby",
+                "type": "application/json",
+                "title": "Layers with counts, sources and licences",
+                "href": str(request.url_for("layer_list")),
+            },
         ],
     }

@@ -14,8 +14,9 @@ router = APIRouter(tags=["layers"])
 def _describe(request: Request, info, lang: str) -> dict:
     d = asdict(info)
     d["title"] = info.title(lang)
-    d["links"] = [{"rel": "self", "type": "application/json",
-                   "href": str(request.url_for("layer_detail", layer_id=info.id))}]
+    d["links"] = [
+        {"rel": "self", "type": "application/json", "href": str(request.url_for("layer_detail", layer_id=info.id))}
+    ]
     return d
 
 

@@ -34,10 +34,21 @@ CONFORMANCE = (
 )
 
 
-@router.get("/conformance", name="ogc_conformance", summary="Conformance classes implemented",
-            response_model=None, responses=responses_for("Conformance", html=True))
+@router.get(
+    "/conformance",
+    name="ogc_conformance",
+    summary="Conformance classes implemented",
+    response_model=None,
+    responses=responses_for("Conformance", html=True),
+)
 def conformance(request: Request, p: DocParams) -> Response:
     if p.format == OgcFormat.html:
-        return h.html_page(request, title="Conformance", lang=p.lang, rows=[{"class": c} for c in CONFORMANCE],
-                           columns=["class"], links=h.json_and_html_links(request, True))
+        return h.html_page(
+            request,
+            title="Conformance",
+            lang=p.lang,
+            rows=[{"class": c} for c in CONFORMANCE],
+            columns=["class"],
+            links=h.json_and_html_links(request, True),
+        )
     return JSONResponse({"links": h.json_and_html_links(request, False), "conformsTo": list(CONFORMANCE)})

@@ -60,17 +60,42 @@ def json_and_html_links(request: Request, fmt_is_html: bool, json_type: str = JS
     as_json = self_href(request, f="json")
     as_html = self_href(request, f="html")
     if fmt_is_html:
-        return [link(as_html, "self", HTML, "This document"), link(as_json, "alternate", json_type, "This document as JSON")]
-    return [link(self_href(request), "self", json_type, "This document"), link(as_html, "alternate", HTML, "This document as HTML")]
+        return [
+            link(as_html, "self", HTML, "This document"),
+            link(as_json, "alternate", json_type, "This document as JSON"),
+        ]
+    return [
+        link(self_href(request), "self", json_type, "This document"),
+        link(as_html, "alternate", HTML, "This document as HTML"),
+    ]
 
 
-def html_page(request: Request, *, title: str, lang: str = "vi", description: str | None = None,
-              summary: str | None = None, columns: list[str] | None = None, rows: list[dict] | None = None,
-              items: list[tuple[str, object]] | None = None, links: list[dict] | None = None) -> HTMLResponse:
+def html_page(
+    request: Request,
+    *,
+    title: str,
+    lang: str = "vi",
+    description: str | None = None,
+    summary: str | None = None,
+    columns: list[str] | None = None,
+    rows: list[dict] | None = None,
+    items: list[tuple[str, object]] | None = None,
+    links: list[dict] | None = None,
+) -> HTMLResponse:
     return request.app.state.templates.TemplateResponse(
-        request, "ogc_page.html",
-        {"title": title, "lang": lang, "description": description, "summary": summary, "columns": columns or [],
-         "rows": rows or [], "items": items or [], "links": links or []})
+        request,
+        "ogc_page.html",
+        {
+            "title": title,
+            "lang": lang,
+            "description": description,
+            "summary": summary,
+            "columns": columns or [],
+            "rows": rows or [],
+            "items": items or [],
+            "links": links or [],
+        },
+    )
 
 
 def accepts_gzip(request: Request) -> bool:
@@ -90,6 +115,7 @@ def content_crs(uri: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- conditional GET
+
 
 class PinVersionMiddleware:
     """Every request is answered from one data version: a store that can switch versions under
@@ -132,8 +158,11 @@ class ConditionalGetMiddleware:
         self.fast = fast
 
     def _applies(self, scope: Scope) -> bool:
-        return (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
-                and self.PATHS.match(scope["path"]) is not None)
+        return (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and self.PATHS.match(scope["path"]) is not None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._applies(scope):
@@ -158,14 +187,16 @@ class ConditionalGetMiddleware:
                 accept_language = v
             elif k == b"if-none-match":
                 inm = v
-        key = b"\x00".join((version.encode(), scope["path"].encode(), scope.get("query_string", b""),
-                            accept, accept_language))
-        etag = 'W/"%s"' % hashlib.blake2b(key, digest_size=12).hexdigest()
+        key = b"\x00".join(
+            (version.encode(), scope["path"].encode(), scope.get("query_string", b""), accept, accept_language)
+        )
+        etag = f'W/"{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
         if inm:
             inm_s = inm.decode("latin-1")
             if inm_s.strip() == "*" or etag in [t.strip() for t in inm_s.split(",")]:
                 await Response(status_code=304, headers={"ETag": etag, "Cache-Control": self.cache_control.decode()})(
-                    scope, receive, send)
+                    scope, receive, send
+                )
                 return
         etag_b = etag.encode()
         cache_control = self.cache_control

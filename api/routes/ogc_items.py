@@ -6,7 +6,8 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Annotated, Iterator
+from collections.abc import Iterator
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Path, Request
@@ -14,11 +15,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Scope
 
-from geoborder.crs import crs84
-from geoborder.errors import NotFound
-
-from geoborder.features import (LayerFeatures, feature_collection, feature_collection_gzip, iter_csv, iter_geojson,
-                                iter_geojson_gzip, write_gpkg)
+from geoborder.core.crs import crs84
+from geoborder.core.errors import NotFound
+from geoborder.features.items import (
+    LayerFeatures,
+    feature_collection,
+    feature_collection_gzip,
+    iter_csv,
+    iter_geojson,
+    iter_geojson_gzip,
+    write_gpkg,
+)
 
 from ..params import CollectionDep, ItemDep, ItemParams, ItemsDep, ItemsParams, OgcFormat, negotiate
 from . import ogc_http as h
@@ -26,8 +33,7 @@ from .ogc_openapi import responses_for
 
 router = APIRouter(tags=["OGC API - Features"])
 
-_ITEMS_MEDIA = {h.GPKG: {"schema": {"type": "string", "format": "binary"}},
-                h.CSV: {"schema": {"type": "string"}}}
+_ITEMS_MEDIA = {h.GPKG: {"schema": {"type": "string", "format": "binary"}}, h.CSV: {"schema": {"type": "string"}}}
 
 
 def _page_links(request: Request, lf: LayerFeatures, p: ItemsParams, matched: int, returned: int) -> list[dict]:
@@ -40,13 +46,15 @@ def _page_links(request: Request, lf: LayerFeatures, p: ItemsParams, matched: in
     if q.offset + returned < matched:
         links.append(h.link(h.self_href(request, offset=q.offset + q.limit, f=None), "next", h.GEOJSON, "Next page"))
     if q.offset > 0:
-        links.append(h.link(h.self_href(request, offset=max(0, q.offset - q.limit), f=None), "prev", h.GEOJSON,
-                            "Previous page"))
+        links.append(
+            h.link(h.self_href(request, offset=max(0, q.offset - q.limit), f=None), "prev", h.GEOJSON, "Previous page")
+        )
     return links
 
 
-def _html_items(request: Request, lf: LayerFeatures, p: ItemsParams, positions: np.ndarray, matched: int,
-                links: list[dict]):
+def _html_items(
+    request: Request, lf: LayerFeatures, p: ItemsParams, positions: np.ndarray, matched: int, links: list[dict]
+):
     cols = ["id", *lf.property_names]
     frame = lf.frame.iloc[positions]
     rows = []
@@ -54,30 +62,39 @@ def _html_items(request: Request, lf: LayerFeatures, p: ItemsParams, positions: 
         rec["id"] = int(fid)
         rec["_links"] = {"id": h.href(request, f"/collections/{lf.layer_id}/items/{int(fid)}", f="html")}
         rows.append(rec)
-    html_links = [dict(l, href=h.self_href(request, offset=p.query.offset + p.query.limit, f="html"))
-                  if l["rel"] == "next" else
-                  dict(l, href=h.self_href(request, offset=max(0, p.query.offset - p.query.limit), f="html"))
-                  if l["rel"] == "prev" else l for l in links]
+    html_links = [
+        dict(l, href=h.self_href(request, offset=p.query.offset + p.query.limit, f="html"))
+        if l["rel"] == "next"
+        else dict(l, href=h.self_href(request, offset=max(0, p.query.offset - p.query.limit), f="html"))
+        if l["rel"] == "prev"
+        else l
+        for l in links
+    ]
     first = p.query.offset + 1 if len(positions) else 0
     summary = f"{first}–{p.query.offset + len(positions)} / {matched}"
-    return h.html_page(request, title=lf.layer_id, lang=p.lang, summary=summary, columns=cols, rows=rows,
-                       links=html_links)
+    return h.html_page(
+        request, title=lf.layer_id, lang=p.lang, summary=summary, columns=cols, rows=rows, links=html_links
+    )
 
 
 def _download(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response:
-    positions = (lf.select(p.query).positions if p.limit_given else lf.select_all(p.query))
+    positions = lf.select(p.query).positions if p.limit_given else lf.select_all(p.query)
     suffix = "" if p.crs.is_crs84 else f"_epsg{p.crs.epsg}"
     name = f"{lf.layer_id}{suffix}"
     crs_headers = h.content_crs(p.crs.uri)
     if p.format == OgcFormat.geojson:
         headers = {"Content-Disposition": f'attachment; filename="{name}.geojson"', **crs_headers}
         if p.crs.is_crs84 and h.accepts_gzip(request):  # gzip from per-feature segments, not on the fly
-            return StreamingResponse(iter_geojson_gzip(lf, positions), media_type=h.GEOJSON,
-                                     headers={**headers, **h.GZIP_HEADERS})
+            return StreamingResponse(
+                iter_geojson_gzip(lf, positions), media_type=h.GEOJSON, headers={**headers, **h.GZIP_HEADERS}
+            )
         return StreamingResponse(iter_geojson(lf, positions, p.crs), media_type=h.GEOJSON, headers=headers)
     if p.format == OgcFormat.csv:
-        return StreamingResponse(iter_csv(lf, positions, p.crs), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"', **crs_headers})
+        return StreamingResponse(
+            iter_csv(lf, positions, p.crs),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **crs_headers},
+        )
     tmpdir = tempfile.mkdtemp(prefix="geoborder-dl-")
     path = os.path.join(tmpdir, f"{name}.gpkg")
     try:
@@ -95,15 +112,23 @@ def _download(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response:
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
 
-    return StreamingResponse(stream(), media_type=h.GPKG, headers={
-        "Content-Disposition": f'attachment; filename="{name}.gpkg"', "Content-Length": str(size)})
+    return StreamingResponse(
+        stream(),
+        media_type=h.GPKG,
+        headers={"Content-Disposition": f'attachment; filename="{name}.gpkg"', "Content-Length": str(size)},
+    )
 
 
-@router.get("/collections/{collectionId}/items", name="ogc_items",
-            summary="Features of a collection: a page (GeoJSON, HTML) or every match as a file (f=geojson|gpkg|csv)",
-            response_model=None, response_class=h.GeoJSONResponse,
-            responses=responses_for("FeatureCollectionGeoJSON", html=True, not_found=True, media=h.GEOJSON,
-                                    extra_media=_ITEMS_MEDIA))
+@router.get(
+    "/collections/{collectionId}/items",
+    name="ogc_items",
+    summary="Features of a collection: a page (GeoJSON, HTML) or every match as a file (f=geojson|gpkg|csv)",
+    response_model=None,
+    response_class=h.GeoJSONResponse,
+    responses=responses_for(
+        "FeatureCollectionGeoJSON", html=True, not_found=True, media=h.GEOJSON, extra_media=_ITEMS_MEDIA
+    ),
+)
 async def items(request: Request, lf: CollectionDep, p: ItemsDep) -> Response:
     # plain pages of a prepared layer take well under a millisecond: answered on the event loop;
     # filters, other CRSs, first use of a layer and downloads go to the thread pool
@@ -126,12 +151,27 @@ def _items_page(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response
     return h.GeoJSONResponse(body, headers=h.content_crs(p.crs.uri))
 
 
-@router.get("/collections/{collectionId}/items/{featureId}", name="ogc_item", summary="One feature",
-            response_model=None, response_class=h.GeoJSONResponse,
-            responses=responses_for("FeatureGeoJSON", html=True, not_found=True, media=h.GEOJSON))
-async def item(request: Request, lf: CollectionDep, p: ItemDep,
-               feature_id: Annotated[str, Path(alias="featureId", description="Feature id (the `id` of an item)",
-                                               openapi_examples={"first": {"value": "1"}})]) -> Response:
+@router.get(
+    "/collections/{collectionId}/items/{featureId}",
+    name="ogc_item",
+    summary="One feature",
+    response_model=None,
+    response_class=h.GeoJSONResponse,
+    responses=responses_for("FeatureGeoJSON", html=True, not_found=True, media=h.GEOJSON),
+)
+async def item(
+    request: Request,
+    lf: CollectionDep,
+    p: ItemDep,
+    feature_id: Annotated[
+        str,
+        Path(
+            alias="featureId",
+            description="Feature id (the `id` of an item)",
+            openapi_examples={"first": {"value": "1"}},
+        ),
+    ],
+) -> Response:
     if lf.prepared and p.crs.is_crs84:
         return _item(request, lf, p, feature_id)
     return await run_in_threadpool(_item, request, lf, p, feature_id)
@@ -148,10 +188,17 @@ def _item(request: Request, lf: LayerFeatures, p: ItemParams, feature_id: str) -
     ]
     if p.format == OgcFormat.html:
         rec = lf.frame.iloc[pos]
-        return h.html_page(request, title=f"{lf.layer_id} {fid}", lang=p.lang,
-                           items=[("id", fid), *((k, rec[k]) for k in lf.property_names),
-                                  ("geometry", rec.geometry.geom_type if rec.geometry is not None else None)],
-                           links=links)
+        return h.html_page(
+            request,
+            title=f"{lf.layer_id} {fid}",
+            lang=p.lang,
+            items=[
+                ("id", fid),
+                *((k, rec[k]) for k in lf.property_names),
+                ("geometry", rec.geometry.geom_type if rec.geometry is not None else None),
+            ],
+            links=links,
+        )
     return h.GeoJSONResponse(lf.feature_document(pos, links, p.crs), headers=h.content_crs(p.crs.uri))
 
 

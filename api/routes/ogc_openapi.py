@@ -23,57 +23,140 @@ router = APIRouter(tags=["OGC API - Features"])
 
 REF = "#/components/schemas/"
 
-_LINK = {"type": "object", "required": ["href", "rel"], "properties": {
-    "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-    "hreflang": {"type": "string"}, "title": {"type": "string"}, "length": {"type": "integer"}}}
+_LINK = {
+    "type": "object",
+    "required": ["href", "rel"],
+    "properties": {
+        "href": {"type": "string"},
+        "rel": {"type": "string"},
+        "type": {"type": "string"},
+        "hreflang": {"type": "string"},
+        "title": {"type": "string"},
+        "length": {"type": "integer"},
+    },
+}
 _LINKS = {"type": "array", "items": {"$ref": REF + "Link"}}
-_GEOMETRY = {"type": "object", "nullable": True, "required": ["type"], "properties": {
-    "type": {"type": "string", "enum": ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                                        "MultiPolygon", "GeometryCollection"]},
-    "coordinates": {"type": "array", "items": {}}, "geometries": {"type": "array", "items": {}}}}
-_FEATURE = {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
-    "type": {"type": "string", "enum": ["Feature"]},
-    "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-    "geometry": {"$ref": REF + "Geometry"},
-    "properties": {"type": "object", "nullable": True},
-    "links": _LINKS}}
+_GEOMETRY = {
+    "type": "object",
+    "nullable": True,
+    "required": ["type"],
+    "properties": {
+        "type": {
+            "type": "string",
+            "enum": [
+                "Point",
+                "MultiPoint",
+                "LineString",
+                "MultiLineString",
+                "Polygon",
+                "MultiPolygon",
+                "GeometryCollection",
+            ],
+        },
+        "coordinates": {"type": "array", "items": {}},
+        "geometries": {"type": "array", "items": {}},
+    },
+}
+_FEATURE = {
+    "type": "object",
+    "required": ["type", "geometry", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+        "geometry": {"$ref": REF + "Geometry"},
+        "properties": {"type": "object", "nullable": True},
+        "links": _LINKS,
+    },
+}
 SCHEMAS: dict[str, dict] = {
     "Link": _LINK,
-    "Exception": {"type": "object", "required": ["code"], "properties": {
-        "code": {"type": "string"}, "description": {"type": "string"}}},
-    "LandingPage": {"type": "object", "required": ["links"], "properties": {
-        "title": {"type": "string"}, "description": {"type": "string"}, "links": _LINKS}},
-    "Conformance": {"type": "object", "required": ["conformsTo"], "properties": {
-        "conformsTo": {"type": "array", "items": {"type": "string"}}}},
-    "Collection": {"type": "object", "required": ["id", "links"], "properties": {
-        "id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
-        "links": _LINKS, "itemType": {"type": "string"},
-        "crs": {"type": "array", "items": {"type": "string"}}, "storageCrs": {"type": "string"},
-        "extent": {"type": "object", "properties": {"spatial": {"type": "object", "properties": {
-            "bbox": {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 4, "maxItems": 6,
-                                                                "items": {"type": "number"}}},
-            "crs": {"type": "string"}}}}}}},
-    "Collections": {"type": "object", "required": ["links", "collections"], "properties": {
-        "links": _LINKS, "collections": {"type": "array", "items": {"$ref": REF + "Collection"}},
-        "crs": {"type": "array", "items": {"type": "string"}}}},
-    "Queryables": {"type": "object", "required": ["type", "properties"], "properties": {
-        "type": {"type": "string"}, "properties": {"type": "object"}, "$id": {"type": "string"},
-        "$schema": {"type": "string"}, "title": {"type": "string"}}},
+    "Exception": {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+    },
+    "LandingPage": {
+        "type": "object",
+        "required": ["links"],
+        "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": _LINKS},
+    },
+    "Conformance": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
+    "Collection": {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "links": _LINKS,
+            "itemType": {"type": "string"},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "storageCrs": {"type": "string"},
+            "extent": {
+                "type": "object",
+                "properties": {
+                    "spatial": {
+                        "type": "object",
+                        "properties": {
+                            "bbox": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+                            },
+                            "crs": {"type": "string"},
+                        },
+                    }
+                },
+            },
+        },
+    },
+    "Collections": {
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {
+            "links": _LINKS,
+            "collections": {"type": "array", "items": {"$ref": REF + "Collection"}},
+            "crs": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Queryables": {
+        "type": "object",
+        "required": ["type", "properties"],
+        "properties": {
+            "type": {"type": "string"},
+            "properties": {"type": "object"},
+            "$id": {"type": "string"},
+            "$schema": {"type": "string"},
+            "title": {"type": "string"},
+        },
+    },
     "Geometry": _GEOMETRY,
     "FeatureGeoJSON": _FEATURE,
-    "FeatureCollectionGeoJSON": {"type": "object", "required": ["type", "features"], "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": {"type": "array", "items": {"$ref": REF + "FeatureGeoJSON"}},
-        "links": _LINKS, "timeStamp": {"type": "string", "format": "date-time"},
-        "numberMatched": {"type": "integer", "minimum": 0}, "numberReturned": {"type": "integer", "minimum": 0}}},
+    "FeatureCollectionGeoJSON": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"$ref": REF + "FeatureGeoJSON"}},
+            "links": _LINKS,
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+        },
+    },
 }
 
 _ERR = {"content": {h.JSON: {"schema": {"$ref": REF + "Exception"}}}}
 _HTML = {h.HTML: {"schema": {"type": "string"}}}
 
 
-def responses_for(schema: str, *, html: bool = False, not_found: bool = False, media: str = h.JSON,
-                  extra_media: dict | None = None) -> dict:
+def responses_for(
+    schema: str, *, html: bool = False, not_found: bool = False, media: str = h.JSON, extra_media: dict | None = None
+) -> dict:
     """The `responses` of an OGC operation: 200 (JSON schema + HTML), 304, 400, 404, 500."""
     content = {media: {"schema": {"$ref": REF + schema}}}
     if html:
@@ -91,6 +174,7 @@ def responses_for(schema: str, *, html: bool = False, not_found: bool = False, m
 
 
 # --------------------------------------------------------------------------- 3.1 -> 3.0
+
 
 def _schema_30(s: Any) -> Any:
     if isinstance(s, list):
@@ -165,14 +249,20 @@ def to_openapi_30(doc: dict) -> dict:
                     prm["example"] = [103.5, 21.0, 104.5, 22.0]
             responses = op.get("responses", {})
             if path == "/":
-                responses["200"] = {"description": "OK", "content": {
-                    h.JSON: {"schema": {"$ref": REF + "LandingPage"}}, **copy.deepcopy(_HTML)}}
+                responses["200"] = {
+                    "description": "OK",
+                    "content": {h.JSON: {"schema": {"$ref": REF + "LandingPage"}}, **copy.deepcopy(_HTML)},
+                }
             if path == "/api":
-                responses["200"] = {"description": "OK", "content": {
-                    h.OPENAPI_JSON: {"schema": {"type": "object"}}, **copy.deepcopy(_HTML)}}
+                responses["200"] = {
+                    "description": "OK",
+                    "content": {h.OPENAPI_JSON: {"schema": {"type": "object"}}, **copy.deepcopy(_HTML)},
+                }
             if "422" in responses:
                 del responses["422"]
-                responses.setdefault("400", {"description": "A parameter is malformed or unknown", **copy.deepcopy(_ERR)})
+                responses.setdefault(
+                    "400", {"description": "A parameter is malformed or unknown", **copy.deepcopy(_ERR)}
+                )
             for r in responses.values():
                 for media in (r.get("content") or {}).values():
                     if "schema" in media:
@@ -192,20 +282,38 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi
 
 
-@router.get("/api", name="ogc_api", summary="The API definition (OpenAPI 3.0 JSON, or HTML docs)",
-            response_model=None,
-            responses={200: {"description": "OK", "content": {h.OPENAPI_JSON: {"schema": {"type": "object"}},
-                                                               **_HTML}},
-                       304: {"description": "Not modified"},
-                       400: {"description": "A parameter is malformed or unknown", **_ERR}})
+@router.get(
+    "/api",
+    name="ogc_api",
+    summary="The API definition (OpenAPI 3.0 JSON, or HTML docs)",
+    response_model=None,
+    responses={
+        200: {"description": "OK", "content": {h.OPENAPI_JSON: {"schema": {"type": "object"}}, **_HTML}},
+        304: {"description": "Not modified"},
+        400: {"description": "A parameter is malformed or unknown", **_ERR},
+    },
+)
 def api_definition(request: Request, p: DocParams) -> Response:
     doc = request.app.openapi()
     if p.format == OgcFormat.html:  # offline-friendly: no JavaScript from a CDN
-        rows = [{"method": m.upper(), "path": path, "summary": op.get("summary", ""),
-                 "_links": {"path": h.href(request, path)} if "{" not in path else {}}
-                for path, item in doc["paths"].items() for m, op in item.items() if isinstance(op, dict)]
-        return h.html_page(request, title=f"{request.app.title} API", lang=p.lang,
-                           description="OpenAPI 3.0 definition of the service.", columns=["method", "path", "summary"],
-                           rows=rows, links=[h.link(h.href(request, "/api", f="json"), "service-desc", h.OPENAPI_JSON,
-                                                    "OpenAPI 3.0 (JSON)")])
+        rows = [
+            {
+                "method": m.upper(),
+                "path": path,
+                "summary": op.get("summary", ""),
+                "_links": {"path": h.href(request, path)} if "{" not in path else {},
+            }
+            for path, item in doc["paths"].items()
+            for m, op in item.items()
+            if isinstance(op, dict)
+        ]
+        return h.html_page(
+            request,
+            title=f"{request.app.title} API",
+            lang=p.lang,
+            description="OpenAPI 3.0 definition of the service.",
+            columns=["method", "path", "summary"],
+            rows=rows,
+            links=[h.link(h.href(request, "/api", f="json"), "service-desc", h.OPENAPI_JSON, "OpenAPI 3.0 (JSON)")],
+        )
     return JSONResponse(doc, media_type=h.OPENAPI_JSON)

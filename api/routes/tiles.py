@@ -11,29 +11,39 @@ Every tile has an ETag (data version + parameters) and Cache-Control, and If-Non
 
 from __future__ import annotations
 
-from typing import Annotated, Callable
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from geoborder import choropleth as C
-from geoborder import tiles as T
+from geoborder.core import tilegrid as G
+from geoborder.maps import choropleth as C
+from geoborder.tiles import render as T
 
 from ..deps import StoreDep
 from .maps import IndicatorQuery, IndicatorsDbDep, MapParamsDep
 
 router = APIRouter(tags=["tiles"])
 
-TmsPath = Annotated[str, Path(description="Tile matrix set: WebMercatorQuad.",
-                              openapi_examples={"WebMercatorQuad": {"value": "WebMercatorQuad"}})]
+TmsPath = Annotated[
+    str,
+    Path(
+        description="Tile matrix set: WebMercatorQuad.",
+        openapi_examples={"WebMercatorQuad": {"value": "WebMercatorQuad"}},
+    ),
+]
 Z = Annotated[int, Path(description="Zoom level (tile matrix)", openapi_examples={"Sơn La": {"value": 9}})]
 X = Annotated[int, Path(description="Column", openapi_examples={"Sơn La": {"value": 403}})]
 Y = Annotated[int, Path(description="Row", openapi_examples={"Sơn La": {"value": 224}})]
-LayerPath = Annotated[str, Path(description="Layer id (see /layers)", openapi_examples={"communes": {"value": "communes_2025"}})]
+LayerPath = Annotated[
+    str, Path(description="Layer id (see /layers)", openapi_examples={"communes": {"value": "communes_2025"}})
+]
 
 
-def _answer(request: Request, key: tuple, make: Callable[[], bytes | None], media_type: str,
-            empty: Callable[[], Response]) -> Response:
+def _answer(
+    request: Request, key: tuple, make: Callable[[], bytes | None], media_type: str, empty: Callable[[], Response]
+) -> Response:
     body, etag = T.cached(key, make)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={request.app.state.settings.cache_max_age}"}
     inm = request.headers.get("if-none-match", "")
@@ -47,7 +57,7 @@ def _answer(request: Request, key: tuple, make: Callable[[], bytes | None], medi
 
 
 def _empty_png() -> Response:
-    return Response(T.empty_png(), media_type=T.PNG)
+    return Response(T.empty_png(), media_type=G.PNG)
 
 
 def _no_content() -> Response:
@@ -55,41 +65,64 @@ def _no_content() -> Response:
 
 
 # one layer's tiles: the renderer, the media type, the answer when the tile is empty
-_LAYER_TILES = {"mvt": (T.layer_mvt, T.MVT, _no_content), "map": (T.layer_png, T.PNG, _empty_png)}
+_LAYER_TILES = {"mvt": (T.layer_mvt, G.MVT, _no_content), "map": (T.layer_png, G.PNG, _empty_png)}
 
 
 def _layer_tile(request: Request, store, kind: str, layer_id: str, tms: str, z: int, x: int, y: int) -> Response:
-    T.check_tms(tms)
-    T.check_tile(z, x, y)
-    store.layer(layer_id)   # NotFound for an unknown layer, before any rendering
+    G.check_tms(tms)
+    G.check_tile(z, x, y)
+    store.layer(layer_id)  # NotFound for an unknown layer, before any rendering
     render, media_type, empty = _LAYER_TILES[kind]
     key = (kind, id(store), store.version, layer_id, z, x, y)
     return _answer(request, key, lambda: render(store, layer_id, z, x, y), media_type, empty)
 
 
-@router.get("/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png", name="choropleth_tile",
-            summary="A choropleth PNG tile of one indicator (the map pages' tile layer)",
-            response_class=Response, responses={200: {"content": {T.PNG: {}}}})
-def choropleth_tile(request: Request, store: StoreDep, db: IndicatorsDbDep, p: MapParamsDep,
-                    indicator: IndicatorQuery, tileMatrixSetId: TmsPath, z: Z, x: X, y: Y) -> Response:
-    T.check_tms(tileMatrixSetId)
-    T.check_tile(z, x, y)
+@router.get(
+    "/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png",
+    name="choropleth_tile",
+    summary="A choropleth PNG tile of one indicator (the map pages' tile layer)",
+    response_class=Response,
+    responses={200: {"content": {G.PNG: {}}}},
+)
+def choropleth_tile(
+    request: Request,
+    store: StoreDep,
+    db: IndicatorsDbDep,
+    p: MapParamsDep,
+    indicator: IndicatorQuery,
+    tileMatrixSetId: TmsPath,
+    z: Z,
+    x: X,
+    y: Y,
+) -> Response:
+    G.check_tms(tileMatrixSetId)
+    G.check_tile(z, x, y)
     ch = C.choropleth(store, db, p.spec(indicator))
     key = ("choropleth", id(store), ch.version, ch.spec, z, x, y)
-    return _answer(request, key, lambda: T.choropleth_png(store, ch, z, x, y), T.PNG, _empty_png)
+    return _answer(request, key, lambda: T.choropleth_png(store, ch, z, x, y), G.PNG, _empty_png)
 
 
-@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/{z}/{x}/{y}", name="vector_tile",
-            summary="A Mapbox Vector Tile of one layer, every attribute kept (204 when empty)",
-            response_class=Response, responses={200: {"content": {T.MVT: {}}}, 204: {"description": "empty tile"}})
-def vector_tile(request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath,
-                z: Z, x: X, y: Y) -> Response:
+@router.get(
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}/{z}/{x}/{y}",
+    name="vector_tile",
+    summary="A Mapbox Vector Tile of one layer, every attribute kept (204 when empty)",
+    response_class=Response,
+    responses={200: {"content": {G.MVT: {}}}, 204: {"description": "empty tile"}},
+)
+def vector_tile(
+    request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath, z: Z, x: X, y: Y
+) -> Response:
     return _layer_tile(request, store, "mvt", collectionId, tileMatrixSetId, z, x, y)
 
 
-@router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png", name="map_tile",
-            summary="A PNG map tile of one layer in its default style (roads, settlements, commune seats...)",
-            response_class=Response, responses={200: {"content": {T.PNG: {}}}})
-def map_tile(request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath,
-             z: Z, x: X, y: Y) -> Response:
+@router.get(
+    "/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{z}/{x}/{y}.png",
+    name="map_tile",
+    summary="A PNG map tile of one layer in its default style (roads, settlements, commune seats...)",
+    response_class=Response,
+    responses={200: {"content": {G.PNG: {}}}},
+)
+def map_tile(
+    request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath, z: Z, x: X, y: Y
+) -> Response:
     return _layer_tile(request, store, "map", collectionId, tileMatrixSetId, z, x, y)

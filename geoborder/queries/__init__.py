@@ -25,24 +25,56 @@ One module per question, on shared parts:
 
 from __future__ import annotations
 
-from ._border import MAX_ZONE_KM
-from ._common import NEIGHBOURHOOD_KM, VINTAGES, WGS84, metric_geometries
-from .gates import MAX_K, nearest_gates
-from .names import (PARTNER_NAMES_PATH, Unit, load_partner_names, looks_like_code, resolve_partner, resolve_unit,
-                    resolve_vn_unit)
-from .profile import LINEAGE_LIST_SHARE, LINEAGE_MIN_SHARE, LINEAGE_NAME_MAX_KM, commune_profile, split_before_merger
-from .roadless import MAX_ROAD_DISTANCE_M, nearest_roads, roadless_by_commune, roadless_villages
-from .touching import ADJACENCY_TOLERANCE_M, touching
-from .zone import ZONE_PARTS, ZONE_ROAD_STEP_M, border_zone
-
-# bench/queries.py times these two internals
-from ._common import _metric  # noqa: E402,F401
-from .roadless import _nearest_roads  # noqa: E402,F401
+from geoborder.queries._border import MAX_ZONE_KM
+from geoborder.queries._common import NEIGHBOURHOOD_KM, VINTAGES, WGS84, metric_geometries
+from geoborder.queries.gates import MAX_K, nearest_gates
+from geoborder.queries.names import (
+    PARTNER_NAMES_PATH,
+    Unit,
+    load_partner_names,
+    looks_like_code,
+    resolve_partner,
+    resolve_unit,
+    resolve_vn_unit,
+)
+from geoborder.queries.profile import (
+    LINEAGE_LIST_SHARE,
+    LINEAGE_MIN_SHARE,
+    LINEAGE_NAME_MAX_KM,
+    commune_profile,
+    split_before_merger,
+)
+from geoborder.queries.roadless import MAX_ROAD_DISTANCE_M, nearest_roads, roadless_by_commune, roadless_villages
+from geoborder.queries.touching import ADJACENCY_TOLERANCE_M, touching
+from geoborder.queries.zone import ZONE_PARTS, ZONE_ROAD_STEP_M, border_zone
 
 __all__ = [
-    "ADJACENCY_TOLERANCE_M", "LINEAGE_LIST_SHARE", "LINEAGE_MIN_SHARE", "LINEAGE_NAME_MAX_KM", "MAX_K",
-    "MAX_ROAD_DISTANCE_M", "MAX_ZONE_KM", "NEIGHBOURHOOD_KM", "PARTNER_NAMES_PATH", "VINTAGES", "WGS84",
-    "ZONE_PARTS", "ZONE_ROAD_STEP_M", "Unit", "border_zone", "commune_profile", "load_partner_names",
-    "looks_like_code", "metric_geometries", "nearest_gates", "nearest_roads", "resolve_partner", "resolve_unit",
-    "resolve_vn_unit", "roadless_by_commune", "roadless_villages", "split_before_merger", "touching",
+    "ADJACENCY_TOLERANCE_M",
+    "LINEAGE_LIST_SHARE",
+    "LINEAGE_MIN_SHARE",
+    "LINEAGE_NAME_MAX_KM",
+    "MAX_K",
+    "MAX_ROAD_DISTANCE_M",
+    "MAX_ZONE_KM",
+    "NEIGHBOURHOOD_KM",
+    "PARTNER_NAMES_PATH",
+    "VINTAGES",
+    "WGS84",
+    "ZONE_PARTS",
+    "ZONE_ROAD_STEP_M",
+    "Unit",
+    "border_zone",
+    "commune_profile",
+    "load_partner_names",
+    "looks_like_code",
+    "metric_geometries",
+    "nearest_gates",
+    "nearest_roads",
+    "resolve_partner",
+    "resolve_unit",
+    "resolve_vn_unit",
+    "roadless_by_commune",
+    "roadless_villages",
+    "split_before_merger",
+    "touching",
 ]

@@ -8,8 +8,8 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from ._common import _Metric
-from .names import Unit, resolve_partner
+from geoborder.queries._common import _Metric
+from geoborder.queries.names import Unit, resolve_partner
 
 MAX_ZONE_KM = 100.0
 
@@ -19,8 +19,7 @@ def _segment_mask(seg: pd.DataFrame, u: Unit) -> np.ndarray:
     return np.array(seg[field] == u.code, dtype=bool)
 
 
-_FACING = ["partner_iso3", "partner_unit_code", "partner_unit_name", "partner_district_code",
-           "partner_district_name"]
+_FACING = ["partner_iso3", "partner_unit_code", "partner_unit_name", "partner_district_code", "partner_district_name"]
 
 
 def _breakdown(g: pd.DataFrame) -> dict[str, list[dict]]:
@@ -28,8 +27,11 @@ def _breakdown(g: pd.DataFrame) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     if not len(g):
         return out
-    agg = g.fillna({"partner_district_code": "", "partner_district_name": ""}).groupby(
-        ["commune_code", *_FACING], sort=True)["length_km"].sum()
+    agg = (
+        g.fillna({"partner_district_code": "", "partner_district_name": ""})
+        .groupby(["commune_code", *_FACING], sort=True)["length_km"]
+        .sum()
+    )
     for (code, *k), km in agg.items():
         d = dict(zip(_FACING, k))
         d["partner_district_code"] = d["partner_district_code"] or None
@@ -41,6 +43,7 @@ def _breakdown(g: pd.DataFrame) -> dict[str, list[dict]]:
 
 def _border_line(store, m: _Metric, partner: Unit | None, vintage: int):
     """The border line in the metric CRS: all of it, one country's, or one partner unit's part."""
+
     def make():
         if partner is None or partner.kind == "country":
             bl = store.frame("border_lines")
@@ -52,6 +55,7 @@ def _border_line(store, m: _Metric, partner: Unit | None, vintage: int):
         seg = store.frame(layer)
         g = m.geoms(store, layer)[_segment_mask(seg, partner)]
         return shapely.union_all(g) if len(g) else None
+
     return m.memo(("border_line", partner.code if partner else None, vintage), make)
 
 
@@ -102,4 +106,5 @@ def _border(store, m: _Metric, partner: Unit | None, vintage: int) -> _Line | No
     def make():
         line = _border_line(store, m, partner, vintage)
         return None if line is None or shapely.is_empty(line) else _Line(line)
+
     return m.memo(("border_edges", partner.code if partner else None, vintage), make)

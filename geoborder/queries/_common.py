@@ -7,7 +7,7 @@ import math
 import re
 import threading
 import weakref
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import orjson
@@ -15,9 +15,9 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from ..catalog import load_catalog
-from ..crs import reproject
-from ..errors import InvalidParameter, NotFound
+from geoborder.core.catalog import load_catalog
+from geoborder.core.crs import reproject
+from geoborder.core.errors import InvalidParameter, NotFound
 
 WGS84 = "EPSG:4326"
 VINTAGES = (2009, 2025)
@@ -26,6 +26,7 @@ NEIGHBOURHOOD_KM = 200.0
 
 
 # --------------------------------------------------------------------------- metric cache
+
 
 class _Metric:
     """Metric geometries, trees and unions of one store at one data version."""
@@ -71,7 +72,7 @@ class _Metric:
             return self._memo[key]
 
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _CACHE_BY_ID: dict = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -98,6 +99,7 @@ def metric_geometries(store, layer_id: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- GeoJSON output
+
 
 def _clean(v):
     if v is None:
@@ -168,6 +170,7 @@ def _to_wgs84(m: _Metric, geoms) -> np.ndarray:
 
 # --------------------------------------------------------------------------- validation
 
+
 def _vintage(v) -> int:
     try:
         v = int(v)
@@ -218,7 +221,7 @@ def _check_point(store, lon, lat) -> shapely.Point:
     p = reproject(np.array([shapely.Point(lon, lat)], dtype=object), WGS84, m.crs)[0]
     far = not (x0 <= lon <= x1 and y0 <= lat <= y1)
     if not far:
-        from . import _sql
+        from geoborder.store.postgis import queries as _sql
 
         if _sql.use_sql(store):
             d = _sql.distance_to_country(store, p, "VN")
@@ -230,7 +233,8 @@ def _check_point(store, lon, lat) -> shapely.Point:
     if far:
         raise InvalidParameter(
             f"the point lon={lon:g}, lat={lat:g} is outside Vietnam's neighbourhood (farther than "
-            f"{NEIGHBOURHOOD_KM:g} km from Vietnam); give lon first, then lat, in degrees (EPSG:4326)")
+            f"{NEIGHBOURHOOD_KM:g} km from Vietnam); give lon first, then lat, in degrees (EPSG:4326)"
+        )
     return p
 
 
@@ -244,6 +248,7 @@ def _vn_outline(store):
             return None
         g = m.geoms(store, "countries")[(c["code"] == "VN").to_numpy()]
         return shapely.union_all(g) if len(g) else None
+
     return m.memo(("vn_outline",), make)
 
 
@@ -255,12 +260,15 @@ def _countries(store, countries) -> tuple[str, ...] | None:
     out = [v.upper() for v in wanted]
     bad = [v for v in out if v not in known]
     if bad:
-        raise InvalidParameter(f"unknown country code(s) {', '.join(bad)}; settlements have: "
-                               f"{', '.join(sorted(known))} (ISO 3166 alpha-2), or 'all'")
+        raise InvalidParameter(
+            f"unknown country code(s) {', '.join(bad)}; settlements have: "
+            f"{', '.join(sorted(known))} (ISO 3166 alpha-2), or 'all'"
+        )
     return tuple(sorted(set(out)))
 
 
 # --------------------------------------------------------------------------- communes
+
 
 def _commune_layer(vintage: int) -> str:
     return f"communes_{vintage}"
@@ -271,8 +279,9 @@ def _find_commune(store, param: str, code) -> tuple[str, int, int]:
     its row in communes_{vintage}. A malformed or unknown code raises InvalidParameter."""
     code = str(code).strip()
     if not re.fullmatch(r"\d{5}|\d{7}", code):
-        raise InvalidParameter(f"{param} must be a 5-digit 2025 GSO commune code or a 7-digit 2009 census code, "
-                               f"not {code!r}")
+        raise InvalidParameter(
+            f"{param} must be a 5-digit 2025 GSO commune code or a 7-digit 2009 census code, not {code!r}"
+        )
     vintage = 2025 if len(code) == 5 else 2009
     hit = np.flatnonzero((store.frame(_commune_layer(vintage))["commune_code"] == code).to_numpy())
     if not len(hit):
@@ -326,4 +335,5 @@ def _place_communes(store, vintage: int) -> np.ndarray:
         first = np.unique(pi, return_index=True)[1]
         out[pi[first]] = ci[first]
         return out
+
     return m.memo(("place_communes", vintage), make)

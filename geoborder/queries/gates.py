@@ -5,11 +5,20 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from ..errors import InvalidParameter, NotFound
-from ._common import (_check_point, _collection, _commune_layer, _features, _find_commune, _Metric, _metric,
-                      _seat_row, _to_wgs84)
-from . import _sql
-from .names import resolve_partner
+from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.queries._common import (
+    _check_point,
+    _collection,
+    _commune_layer,
+    _features,
+    _find_commune,
+    _Metric,
+    _metric,
+    _seat_row,
+    _to_wgs84,
+)
+from geoborder.queries.names import resolve_partner
+from geoborder.store.postgis import queries as _sql
 
 MAX_K = 100
 
@@ -44,30 +53,51 @@ def _place_origin(store, m: _Metric, geonameid) -> tuple[shapely.Geometry, dict]
         raise InvalidParameter(f"geonameid: unknown settlement {gid!r} (not among the store's settlements)")
     i = int(hit[0])
     g = _sql.origin(store, "places", places.index[i]) if _sql.use_sql(store) else m.geoms(store, "places")[i]
-    return g, {"kind": "settlement", "geonameid": gid, "name": places["name"].iat[i],
-                                         "cc": places["cc"].iat[i]}
+    return g, {"kind": "settlement", "geonameid": gid, "name": places["name"].iat[i], "cc": places["cc"].iat[i]}
 
 
-def nearest_gates(store, *, lon: float | None = None, lat: float | None = None, commune: str | None = None,
-                  geonameid: str | None = None, k: int = 3, international_only: bool = False,
-                  published_only: bool = False, partner: str | None = None) -> dict:
+def nearest_gates(
+    store,
+    *,
+    lon: float | None = None,
+    lat: float | None = None,
+    commune: str | None = None,
+    geonameid: str | None = None,
+    k: int = 3,
+    international_only: bool = False,
+    published_only: bool = False,
+    partner: str | None = None,
+) -> dict:
     """The k nearest border gates (with a location) to a point, a commune or a settlement.
 
     Distances are straight lines in metres in the metric CRS. `international_only`: gates of class
     international; `published_only`: gates whose position a source gives (not derived by the build).
     `partner`: only gates to one partner country.
     """
-    args = dict(lon=lon, lat=lat, commune=commune, geonameid=geonameid, k=k, international_only=international_only,
-                published_only=published_only, partner=partner)
+    args = dict(
+        lon=lon,
+        lat=lat,
+        commune=commune,
+        geonameid=geonameid,
+        k=k,
+        international_only=international_only,
+        published_only=published_only,
+        partner=partner,
+    )
     return _sql.pinned(store, lambda: _nearest_gates(store, **args))
 
 
 def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only, published_only, partner) -> dict:
-    given = [n for n, v in (("lon/lat", lon if lon is not None else lat), ("commune", commune),
-                            ("geonameid", geonameid)) if v not in (None, "")]
+    given = [
+        n
+        for n, v in (("lon/lat", lon if lon is not None else lat), ("commune", commune), ("geonameid", geonameid))
+        if v not in (None, "")
+    ]
     if len(given) != 1:
-        raise InvalidParameter("give exactly one origin: lon and lat, or commune, or geonameid"
-                               + (f" (got {', '.join(given)})" if given else ""))
+        raise InvalidParameter(
+            "give exactly one origin: lon and lat, or commune, or geonameid"
+            + (f" (got {', '.join(given)})" if given else "")
+        )
     try:
         k = int(k)
     except (TypeError, ValueError):
@@ -93,9 +123,14 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
         if p.kind != "country":
             raise InvalidParameter(f"partner must be a country (LAO, CHN, KHM), not the {p.kind} {p.name}")
     if _sql.use_sql(store):
-        rows, dist, matched = _sql.nearest_gates(store, origin, k, international_only=bool(international_only),
-                                                 published_only=bool(published_only),
-                                                 partner_iso3=p.code if p else None)
+        rows, dist, matched = _sql.nearest_gates(
+            store,
+            origin,
+            k,
+            international_only=bool(international_only),
+            published_only=bool(published_only),
+            partner_iso3=p.code if p else None,
+        )
     else:
         G = m.geoms(store, "gates")
         ok = ~shapely.is_missing(G)
@@ -114,17 +149,41 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
     for rank, (i, d) in enumerate(zip(rows, dist), start=1):
         r = gates.iloc[int(i)]
         e = {"rank": rank, "distance_m": round(float(d), 1)}
-        e.update({f: r.get(f) for f in (
-            "gate_id", "name_vi", "name_ascii", "gate_class", "class_note", "partner_gate", "partner_iso3",
-            "partner_admin1", "partner_admin2", "location_quality", "location_method", "confidence",
-            "commune_name_2025", "province_name_2025")})
+        e.update(
+            {
+                f: r.get(f)
+                for f in (
+                    "gate_id",
+                    "name_vi",
+                    "name_ascii",
+                    "gate_class",
+                    "class_note",
+                    "partner_gate",
+                    "partner_iso3",
+                    "partner_admin1",
+                    "partner_admin2",
+                    "location_quality",
+                    "location_method",
+                    "confidence",
+                    "commune_name_2025",
+                    "province_name_2025",
+                )
+            }
+        )
         props.append(e)
     return _collection(
         _features(props, np.asarray(gates.geometry.values, dtype=object)[rows], [p_["gate_id"] for p_ in props]),
-        query={"question": "nearest-gates", "origin": info, "k": k, "international_only": international_only,
-               "published_only": published_only, "partner": p.as_dict() if p else None,
-               "distance": f"straight line in {m.crs}"},
-        numberMatched=int(matched), gates_without_location=_unplaced_count(store),
+        query={
+            "question": "nearest-gates",
+            "origin": info,
+            "k": k,
+            "international_only": international_only,
+            "published_only": published_only,
+            "partner": p.as_dict() if p else None,
+            "distance": f"straight line in {m.crs}",
+        },
+        numberMatched=int(matched),
+        gates_without_location=_unplaced_count(store),
     )
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
-from ..errors import InvalidParameter, NotFound
-from ..text import fold, nfc, slug
-from ._common import _metric, _nonempty, _vintage
+from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.core.text import fold, nfc, slug
+from geoborder.queries._common import _metric, _nonempty, _vintage
 
 PARTNER_NAMES_PATH = Path(__file__).resolve().parents[2] / "layers" / "partner_names.toml"
 
@@ -100,8 +100,7 @@ def _partner_index(store) -> _Index:
             if not iso3 or iso3 == "VNM":
                 continue
             u = Unit("country", iso3, r["name_en"], country=iso3, name_vi=r.get("name_vi"))
-            idx.add(u, r["name_en"], r.get("name_vi"), iso3, *extra.get(("country", iso3), []),
-                    codes=(r["code"],))
+            idx.add(u, r["name_en"], r.get("name_vi"), iso3, *extra.get(("country", iso3), []), codes=(r["code"],))
         # partner countries without a polygon in the store (China): from the alias table
         for e in names.get("country", []):
             if e["code"] not in idx.by_code:
@@ -119,10 +118,17 @@ def _partner_index(store) -> _Index:
         for e in names.get("district", []):
             dextra.setdefault((_key(e["name"]), e["province"]), []).extend(a[0] for a in e.get("aliases", []))
         for _, r in store.frame("lao_districts").iterrows():
-            u = Unit("partner_district", r["shape_id"], r["name"], country="LAO",
-                     parent_code=r["province_iso"], parent_name=r.get("province_name"))
+            u = Unit(
+                "partner_district",
+                r["shape_id"],
+                r["name"],
+                country="LAO",
+                parent_code=r["province_iso"],
+                parent_name=r.get("province_name"),
+            )
             idx.add(u, r["name"], *dextra.get((_key(r["name"]), r["province_iso"]), []))
         return idx
+
     return m.memo(("partner_index",), make)
 
 
@@ -138,11 +144,18 @@ def _vn_index(store, vintage: int) -> _Index:
             idx.add(u, r["name"], plain, slug(f"tinh {r['name']}"))
         if vintage == 2009:
             for _, r in store.frame("districts_2009").iterrows():
-                u = Unit("district", r["district_code"], r["name"], vintage=2009,
-                         parent_code=r["province_code"], parent_name=r["province_name"])
+                u = Unit(
+                    "district",
+                    r["district_code"],
+                    r["name"],
+                    vintage=2009,
+                    parent_code=r["province_code"],
+                    parent_name=r["province_name"],
+                )
                 # 'Huyện Bắc Hà' folds to 'bac ha'; 'Huyen Bac Ha' (no diacritics) needs its own key
                 idx.add(u, r["name"], r.get("name_full"), slug(r.get("name_full") or ""))
         return idx
+
     return m.memo(("vn_index", vintage), make)
 
 
@@ -173,19 +186,25 @@ def _suggest(query: str, indexes: Sequence[_Index], n: int = 5) -> list[str]:
 def _pick(cands: list[Unit], text: str, parent: str | None) -> Unit:
     if parent:
         pk = _key(parent)
-        narrowed = [u for u in cands if u.parent_code and (
-            _key(u.parent_name) == pk or str(u.parent_code).upper() == parent.strip().upper())]
+        narrowed = [
+            u
+            for u in cands
+            if u.parent_code and (_key(u.parent_name) == pk or str(u.parent_code).upper() == parent.strip().upper())
+        ]
         if not narrowed:
-            raise NotFound(f"{text!r}: no such unit in {parent!r}; candidates: "
-                           + "; ".join(f"{u.name} ({u.parent_name}, code {u.code})" for u in cands))
+            raise NotFound(
+                f"{text!r}: no such unit in {parent!r}; candidates: "
+                + "; ".join(f"{u.name} ({u.parent_name}, code {u.code})" for u in cands)
+            )
         cands = narrowed
     best = min(_RANK.get(u.kind, 9) for u in cands)
     top = [u for u in cands if _RANK.get(u.kind, 9) == best]
     if len(top) > 1:
         raise InvalidParameter(
-            f"{text!r} is ambiguous: " + "; ".join(
-                f"{u.name} ({u.parent_name or u.kind}, code {u.code})" for u in top)
-            + "; give the code, or 'name, parent' (e.g. 'Châu Thành, An Giang')")
+            f"{text!r} is ambiguous: "
+            + "; ".join(f"{u.name} ({u.parent_name or u.kind}, code {u.code})" for u in top)
+            + "; give the code, or 'name, parent' (e.g. 'Châu Thành, An Giang')"
+        )
     return top[0]
 
 
@@ -223,8 +242,9 @@ def resolve_vn_unit(store, text: str, vintage: int = 2025, *, param: str = "unit
     idx = _vn_index(store, vintage)
     u = _lookup(idx, text)
     if u is None:
-        _unknown(f"{'province' if vintage == 2025 else 'province or district'} ({vintage} units)",
-                 text, [idx], param=param)
+        _unknown(
+            f"{'province' if vintage == 2025 else 'province or district'} ({vintage} units)", text, [idx], param=param
+        )
     return u
 
 
@@ -239,8 +259,12 @@ def resolve_unit(store, text: str, vintage: int = 2025) -> Unit:
         if old is not None:
             raise InvalidParameter(f"{text!r} is a pre-2025 {old.kind} ({_label(old)}); ask with vintage=2009")
     if u is None:
-        _unknown(f"unit (partner country/province/district, or {vintage} Vietnamese province"
-                 f"{'' if vintage == 2025 else '/district'})", text, [pidx, vidx])
+        _unknown(
+            f"unit (partner country/province/district, or {vintage} Vietnamese province"
+            f"{'' if vintage == 2025 else '/district'})",
+            text,
+            [pidx, vidx],
+        )
     return u
 
 

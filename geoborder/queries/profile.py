@@ -9,12 +9,22 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..indicators import load_indicators, values_for
-from ..text import fold, nfc, split_unit_prefix
-from ._border import _breakdown
-from ._common import (_collection, _commune_layer, _features, _find_commune, _Metric, _metric, _nonempty,
-                      _place_communes, _seat_row)
-from .roadless import nearest_roads
+from geoborder.core.text import fold, nfc, split_unit_prefix
+from geoborder.indicators.catalog import DATA_YEAR, load_indicators
+from geoborder.indicators.values import values_for
+from geoborder.queries._border import _breakdown
+from geoborder.queries._common import (
+    _collection,
+    _commune_layer,
+    _features,
+    _find_commune,
+    _Metric,
+    _metric,
+    _nonempty,
+    _place_communes,
+    _seat_row,
+)
+from geoborder.queries.roadless import nearest_roads
 
 #: lineage: an old commune "went into" a new one when this share of its area lies inside it
 LINEAGE_MIN_SHARE = 0.25
@@ -47,8 +57,15 @@ def split_before_merger(text) -> list[dict]:
             continue
         bare = re.sub(r"\s*[\(\[].*?[\)\]]", "", raw).strip()
         prefix, name = split_unit_prefix(bare)
-        out.append({"entry": raw, "unit_type": prefix, "name": name, "key": fold(name),
-                    "partial": "phần còn lại" in raw.lower()})
+        out.append(
+            {
+                "entry": raw,
+                "unit_type": prefix,
+                "name": name,
+                "key": fold(name),
+                "partial": "phần còn lại" in raw.lower(),
+            }
+        )
     return out
 
 
@@ -71,8 +88,14 @@ def _lineage_2025(store, m: _Metric, code: str, geom) -> dict:
     if unchanged:
         r = c25.loc[c25["commune_code"] == code].iloc[0]
         entries = [e for e in entries if e not in unchanged] + [
-            {"entry": f"{unchanged[0]['entry']} (unchanged: {r['name']})", "unit_type": r.get("unit_type"),
-             "name": r["name"], "key": fold(r["name"]), "partial": False}]
+            {
+                "entry": f"{unchanged[0]['entry']} (unchanged: {r['name']})",
+                "unit_type": r.get("unit_type"),
+                "name": r["name"],
+                "key": fold(r["name"]),
+                "partial": False,
+            }
+        ]
     c09 = store.frame("communes_2009")
     idx, share_old, share_new = _overlaps(m, store, geom, "communes_2009")
     listed = share_old >= LINEAGE_LIST_SHARE
@@ -97,32 +120,43 @@ def _lineage_2025(store, m: _Metric, code: str, geom) -> dict:
             by_name[int(cands[0])] = e
         else:
             unmatched.append(e["entry"])
-    rows = sorted(set(int(i) for i in idx[listed]) | set(by_name), key=lambda i: c09["commune_code"].iat[i])
+    rows = sorted({int(i) for i in idx[listed]} | set(by_name), key=lambda i: c09["commune_code"].iat[i])
     sn = dict(zip(idx, share_new))
     items = []
     for i in rows:
         so = float(share_of.get(i, 0.0))
-        items.append({
-            "commune_code": c09["commune_code"].iat[i], "name_full": c09["name_full"].iat[i],
-            "district_name": c09["district_name"].iat[i], "province_name": c09["province_name"].iat[i],
-            "share_of_old_area": round(so, 3), "share_of_new_area": round(float(sn.get(i, 0.0)), 3),
-            "by_name": i in by_name, "by_overlap": so >= LINEAGE_MIN_SHARE,
-            "before_merger_entry": by_name[i]["entry"] if i in by_name else None,
-        })
+        items.append(
+            {
+                "commune_code": c09["commune_code"].iat[i],
+                "name_full": c09["name_full"].iat[i],
+                "district_name": c09["district_name"].iat[i],
+                "province_name": c09["province_name"].iat[i],
+                "share_of_old_area": round(so, 3),
+                "share_of_new_area": round(float(sn.get(i, 0.0)), 3),
+                "by_name": i in by_name,
+                "by_overlap": so >= LINEAGE_MIN_SHARE,
+                "before_merger_entry": by_name[i]["entry"] if i in by_name else None,
+            }
+        )
     return {
         "direction": "2009 communes this 2025 commune was formed from",
-        "before_merger": before, "unchanged": bool(unchanged), "from": items,
+        "before_merger": before,
+        "unchanged": bool(unchanged),
+        "from": items,
         "names_not_matched": unmatched,
         "agree": all(x["by_name"] == x["by_overlap"] for x in items) and not unmatched,
-        "method": (f"by_name: before_merger (commune_seats_2025) matched by folded name to 2009 communes of the "
-                   f"old provinces it overlaps, within {LINEAGE_NAME_MAX_KM:g} km of it; by_overlap: at least {LINEAGE_MIN_SHARE:.0%} of the old commune's "
-                   f"area (in {m.crs}) lies inside; overlaps under {LINEAGE_LIST_SHARE:.0%} are not listed"),
+        "method": (
+            f"by_name: before_merger (commune_seats_2025) matched by folded name to 2009 communes of the "
+            f"old provinces it overlaps, within {LINEAGE_NAME_MAX_KM:g} km of it; by_overlap: at least {LINEAGE_MIN_SHARE:.0%} of the old commune's "
+            f"area (in {m.crs}) lies inside; overlaps under {LINEAGE_LIST_SHARE:.0%} are not listed"
+        ),
     }
 
 
 def _before_merger_keys(store, m: _Metric) -> dict[str, set[str]]:
     """2025 commune code -> folded names of the units it was formed from (its own name when
     before_merger says "Không sáp nhập", not merged). Parsed once per store version."""
+
     def make():
         seats = store.frame("commune_seats_2025")
         c25 = store.frame("communes_2025")
@@ -134,6 +168,7 @@ def _before_merger_keys(store, m: _Metric) -> dict[str, set[str]]:
                 keys = (keys - {"khong sap nhap"}) | {own[code]}
             out[code] = keys
         return out
+
     return m.memo(("before_merger_keys",), make)
 
 
@@ -147,16 +182,25 @@ def _lineage_2009(store, m: _Metric, row: pd.Series, geom) -> dict:
         code = c25["commune_code"].iat[int(i)]
         if so < LINEAGE_LIST_SHARE and code not in named:
             continue
-        items.append({"commune_code": code, "name": c25["name"].iat[int(i)],
-                      "province_name": c25["province_name"].iat[int(i)],
-                      "share_of_old_area": round(float(so), 3), "share_of_new_area": round(float(sn), 3),
-                      "by_name": code in named, "by_overlap": bool(so >= LINEAGE_MIN_SHARE)})
+        items.append(
+            {
+                "commune_code": code,
+                "name": c25["name"].iat[int(i)],
+                "province_name": c25["province_name"].iat[int(i)],
+                "share_of_old_area": round(float(so), 3),
+                "share_of_new_area": round(float(sn), 3),
+                "by_name": code in named,
+                "by_overlap": bool(so >= LINEAGE_MIN_SHARE),
+            }
+        )
     return {
         "direction": "2025 communes this 2009 commune went into",
         "into": items,
         "agree": all(x["by_name"] == x["by_overlap"] for x in items),
-        "method": (f"by_name: the old name appears in the 2025 commune's before_merger; by_overlap: at least "
-                   f"{LINEAGE_MIN_SHARE:.0%} of the old commune's area (in {m.crs}) lies inside the new one"),
+        "method": (
+            f"by_name: the old name appears in the 2025 commune's before_merger; by_overlap: at least "
+            f"{LINEAGE_MIN_SHARE:.0%} of the old commune's area (in {m.crs}) lies inside the new one"
+        ),
     }
 
 
@@ -165,7 +209,6 @@ def _indicator_values(store, indicators_db, layer: str, vintage: int, code: str,
     unit, in catalog order. Computed indicators come from the store and are for the year of the
     layer's attributes; reported ones from `indicators_db`, the commune's latest year (none without
     a database). An indicator without a value for the commune is left out."""
-    from ..choropleth import DATA_YEAR  # the year of the commune layers' attributes
 
     catalog = load_indicators()
     inds = [i for i in catalog.indicators if i.source == "computed" or indicators_db is not None]
@@ -180,8 +223,15 @@ def _indicator_values(store, indicators_db, layer: str, vintage: int, code: str,
         else:  # values_for gives the value of the latest year, not the year itself
             year = int(indicators_db.history(ind.name, code, vintage=vintage)["year"].max())
         v = int(v) if ind.type in ("count", "boolean") and float(v).is_integer() else float(v)
-        out[ind.name] = {"value": v, "year": year, "unit": ind.unit_vi, "unit_en": ind.unit_en,
-                         "title": ind.vi, "title_en": ind.en, "source": ind.source}
+        out[ind.name] = {
+            "value": v,
+            "year": year,
+            "unit": ind.unit_vi,
+            "unit_en": ind.unit_en,
+            "title": ind.vi,
+            "title_en": ind.en,
+            "source": ind.source,
+        }
     return out
 
 
@@ -213,22 +263,47 @@ def commune_profile(store, code: str, *, indicators_db=None) -> dict:
     gates = store.frame("gates")
     gfield = f"commune_code_{vintage}"
     g_rows = np.flatnonzero((gates[gfield] == code).to_numpy())
-    props["gates"] = [{"gate_id": gates["gate_id"].iat[j], "name_vi": gates["name_vi"].iat[j],
-                       "gate_class": gates["gate_class"].iat[j],
-                       "location_quality": gates["location_quality"].iat[j]} for j in g_rows]
+    props["gates"] = [
+        {
+            "gate_id": gates["gate_id"].iat[j],
+            "name_vi": gates["name_vi"].iat[j],
+            "gate_class": gates["gate_class"].iat[j],
+            "location_quality": gates["location_quality"].iat[j],
+        }
+        for j in g_rows
+    ]
     for j in g_rows:
-        extra_props.append({"role": "gate", "gate_id": gates["gate_id"].iat[j], "name": gates["name_vi"].iat[j],
-                            "gate_class": gates["gate_class"].iat[j], "partner_gate": gates["partner_gate"].iat[j],
-                            "location_quality": gates["location_quality"].iat[j]})
+        extra_props.append(
+            {
+                "role": "gate",
+                "gate_id": gates["gate_id"].iat[j],
+                "name": gates["name_vi"].iat[j],
+                "gate_class": gates["gate_class"].iat[j],
+                "partner_gate": gates["partner_gate"].iat[j],
+                "location_quality": gates["location_quality"].iat[j],
+            }
+        )
         extra_geoms.append(gates.geometry.iat[j])
     markers = store.frame("markers")
     mk_rows = np.flatnonzero((markers[gfield] == code).to_numpy())
-    props["markers"] = [{"marker_id": markers["marker_id"].iat[j], "marker": markers["marker"].iat[j],
-                         "location_quality": markers["location_quality"].iat[j]} for j in mk_rows]
+    props["markers"] = [
+        {
+            "marker_id": markers["marker_id"].iat[j],
+            "marker": markers["marker"].iat[j],
+            "location_quality": markers["location_quality"].iat[j],
+        }
+        for j in mk_rows
+    ]
     for j in mk_rows:
-        extra_props.append({"role": "marker", "marker_id": markers["marker_id"].iat[j],
-                            "name": markers["marker"].iat[j], "border": markers["border"].iat[j],
-                            "location_quality": markers["location_quality"].iat[j]})
+        extra_props.append(
+            {
+                "role": "marker",
+                "marker_id": markers["marker_id"].iat[j],
+                "name": markers["marker"].iat[j],
+                "border": markers["border"].iat[j],
+                "location_quality": markers["location_quality"].iat[j],
+            }
+        )
         extra_geoms.append(markers.geometry.iat[j])
     props["seat"] = None
     if vintage == 2025:
@@ -236,24 +311,38 @@ def commune_profile(store, code: str, *, indicators_db=None) -> dict:
         if j is not None:
             seats = store.frame("commune_seats_2025")
             props["seat"] = {"name": seats["name"].iat[j], "admin_centre": seats["admin_centre"].iat[j]}
-            extra_props.append({"role": "seat", "name": seats["name"].iat[j],
-                                "admin_centre": seats["admin_centre"].iat[j]})
+            extra_props.append(
+                {"role": "seat", "name": seats["name"].iat[j], "admin_centre": seats["admin_centre"].iat[j]}
+            )
             extra_geoms.append(seats.geometry.iat[j])
     places = store.frame("places")
     pc = _place_communes(store, vintage)
     p_rows = np.flatnonzero(pc == i)
     _, rdist = nearest_roads(store)
-    props["settlements"] = [{"geonameid": places["geonameid"].iat[j], "name": places["name"].iat[j],
-                             "population": places["population"].iat[j],
-                             "distance_to_road_m": round(float(rdist[j]), 1)} for j in p_rows]
+    props["settlements"] = [
+        {
+            "geonameid": places["geonameid"].iat[j],
+            "name": places["name"].iat[j],
+            "population": places["population"].iat[j],
+            "distance_to_road_m": round(float(rdist[j]), 1),
+        }
+        for j in p_rows
+    ]
     for j in p_rows:
-        extra_props.append({"role": "settlement", "geonameid": places["geonameid"].iat[j],
-                            "name": places["name"].iat[j], "population": places["population"].iat[j],
-                            "distance_to_road_m": round(float(rdist[j]), 1)})
+        extra_props.append(
+            {
+                "role": "settlement",
+                "geonameid": places["geonameid"].iat[j],
+                "name": places["name"].iat[j],
+                "population": places["population"].iat[j],
+                "distance_to_road_m": round(float(rdist[j]), 1),
+            }
+        )
         extra_geoms.append(places.geometry.iat[j])
     props["indicators"] = _indicator_values(store, indicators_db, layer, vintage, code, i)
     props["lineage"] = _lineage_2025(store, m, code, geom) if vintage == 2025 else _lineage_2009(store, m, row, geom)
     props["role"] = "commune"
     feats = _features([props] + extra_props, [row.geometry] + extra_geoms, [code] + [None] * len(extra_props))
-    return _collection(feats, query={"question": "commune-profile", "code": code, "vintage": vintage},
-                       numberMatched=len(feats))
+    return _collection(
+        feats, query={"question": "commune-profile", "code": code, "vintage": vintage}, numberMatched=len(feats)
+    )

@@ -10,12 +10,23 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from ..errors import InvalidParameter
-from ._border import MAX_ZONE_KM, _border, _partner_for_zone
-from ._common import (_collection, _commune_layer, _commune_props, _countries, _features, _Metric, _metric,
-                      _number, _place_communes, _split_list, _vintage)
-from . import _sql
-from .names import _key
+from geoborder.core.errors import InvalidParameter
+from geoborder.queries._border import MAX_ZONE_KM, _border, _partner_for_zone
+from geoborder.queries._common import (
+    _collection,
+    _commune_layer,
+    _commune_props,
+    _countries,
+    _features,
+    _Metric,
+    _metric,
+    _number,
+    _place_communes,
+    _split_list,
+    _vintage,
+)
+from geoborder.queries.names import _key
+from geoborder.store.postgis import queries as _sql
 
 MAX_ROAD_DISTANCE_M = 100_000.0
 
@@ -54,8 +65,7 @@ def _nearest_roads(store, m: _Metric, classes: tuple[str, ...] | None) -> tuple[
     idx = np.full(len(pts), -1, dtype=np.int64)
     dist = np.full(len(pts), np.inf)
     if len(rows):
-        (pi, ri), d = STRtree(m.geoms(store, "roads")[rows]).query_nearest(
-            pts, return_distance=True, all_matches=True)
+        (pi, ri), d = STRtree(m.geoms(store, "roads")[rows]).query_nearest(pts, return_distance=True, all_matches=True)
         # a settlement as near to two roads (at a junction): the first road by row, as in SQL
         order = np.lexsort((ri, pi))
         pi, ri, d = pi[order], ri[order], d[order]
@@ -65,17 +75,30 @@ def _nearest_roads(store, m: _Metric, classes: tuple[str, ...] | None) -> tuple[
     return idx, dist
 
 
-def roadless_villages(store, *, min_distance_m: float = 2000.0, countries="VN", road_classes=None,
-                      border_km: float | None = None, partner: str | None = None,
-                      vintage: int = 2025) -> dict:
+def roadless_villages(
+    store,
+    *,
+    min_distance_m: float = 2000.0,
+    countries="VN",
+    road_classes=None,
+    border_km: float | None = None,
+    partner: str | None = None,
+    vintage: int = 2025,
+) -> dict:
     """Settlements farther than `min_distance_m` from every road (railways excluded), with the
     distance to and the name of the nearest road, and the commune that holds each one.
 
     `countries`: ISO2 codes of the settlements to consider (default VN; "all" for every one).
     `border_km` (with optional `partner`): only settlements within that distance of the border.
     """
-    args = dict(min_distance_m=min_distance_m, countries=countries, road_classes=road_classes,
-                border_km=border_km, partner=partner, vintage=vintage)
+    args = dict(
+        min_distance_m=min_distance_m,
+        countries=countries,
+        road_classes=road_classes,
+        border_km=border_km,
+        partner=partner,
+        vintage=vintage,
+    )
     return _sql.pinned(store, lambda: _roadless_villages(store, **args))
 
 
@@ -85,7 +108,7 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
     cc = _countries(store, countries)
     m = _metric(store)
     places = store.frame("places")
-    classes = _road_classes(store, road_classes)   # checked first, as before the partner
+    classes = _road_classes(store, road_classes)  # checked first, as before the partner
     p = _partner_for_zone(store, partner)
     bkm = None
     if border_km is not None:
@@ -94,9 +117,15 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
         raise InvalidParameter("partner needs border_km (the distance from that part of the border)")
     if _sql.use_sql(store):
         # the same selection in PostGIS: arrays indexed by the row of `places`
-        found, r_, d_, b_, c_ = _sql.roadless(store, vintage=vintage, dmin=dmin, cc=cc,
-                                              classes=classes, partner=p,
-                                              border_m=None if bkm is None else bkm * 1000)
+        found, r_, d_, b_, c_ = _sql.roadless(
+            store,
+            vintage=vintage,
+            dmin=dmin,
+            cc=cc,
+            classes=classes,
+            partner=p,
+            border_m=None if bkm is None else bkm * 1000,
+        )
         ridx = np.full(len(places), -1, dtype=np.int64)
         rdist = np.full(len(places), np.inf)
         pc = np.full(len(places), -1, dtype=np.int64)
@@ -115,9 +144,14 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
         bdist = None
         if bkm is not None:
             border = _border(store, m, p, vintage)
-            bdist = np.full(len(places), np.inf) if border is None else m.memo(
-                ("places_to_border", p.code if p else None, vintage),
-                lambda: border.distance(m.geoms(store, "places")))
+            bdist = (
+                np.full(len(places), np.inf)
+                if border is None
+                else m.memo(
+                    ("places_to_border", p.code if p else None, vintage),
+                    lambda: border.distance(m.geoms(store, "places")),
+                )
+            )
             sel &= bdist <= bkm * 1000
         pc = None
     rows = np.flatnonzero(sel)
@@ -133,37 +167,67 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
     for i, d in zip(rows, places.iloc[rows][cols].to_dict("records")):
         d["distance_to_road_m"] = round(float(rdist[i]), 1) if math.isfinite(rdist[i]) else None
         if ridx[i] >= 0:
-            d.update(zip(("nearest_road_id", "nearest_road_name", "nearest_road_type", "nearest_road_class"),
-                         road_cols[ridx[i]]))
+            d.update(
+                zip(
+                    ("nearest_road_id", "nearest_road_name", "nearest_road_type", "nearest_road_class"),
+                    road_cols[ridx[i]],
+                )
+            )
         if bdist is not None:
             d["distance_to_border_m"] = round(float(bdist[i]), 1)
         ci = pc[i]
-        d.update(zip(("commune_code", "commune_name", "province_name"),
-                     c_cols[ci] if ci >= 0 else (None, None, None)))
+        d.update(zip(("commune_code", "commune_name", "province_name"), c_cols[ci] if ci >= 0 else (None, None, None)))
         props.append(d)
     considered = int(((places["cc"].isin(cc).to_numpy()) if cc is not None else np.ones(len(places), bool)).sum())
     return _collection(
         _features(props, np.asarray(places.geometry.values, dtype=object)[rows], [p["geonameid"] for p in props]),
-        query={"question": "roadless-villages", "min_distance_m": dmin, "countries": list(cc) if cc else "all",
-               "road_classes": list(_road_classes(store, road_classes) or []) or "all (railways excluded)",
-               "border_km": border_km, "partner": p.as_dict() if p else None, "vintage": vintage,
-               "metric_crs": m.crs},
-        numberMatched=len(props), settlements_considered=considered,
+        query={
+            "question": "roadless-villages",
+            "min_distance_m": dmin,
+            "countries": list(cc) if cc else "all",
+            "road_classes": list(_road_classes(store, road_classes) or []) or "all (railways excluded)",
+            "border_km": border_km,
+            "partner": p.as_dict() if p else None,
+            "vintage": vintage,
+            "metric_crs": m.crs,
+        },
+        numberMatched=len(props),
+        settlements_considered=considered,
     )
 
 
-def roadless_by_commune(store, *, min_distance_m: float = 2000.0, countries="VN", road_classes=None,
-                        border_km: float | None = None, partner: str | None = None,
-                        vintage: int = 2025) -> dict:
+def roadless_by_commune(
+    store,
+    *,
+    min_distance_m: float = 2000.0,
+    countries="VN",
+    road_classes=None,
+    border_km: float | None = None,
+    partner: str | None = None,
+    vintage: int = 2025,
+) -> dict:
     """Per commune: how many settlements it holds and how many of them are roadless."""
-    args = dict(min_distance_m=min_distance_m, countries=countries, road_classes=road_classes,
-                border_km=border_km, partner=partner, vintage=vintage)
+    args = dict(
+        min_distance_m=min_distance_m,
+        countries=countries,
+        road_classes=road_classes,
+        border_km=border_km,
+        partner=partner,
+        vintage=vintage,
+    )
     return _sql.pinned(store, lambda: _roadless_by_commune(store, **args))
 
 
 def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
-    fc = roadless_villages(store, min_distance_m=min_distance_m, countries=countries,
-                           road_classes=road_classes, border_km=border_km, partner=partner, vintage=vintage)
+    fc = roadless_villages(
+        store,
+        min_distance_m=min_distance_m,
+        countries=countries,
+        road_classes=road_classes,
+        border_km=border_km,
+        partner=partner,
+        vintage=vintage,
+    )
     vintage = _vintage(vintage)
     communes = store.frame(_commune_layer(vintage))
     cc = _countries(store, countries)
@@ -195,6 +259,8 @@ def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, bord
     return _collection(
         _features(props, np.asarray(communes.geometry.values, dtype=object)[rows], [p["commune_code"] for p in props]),
         query={**fc["query"], "question": "roadless-villages-by-commune"},
-        numberMatched=len(props), roadless_settlements=fc["numberMatched"],
-        roadless_outside_communes=unplaced, settlements_considered=fc["settlements_considered"],
+        numberMatched=len(props),
+        roadless_settlements=fc["numberMatched"],
+        roadless_outside_communes=unplaced,
+        settlements_considered=fc["settlements_considered"],
     )

@@ -29,12 +29,22 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import InvalidParameter, NotFound
-from ._border import _breakdown, _segment_mask
-from ._common import (_collection, _commune_layer, _commune_props, _commune_rows, _features, _Metric, _metric,
-                      _number, _to_wgs84, _vintage)
-from . import _sql
-from .names import Unit, resolve_unit, resolve_vn_unit
+from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.queries._border import _breakdown, _segment_mask
+from geoborder.queries._common import (
+    _collection,
+    _commune_layer,
+    _commune_props,
+    _commune_rows,
+    _features,
+    _Metric,
+    _metric,
+    _number,
+    _to_wgs84,
+    _vintage,
+)
+from geoborder.queries.names import Unit, resolve_unit, resolve_vn_unit
+from geoborder.store.postgis import queries as _sql
 
 #: measured knee of the neighbour-mismatch distribution (module docstring)
 ADJACENCY_TOLERANCE_M = {2009: 175.0, 2025: 75.0}
@@ -45,8 +55,15 @@ def _member_mask(frame: pd.DataFrame, unit: Unit) -> np.ndarray:
     return np.array(frame[field] == unit.code, dtype=bool)
 
 
-def touching(store, unit: str, *, vintage: int = 2025, within: str | None = None,
-             min_shared_km: float | None = None, geometry: str = "commune") -> dict:
+def touching(
+    store,
+    unit: str,
+    *,
+    vintage: int = 2025,
+    within: str | None = None,
+    min_shared_km: float | None = None,
+    geometry: str = "commune",
+) -> dict:
     """Communes (of `vintage`) that touch `unit`, with the shared boundary length per commune.
 
     `unit` is a partner country / Chinese or Lao province / Lao district (answered from the
@@ -81,9 +98,13 @@ def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geomet
     sel = seg[mask]
     communes = store.frame(_commune_layer(vintage))
     # every partner unit each commune faces (not only the one asked about): computed once
-    per_unit = m.memo(("partner_lengths", vintage), lambda: {
-        c: {k: round(float(v), 3) for k, v in g.droplevel(0).items()}
-        for c, g in seg.groupby(["commune_code", "partner_unit_code"])["length_km"].sum().groupby(level=0)})
+    per_unit = m.memo(
+        ("partner_lengths", vintage),
+        lambda: {
+            c: {k: round(float(v), 3) for k, v in g.droplevel(0).items()}
+            for c, g in seg.groupby(["commune_code", "partner_unit_code"])["length_km"].sum().groupby(level=0)
+        },
+    )
     props, geoms, excluded = [], [], []
     if len(sel):
         totals = sel.groupby("commune_code", sort=True)["length_km"].sum()
@@ -111,10 +132,18 @@ def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geomet
     total = sum(p["shared_length_km"] for p in props)
     return _collection(
         _features(props, geoms, [p["commune_code"] for p in props]),
-        query={"question": "touching", "unit": u.as_dict(), "within": w.as_dict() if w else None,
-               "vintage": vintage, "min_shared_km": min_km, "geometry": geometry,
-               "method": f"border_segments_{vintage} (border line cut by commune and partner unit)"},
-        numberMatched=len(props), shared_length_km=round(total, 3), excluded_short_contacts=excluded,
+        query={
+            "question": "touching",
+            "unit": u.as_dict(),
+            "within": w.as_dict() if w else None,
+            "vintage": vintage,
+            "min_shared_km": min_km,
+            "geometry": geometry,
+            "method": f"border_segments_{vintage} (border line cut by commune and partner unit)",
+        },
+        numberMatched=len(props),
+        shared_length_km=round(total, 3),
+        excluded_short_contacts=excluded,
     )
 
 
@@ -125,11 +154,21 @@ def _unit_union(store, m: _Metric, vintage: int, u: Unit):
         c = store.frame(layer)
         g = m.geoms(store, layer)[_member_mask(c, u)]
         return shapely.union_all(g) if len(g) else None
+
     return m.memo(("union", vintage, u.kind, u.code), make)
 
 
-def _adjacency(store, m: _Metric, c: pd.DataFrame, member: np.ndarray, u: Unit, w: Unit | None, vintage: int,
-               tol: float, min_km: float):
+def _adjacency(
+    store,
+    m: _Metric,
+    c: pd.DataFrame,
+    member: np.ndarray,
+    u: Unit,
+    w: Unit | None,
+    vintage: int,
+    tol: float,
+    min_km: float,
+):
     """In memory (STRtree on the metric geometries): the candidates (rows) kept, their shared length
     (km) and boundary, the pairs (index among the kept, row of a commune of the unit, km) and the
     short contacts left out."""
@@ -145,8 +184,11 @@ def _adjacency(store, m: _Metric, c: pd.DataFrame, member: np.ndarray, u: Unit, 
     shared = shapely.intersection(bnd, zone)
     km = shapely.length(shared) / 1000.0
     keep = km >= min_km
-    excluded = [{"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
-                for i, k in zip(cand[~keep], km[~keep]) if k > 0]
+    excluded = [
+        {"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
+        for i, k in zip(cand[~keep], km[~keep])
+        if k > 0
+    ]
     cand, shared, km, bnd = cand[keep], shared[keep], km[keep], bnd[keep]
     # which communes of the unit each one touches, and along how much
     pi, pj = m.tree(store, layer).query(G[cand], predicate="dwithin", distance=tol)
@@ -156,9 +198,10 @@ def _adjacency(store, m: _Metric, c: pd.DataFrame, member: np.ndarray, u: Unit, 
     return cand, km, shared, pi, pj, plen, excluded
 
 
-def _adjacency_sql(store, c: pd.DataFrame, u: Unit, w: Unit | None, vintage: int, tol: float, min_km: float,
-                   geometry: str):
-    """The same as `_adjacency`, computed in PostGIS (geoborder.queries._sql.touching_vn)."""
+def _adjacency_sql(
+    store, c: pd.DataFrame, u: Unit, w: Unit | None, vintage: int, tol: float, min_km: float, geometry: str
+):
+    """The same as `_adjacency`, computed in PostGIS (geoborder.store.postgis.queries.touching_vn)."""
     field = "district_code" if u.kind == "district" else "province_code"
     within = None
     if w is not None:
@@ -167,8 +210,11 @@ def _adjacency_sql(store, c: pd.DataFrame, u: Unit, w: Unit | None, vintage: int
     cand = np.array([r for r, _, _, _ in found], dtype=np.int64)
     km = np.array([k for _, k, _, _ in found], dtype=float)
     keep = km >= min_km
-    excluded = [{"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
-                for i, k in zip(cand[~keep], km[~keep]) if k > 0]
+    excluded = [
+        {"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
+        for i, k in zip(cand[~keep], km[~keep])
+        if k > 0
+    ]
     kept = [f for f, k in zip(found, keep) if k]
     shared = np.array([g for _, _, g, _ in kept], dtype=object)
     pi = np.array([n for n, f in enumerate(kept) for _ in f[3]], dtype=np.int64)
@@ -197,8 +243,12 @@ def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, ge
         nb = []
         for j, length in sorted(zip(pj[sel], plen[sel]), key=lambda t: -t[1]):
             r = c.iloc[int(j)]
-            e = {"commune_code": r["commune_code"], "name": r["name"], "province_name": r["province_name"],
-                 "shared_length_km": round(float(length), 3)}
+            e = {
+                "commune_code": r["commune_code"],
+                "name": r["name"],
+                "province_name": r["province_name"],
+                "shared_length_km": round(float(length), 3),
+            }
             if vintage == 2009:
                 e["district_name"] = r["district_name"]
             nb.append(e)
@@ -214,10 +264,18 @@ def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, ge
     total = float(km.sum())
     return _collection(
         _features(props, geoms_w, [p["commune_code"] for p in props]),
-        query={"question": "touching", "unit": u.as_dict(), "within": w.as_dict() if w else None,
-               "vintage": vintage, "min_shared_km": min_km, "geometry": geometry,
-               "method": f"polygon adjacency in {m.crs}: boundary within {tol:g} m of the unit "
-                         f"(tolerance measured from {layer}, see geoborder.queries)",
-               "tolerance_m": tol},
-        numberMatched=len(props), shared_length_km=round(total, 3), excluded_short_contacts=excluded,
+        query={
+            "question": "touching",
+            "unit": u.as_dict(),
+            "within": w.as_dict() if w else None,
+            "vintage": vintage,
+            "min_shared_km": min_km,
+            "geometry": geometry,
+            "method": f"polygon adjacency in {m.crs}: boundary within {tol:g} m of the unit "
+            f"(tolerance measured from {layer}, see geoborder.queries)",
+            "tolerance_m": tol,
+        },
+        numberMatched=len(props),
+        shared_length_km=round(total, 3),
+        excluded_short_contacts=excluded,
     )

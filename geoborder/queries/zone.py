@@ -5,19 +5,35 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from ..errors import InvalidParameter, NotFound
-from ._border import MAX_ZONE_KM, _border, _edges, _partner_for_zone
-from . import _sql
-from ._common import (_collection, _commune_layer, _commune_records, _countries, _features, _metric, _number,
-                      _split_list, _vintage)
+from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.queries._border import MAX_ZONE_KM, _border, _edges, _partner_for_zone
+from geoborder.queries._common import (
+    _collection,
+    _commune_layer,
+    _commune_records,
+    _countries,
+    _features,
+    _metric,
+    _number,
+    _split_list,
+    _vintage,
+)
+from geoborder.store.postgis import queries as _sql
 
 ZONE_PARTS = ("communes", "settlements", "roads")
 #: roads are measured inside the zone piece by piece, at this resolution
 ZONE_ROAD_STEP_M = 100.0
 
 
-def border_zone(store, *, distance_km: float = 10.0, partner: str | None = None, vintage: int = 2025,
-                include=ZONE_PARTS, countries="VN") -> dict:
+def border_zone(
+    store,
+    *,
+    distance_km: float = 10.0,
+    partner: str | None = None,
+    vintage: int = 2025,
+    include=ZONE_PARTS,
+    countries="VN",
+) -> dict:
     """Communes, settlements and roads (railways excluded) within `distance_km` of the border
     line, or of the part of it facing one partner country / province / Lao district."""
     args = dict(distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries)
@@ -38,8 +54,15 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
     if _sql.use_sql(store):
         if not _sql.border_exists(store, p, vintage):
             raise NotFound(f"no border line faces {p.name} in border_segments_{vintage}")
-        found = _sql.zone(store, partner=p, vintage=vintage, d=d, parts=[x for x in ZONE_PARTS if x in parts],
-                          cc=cc, step=ZONE_ROAD_STEP_M)
+        found = _sql.zone(
+            store,
+            partner=p,
+            vintage=vintage,
+            d=d,
+            parts=[x for x in ZONE_PARTS if x in parts],
+            cc=cc,
+            step=ZONE_ROAD_STEP_M,
+        )
         border = None
     else:
         border = _border(store, m, p, vintage)
@@ -53,8 +76,10 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
             idx, dist, _ = found["communes"]
         else:
             idx, dist = border.near(m.geoms(store, layer), d)
-        props = [{"feature_kind": "commune", **r, "distance_to_border_m": round(float(di), 1)}
-                 for r, di in zip(_commune_records(c, idx, vintage), dist)]
+        props = [
+            {"feature_kind": "commune", **r, "distance_to_border_m": round(float(di), 1)}
+            for r, di in zip(_commune_records(c, idx, vintage), dist)
+        ]
         features += _features(props, np.asarray(c.geometry.values, dtype=object)[idx])
         counts["communes"] = len(props)
     if "settlements" in parts:
@@ -66,9 +91,14 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
             if cc is not None:
                 keep = np.isin(places["cc"].to_numpy()[idx], cc)
                 idx, dist = idx[keep], dist[keep]
-        props = [{"feature_kind": "settlement",
-                  **{k: places[k].iat[int(i)] for k in ("geonameid", "name", "fcode", "cc", "population")},
-                  "distance_to_border_m": round(float(di), 1)} for i, di in zip(idx, dist)]
+        props = [
+            {
+                "feature_kind": "settlement",
+                **{k: places[k].iat[int(i)] for k in ("geonameid", "name", "fcode", "cc", "population")},
+                "distance_to_border_m": round(float(di), 1),
+            }
+            for i, di in zip(idx, dist)
+        ]
         features += _features(props, np.asarray(places.geometry.values, dtype=object)[idx])
         counts["settlements"] = len(props)
     if "roads" in parts:
@@ -86,18 +116,30 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
             near, _ = border.near(shapely.line_interpolate_point(edges, 0.5, normalized=True), d)
             inside = np.zeros(len(edges), dtype=bool)
             inside[near] = True
-            inside_km = np.bincount(owner[inside], weights=shapely.length(edges[inside]),
-                                    minlength=len(idx)) / 1000
-        props = [{"feature_kind": "road", **{k: roads[k].iat[int(i)] for k in ("road_id", "name", "road_type", "road_class")},
-                  "distance_to_border_m": round(float(di), 1), "length_in_zone_km": round(float(lk), 3)}
-                 for i, di, lk in zip(idx, dist, inside_km)]
+            inside_km = np.bincount(owner[inside], weights=shapely.length(edges[inside]), minlength=len(idx)) / 1000
+        props = [
+            {
+                "feature_kind": "road",
+                **{k: roads[k].iat[int(i)] for k in ("road_id", "name", "road_type", "road_class")},
+                "distance_to_border_m": round(float(di), 1),
+                "length_in_zone_km": round(float(lk), 3),
+            }
+            for i, di, lk in zip(idx, dist, inside_km)
+        ]
         features += _features(props, np.asarray(roads.geometry.values, dtype=object)[idx])
         counts["roads"] = len(props)
     return _collection(
         features,
-        query={"question": "border-zone", "distance_km": dkm, "partner": p.as_dict() if p else None,
-               "vintage": vintage, "include": parts, "countries": list(cc) if cc else "all",
-               "line": "border_lines" if p is None or p.kind == "country" else f"border_segments_{vintage}",
-               "metric_crs": m.crs},
-        numberMatched=len(features), counts=counts,
+        query={
+            "question": "border-zone",
+            "distance_km": dkm,
+            "partner": p.as_dict() if p else None,
+            "vintage": vintage,
+            "include": parts,
+            "countries": list(cc) if cc else "all",
+            "line": "border_lines" if p is None or p.kind == "country" else f"border_segments_{vintage}",
+            "metric_crs": m.crs,
+        },
+        numberMatched=len(features),
+        counts=counts,
     )

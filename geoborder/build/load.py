@@ -1,0 +1,343 @@
+"""Read one source layer of a pack, validate it and normalise it to the catalog schema.
+
+Every problem is a BuildError naming the file, layer, field and row, so that the person who
+prepared the pack can fix it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geoborder.core.catalog import Catalog, Layer
+from geoborder.core.errors import BuildError
+from geoborder.core.text import nfc, slug, split_unit_prefix
+
+WGS84 = CRS.from_epsg(4326)
+
+
+@dataclass
+class LoadReport:
+    layer: str
+    file: str
+    rows_read: int = 0
+    repaired: int = 0
+    reprojected_from: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_vector(path: Path, lyr: Layer) -> gpd.GeoDataFrame:
+    try:
+        gdf = pyogrio.read_dataframe(path)
+    except Exception as exc:  # GDAL says why: not found, not a vector format, truncated ...
+        raise BuildError(f"cannot read the file: {exc}", file=str(path), layer=lyr.id) from exc
+    return gdf
+
+
+def _read_csv(path: Path, lyr: Layer) -> pd.DataFrame:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BuildError(f"cannot read the file: {exc}", file=str(path), layer=lyr.id) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BuildError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path), layer=lyr.id, row=line
+        ) from exc
+    import io
+
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise BuildError(f"not a readable CSV table: {exc}", file=str(path), layer=lyr.id) from exc
+
+
+def _points_from_lonlat(df: pd.DataFrame, path: Path, lyr: Layer) -> gpd.GeoDataFrame:
+    """Point geometry from `lat`/`lon` text columns; empty cells give no geometry."""
+    for col in ("lat", "lon"):
+        if col not in df.columns:
+            raise BuildError("missing column", file=str(path), layer=lyr.id, field=col)
+    coords = {}
+    for col in ("lat", "lon"):
+        vals = []
+        for i, v in enumerate(df[col]):
+            v = v.strip()
+            if not v:
+                vals.append(np.nan)
+                continue
+            try:
+                vals.append(float(v))
+            except ValueError:
+                raise BuildError(f"not a number: {v!r}", file=str(path), layer=lyr.id, field=col, row=i + 2) from None
+        coords[col] = np.array(vals)
+    has = ~np.isnan(coords["lat"]) & ~np.isnan(coords["lon"])
+    geoms = np.full(len(df), None, dtype=object)
+    geoms[has] = shapely.points(coords["lon"][has], coords["lat"][has])
+    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_crs(
+    gdf: gpd.GeoDataFrame, path: Path, lyr: Layer, rep: LoadReport, extent: tuple[float, float, float, float]
+) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        gdf = gdf.set_crs(WGS84)  # RFC 7946: GeoJSON without a crs member is WGS84
+    elif not CRS(gdf.crs).equals(WGS84, ignore_axis_order=True):
+        rep.reprojected_from = CRS(gdf.crs).to_string()
+        gdf = gdf.to_crs(WGS84)
+    geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if len(geoms):
+        minx, miny, maxx, maxy = geoms.total_bounds
+        x0, y0, x1, y1 = extent
+        if not (x0 <= minx and maxx <= x1 and y0 <= miny and maxy <= y1):
+            raise BuildError(
+                f"coordinates span ({minx:.6g}, {miny:.6g}) to ({maxx:.6g}, {maxy:.6g}), outside the "
+                f"expected lon/lat extent {list(extent)}: wrong CRS, or projected coordinates "
+                f"without a declared CRS?",
+                file=str(path),
+                layer=lyr.id,
+                field="geometry",
+            )
+    return gdf
+
+
+def _coerce(series: pd.Series, f, path: Path, lyr: Layer) -> pd.Series:
+    """Cast one column to its catalog type; a value that does not fit is an error with its row."""
+    row_base = 2 if str(path).endswith(".csv") else 1  # CSV: line number; vector: feature number
+    out = []
+    for i, v in enumerate(series.tolist()):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
+            if f.required:
+                raise BuildError(
+                    "required value is empty", file=str(path), layer=lyr.id, field=f.source, row=i + row_base
+                )
+            out.append(None)
+            continue
+        try:
+            if f.type == "code":
+                s = str(v).strip()
+                if isinstance(v, float) and v.is_integer():
+                    s = str(int(v))
+                if not s.isdigit() or len(s) > f.width:
+                    raise ValueError(f"not a code of at most {f.width} digits: {v!r}")
+                out.append(s.zfill(f.width))
+            elif f.type in ("name", "text"):
+                out.append(nfc(str(v)) if f.type == "name" else str(v).strip())
+            elif f.type == "int":
+                x = float(v)
+                if not x.is_integer():
+                    raise ValueError(f"not a whole number: {v!r}")
+                out.append(int(x))
+            elif f.type == "float":
+                out.append(float(v))
+            elif f.type == "bool":
+                out.append(str(v).strip().lower() in ("1", "true", "yes", "y", "x"))
+        except ValueError as exc:
+            raise BuildError(
+                str(exc) if "not a" in str(exc) else f"not a {f.type}: {v!r}",
+                file=str(path),
+                layer=lyr.id,
+                field=f.source,
+                row=i + row_base,
+            ) from None
+    if f.type == "int":
+        return pd.array(out, dtype="Int64")
+    if f.type == "float":
+        return pd.array(out, dtype="Float64")
+    return pd.Series(out, dtype=object)
+
+
+def _repair(gdf: gpd.GeoDataFrame, lyr: Layer, rep: LoadReport) -> gpd.GeoDataFrame:
+    geoms = gdf.geometry.values
+    valid = shapely.is_valid(np.asarray(geoms, dtype=object)) | shapely.is_missing(np.asarray(geoms, dtype=object))
+    bad = np.flatnonzero(~valid)
+    if len(bad):
+        arr = np.asarray(geoms, dtype=object).copy()
+        arr[bad] = shapely.make_valid(arr[bad])
+        gdf = gdf.set_geometry(gpd.GeoSeries(arr, index=gdf.index, crs=gdf.crs))
+        rep.repaired = int(len(bad))
+    # promote to the catalog's multi type, keeping only parts of the right dimension
+    want = {"MultiPolygon": 2, "MultiLineString": 1, "Point": 0}[lyr.geometry]
+    gdf = gdf.set_geometry(
+        gpd.GeoSeries([_as_type(g, lyr.geometry, want) for g in gdf.geometry], index=gdf.index, crs=gdf.crs)
+    )
+    return gdf
+
+
+def _as_type(g, gtype: str, dim: int):
+    if g is None or g.is_empty:
+        return g
+    if gtype == "Point":
+        return g
+    parts = shapely.get_parts(g)
+    flat = []
+    for p in parts:
+        if p.geom_type == "GeometryCollection" or p.geom_type.startswith("Multi"):
+            flat.extend(shapely.get_parts(p))
+        else:
+            flat.append(p)
+    flat = [p for p in flat if shapely.get_dimensions(p) == dim and not p.is_empty]
+    if gtype == "MultiPolygon":
+        return shapely.multipolygons(flat) if flat else None
+    return shapely.multilinestrings(flat) if flat else None
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def _t_unit_prefix(df):
+    pairs = [split_unit_prefix(v) if isinstance(v, str) else (None, v) for v in df["name_full"]]
+    df["unit_type"] = [p[0] for p in pairs]
+    df["name"] = [p[1] for p in pairs]
+    return df
+
+
+def _t_border_pair(df):
+    df["partner_iso3"] = [p.split("-")[1] if isinstance(p, str) and "-" in p else None for p in df["pair"]]
+    return df
+
+
+def _t_road_kind(df):
+    df["road_id"] = pd.array(range(1, len(df) + 1), dtype="Int64")
+    df["is_railway"] = [isinstance(v, str) and v.strip().lower() == "đường sắt" for v in df["road_type"]]
+    return df
+
+
+def _unique_ids(values):
+    seen: dict[str, int] = {}
+    out = []
+    for v in values:
+        n = seen.get(v, 0) + 1
+        seen[v] = n
+        out.append(v if n == 1 else f"{v}-{n}")
+    return out
+
+
+def _t_gates(df):
+    df["gate_id"] = _unique_ids([slug(a or b) for a, b in zip(df["name_ascii"].fillna(""), df["name_vi"])])
+    classes = []
+    for c in df["class_note"]:
+        first = slug(c or "").split("-")[0]
+        classes.append(first if first in ("international", "main", "secondary") else None)
+    df["gate_class"] = classes
+    return df
+
+
+def _t_markers(df):
+    df["marker_id"] = _unique_ids([slug(f"{b} {m}") for b, m in zip(df["border"], df["marker"])])
+    return df
+
+
+TRANSFORMS = {
+    "unit_prefix": _t_unit_prefix,
+    "border_pair": _t_border_pair,
+    "road_kind": _t_road_kind,
+    "gates": _t_gates,
+    "markers": _t_markers,
+}
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_source_layer(pack: Path, lyr: Layer, catalog: Catalog) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read, check and normalise one source layer; geometry in EPSG:4326."""
+    path = Path(pack) / lyr.source.file
+    rep = LoadReport(layer=lyr.id, file=lyr.source.file)
+    if not path.exists():
+        raise BuildError("file not found in the pack", file=str(path), layer=lyr.id)
+    if path.suffix.lower() == ".csv":
+        df = _read_csv(path, lyr)
+        gdf = _points_from_lonlat(df, path, lyr)
+    else:
+        gdf = _read_vector(path, lyr)
+    rep.rows_read = len(gdf)
+    if len(gdf) == 0:
+        raise BuildError("the file has no features", file=str(path), layer=lyr.id)
+
+    if lyr.select:
+        col = lyr.select["field"]
+        if col not in gdf.columns:
+            raise BuildError("missing column", file=str(path), layer=lyr.id, field=col)
+        gdf = gdf[gdf[col].isin(list(lyr.select["values"]))].reset_index(drop=True)
+        missing = set(lyr.select["values"]) - set(gdf[col])
+        if missing:
+            raise BuildError(f"expected features {sorted(missing)} are absent", file=str(path), layer=lyr.id, field=col)
+
+    # columns
+    for f in lyr.fields:
+        if not f.computed and f.source not in gdf.columns and f.required:
+            raise BuildError(
+                f"missing column {f.source!r} (needed for {f.name})", file=str(path), layer=lyr.id, field=f.source
+            )
+
+    is_csv = path.suffix.lower() == ".csv"
+    if not is_csv:
+        # empty geometry is an error in a vector file: a feature must have a shape
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        if empty.any():
+            i = int(np.flatnonzero(empty)[0])
+            raise BuildError(
+                f"empty geometry ({int(empty.sum())} features)",
+                file=str(path),
+                layer=lyr.id,
+                field="geometry",
+                row=i + 1,
+            )
+    gdf = _check_crs(gdf, path, lyr, rep, tuple(catalog.build["extent"]))
+    gdf = _repair(gdf, lyr, rep)
+
+    out = {}
+    for f in lyr.fields:
+        if f.computed:
+            continue
+        if f.source in gdf.columns:
+            out[f.name] = _coerce(gdf[f.source], f, path, lyr)
+            if f.expected:
+                empty = [i + 1 for i, v in enumerate(out[f.name]) if v is None or v is pd.NA]
+                if empty:
+                    rep.notes.append(f"{len(empty)} rows without {f.source} (rows {empty[:10]})")
+        else:
+            out[f.name] = pd.Series([None] * len(gdf), dtype=object)
+            rep.notes.append(f"optional column {f.source!r} absent")
+    df = pd.DataFrame(out)
+    if lyr.transform:
+        df = TRANSFORMS[lyr.transform](df)
+    if lyr.labels:
+        for extra in ("en", "vi", "iso3"):
+            if f"name_{extra}" in lyr.field_names or extra in lyr.field_names:
+                col = f"name_{extra}" if extra != "iso3" else "iso3"
+                df[col] = [lyr.labels.get(k, {}).get(extra) for k in df[lyr.key]]
+    for f in lyr.fields:  # computed fields a transform did not fill
+        if f.name not in df.columns:
+            df[f.name] = pd.Series([None] * len(df), dtype=object)
+    gdf = gpd.GeoDataFrame(df[lyr.field_names], geometry=gdf.geometry.values, crs=WGS84)
+    if lyr.key and lyr.kind == "source":
+        keys = gdf[lyr.key]
+        dup = keys[keys.duplicated(keep=False) & keys.notna()]
+        if len(dup) and lyr.id not in ("border_lines_wdbii",):
+            i = int(dup.index[0])
+            raise BuildError(
+                f"duplicate key {dup.iloc[0]!r} ({dup.nunique()} keys repeated)",
+                file=str(path),
+                layer=lyr.id,
+                field=lyr.key,
+                row=i + (2 if is_csv else 1),
+            )
+    return gdf, rep

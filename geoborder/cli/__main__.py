@@ -1,0 +1,3 @@
+from geoborder.cli.main import main
+
+main()

@@ -1,0 +1,159 @@
+"""The `geoborder` command: build the store, inspect it, serve it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from geoborder.cli.data import fetch_cmd, import_cmd
+from geoborder.cli.indicators import indicators
+from geoborder.cli.publish import publish_cmd
+from geoborder.cli.query import query
+from geoborder.core.errors import BuildError, CatalogError, StoreError
+from geoborder.core.settings import StoreSettings
+
+NO_PACK = """\
+geoborder: no source pack found.
+  Get one from open sources (geoBoundaries, OpenStreetMap) into var/pack, then run again:
+      .venv/bin/geoborder fetch && make run
+  Or point geoborder at a pack you have: GEOBORDER_PACK=/path/to/pack make run
+  (on a development machine the pack is ../shared/data beside this checkout)."""
+
+
+def _fail(msg: str, code: int = 2):
+    click.echo(msg, err=True)
+    sys.exit(code)
+
+
+class _Main(click.Group):
+    """The command group; a setting that does not validate is a one-line error, not a traceback."""
+
+    def invoke(self, ctx):
+        from pydantic import ValidationError
+
+        from geoborder.core.settings import describe_invalid
+
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            if exc.title not in ("StoreSettings", "ApiSettings", "FetchSettings"):
+                raise
+            _fail(describe_invalid(exc))
+
+
+@click.group(cls=_Main)
+def main():
+    """geoborder: Vietnam's land-border communes and crossing points."""
+
+
+@main.command("build")
+@click.option(
+    "--pack", type=click.Path(path_type=Path), help="source pack folder (default: GEOBORDER_PACK, else ../shared/data)"
+)
+@click.option(
+    "--store",
+    type=click.Path(path_type=Path),
+    help="GeoPackage to write (default: GEOBORDER_STORE, else var/geoborder.gpkg)",
+)
+@click.option("--if-stale", is_flag=True, help="build only if the store is missing or was built from other inputs")
+@click.option("--quiet", is_flag=True, help="print only the result line")
+def build_cmd(pack, store, if_stale, quiet):
+    """Build the store from a source pack (atomic: a failure keeps the previous store)."""
+    from geoborder.build.pipeline import build, format_report, is_stale
+
+    settings = StoreSettings()
+    pack = pack or settings.resolved_pack()
+    store = store or settings.store
+    if pack is None:
+        _fail(NO_PACK)
+    try:
+        if if_stale and not is_stale(pack, store):
+            click.echo(f"store {store} is up to date with {pack}")
+            return
+        result = build(pack, store, emit=(lambda m: None) if quiet else click.echo)
+    except (BuildError, CatalogError) as exc:
+        _fail(f"geoborder build: {exc}\n  the previous store (if any) is unchanged.")
+    if not quiet:
+        click.echo(format_report(result.report))
+    click.echo(
+        f"built {result.store} in {result.seconds:.1f}s: "
+        f"{sum(result.counts.values()):,} features in {len(result.counts)} layers"
+    )
+
+
+@main.command("info")
+@click.option("--store", help="a GeoPackage path or a postgresql:// URL (default: GEOBORDER_STORE)")
+def info_cmd(store):
+    """Print the layers of a built store and its build report."""
+    from geoborder.build.pipeline import format_report
+    from geoborder.store.open import open_store
+
+    target = StoreSettings(store=store).store if store else StoreSettings().store
+    try:
+        st = open_store(target)
+    except StoreError as exc:
+        _fail(f"geoborder info: {exc}")
+    info = st.build_info()
+    click.echo(f"store {target} (version {st.version}, built {info['built_at']} from {info['pack']})")
+    click.echo(format_report(info["report"]))
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log every request (off by default: uvicorn's access log costs more than a small answer).",
+)
+def run_cmd(host, port, workers, access_log):
+    """Build the store if it is missing or stale, then serve it."""
+    from geoborder.build.pipeline import build, is_stale
+
+    settings = StoreSettings()
+    pack = settings.resolved_pack()
+    if isinstance(settings.store, str):
+        # a postgresql:// store is written by `geoborder publish`, never built here
+        click.echo(f"serving the published PostGIS store {settings.store.split('@')[-1]}")
+    elif pack is None:
+        if not settings.store.exists():
+            _fail(NO_PACK)
+        click.echo(f"no source pack found; serving the existing store {settings.store}")
+    else:
+        try:
+            if is_stale(pack, settings.store):
+                click.echo(f"building the store from {pack} ...")
+                build(pack, settings.store, emit=click.echo)
+            else:
+                click.echo(f"store {settings.store} is up to date with {pack}")
+        except (BuildError, CatalogError) as exc:
+            _fail(f"geoborder run: {exc}\n  fix the pack, or point GEOBORDER_PACK at another one.")
+
+    import os
+
+    import uvicorn
+
+    os.environ["GEOBORDER_STORE"] = str(settings.store)
+    # the same server settings as bench/ogc_items.py: httptools + uvloop (uvicorn[standard])
+    uvicorn.run(
+        "api.main:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http="httptools",
+        loop="uvloop",
+        access_log=access_log,
+        backlog=2048,
+    )
+
+
+for _command in (fetch_cmd, import_cmd, indicators, query, publish_cmd):
+    main.add_command(_command)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Settings, read from GEOBORDER_* environment variables only when a Settings is made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+FETCHED_PACK = PROJECT_ROOT / "var" / "pack"
+
+
+def is_postgres_url(value) -> bool:
+    """A postgresql:// (or postgres://) URL: a PostGIS store or indicator database, not a path."""
+    return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
+
+
+def describe_invalid(exc) -> str:
+    """A pydantic ValidationError of the settings as one line per setting, named as it is set
+    (the GEOBORDER_* environment variable)."""
+    model = globals().get(exc.title)
+    prefix = model.model_config.get("env_prefix", "") if model is not None else "GEOBORDER_"
+    lines = []
+    for err in exc.errors():
+        name = prefix + "_".join(str(p) for p in err.get("loc", ())).upper()
+        lines.append(f"{name}={err.get('input')!r}: {err.get('msg')}")
+    return "geoborder: invalid setting: " + "; ".join(lines)
+
+
+def default_pack() -> Path | None:
+    """The pack to use when GEOBORDER_PACK is not set: ../shared/data beside the checkout, else
+    the pack `geoborder fetch` wrote (var/pack)."""
+    candidate = PROJECT_ROOT.parent / "shared" / "data"
+    if (candidate / "MANIFEST.md").exists():
+        return candidate
+    return FETCHED_PACK if (FETCHED_PACK / "pack.json").exists() else None
+
+
+class StoreSettings(BaseSettings):
+    """Where the source pack is read from and where the built store lives."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOBORDER_", extra="ignore")
+
+    pack: Path | None = None
+    # a GeoPackage path, or a postgresql:// URL of a database written by `geoborder publish`
+    store: Path | str = PROJECT_ROOT / "var" / "geoborder.gpkg"
+    # PostGIS store: how often (seconds) a worker re-reads the published-version pointer
+    store_refresh_seconds: float = Field(5.0, ge=0)
+    # PostGIS store: connections per worker process (its concurrent SQL requests)
+    store_pool_size: int = Field(4, ge=1, le=100)
+    # the writable indicator database (imports, values, API keys); the store stays read-only:
+    # a SQLite path, or a postgresql:// URL (schema geoborder_indicators, shared by every instance)
+    indicators: Path | str = PROJECT_ROOT / "var" / "indicators.sqlite"
+
+    @field_validator("pack", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v):
+        return None if v in ("", None) else v
+
+    @field_validator("store", "indicators", mode="before")
+    @classmethod
+    def _path_unless_url(cls, v):
+        """A postgresql:// URL stays a string; anything else is a path."""
+        if isinstance(v, str) and not is_postgres_url(v):
+            return Path(v)
+        return v
+
+    def resolved_pack(self) -> Path | None:
+        return self.pack if self.pack is not None else default_pack()
+
+
+class ApiSettings(BaseSettings):
+    """The web service."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOBORDER_", extra="ignore")
+
+    title: str = "geoborder"
+    cors_origins: list[str] = ["*"]
+    cache_max_age: int = 300
+
+
+class FetchSettings(BaseSettings):
+    """`geoborder fetch`: where the open sources are downloaded from (GEOBORDER_FETCH_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOBORDER_FETCH_", extra="ignore")
+
+    geoboundaries_url: str = "https://www.geoboundaries.org/api/current"
+    osm_url: str = "https://download.geofabrik.de/asia"
+    cache: Path = PROJECT_ROOT / "var" / "cache" / "fetch"

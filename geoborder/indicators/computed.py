@@ -1,0 +1,93 @@
+"""Indicators geoborder computes from the store's layers (no imported values involved).
+
+Distances are measured in the catalog's metric CRS (build.metric_crs) with vectorised shapely 2.
+  population, area_km2   the commune layer's own fields (2025: area_km2; 2009: area_ha / 100)
+  density                population / area_km2
+  border_length_km       the border line assigned to the commune (border_communes_<vintage>), else 0
+  gates_in_commune       gates the build placed in the commune (gates.commune_code_<vintage>)
+  nearest_gate_km        distance from the commune polygon to the nearest located gate
+  roadless_settlements   settlements (places, cc = VN) inside the commune that lie farther than
+                         params.road_distance_m from every road (railways excluded)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoborder.core.catalog import load_catalog
+from geoborder.core.crs import reproject
+from geoborder.indicators.catalog import IndicatorCatalog, load_indicators
+
+_CACHE: dict = {}
+
+
+def _metric(store, gdf) -> np.ndarray:
+    crs = (getattr(store, "catalog", None) or load_catalog()).build["metric_crs"]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    return reproject(geoms, "EPSG:4326", crs)
+
+
+def compute(store, vintage: int, names, *, catalog: IndicatorCatalog | None = None) -> pd.DataFrame:
+    """Computed indicators of every commune of `vintage`, indexed by commune_code."""
+    catalog = catalog or load_indicators()
+    key = (id(store), getattr(store, "version", None), vintage)
+    if key not in _CACHE:
+        _CACHE[key] = _compute_all(store, vintage, catalog)
+    return _CACHE[key][list(names)]
+
+
+def _compute_all(store, vintage: int, catalog: IndicatorCatalog) -> pd.DataFrame:
+    communes = store.frame(f"communes_{vintage}")
+    codes = communes["commune_code"].astype(str).to_numpy()
+    out = pd.DataFrame(index=pd.Index(codes, name="commune_code"))
+    out["population"] = pd.to_numeric(communes["population"], errors="coerce").to_numpy()
+    if vintage == 2025:
+        out["area_km2"] = pd.to_numeric(communes["area_km2"], errors="coerce").to_numpy()
+    else:
+        out["area_km2"] = pd.to_numeric(communes["area_ha"], errors="coerce").to_numpy() / 100.0
+    area = out["area_km2"].where(out["area_km2"] > 0)
+    out["density"] = out["population"] / area
+
+    border = store.frame(f"border_communes_{vintage}")
+    out["border_length_km"] = border.set_index("commune_code")["border_length_km"].reindex(codes).fillna(0.0).to_numpy()
+
+    gates = store.frame("gates")
+    gcol = f"commune_code_{vintage}"
+    placed = gates[gcol].dropna().astype(str) if gcol in gates.columns else pd.Series([], dtype=str)
+    out["gates_in_commune"] = placed.value_counts().reindex(codes).fillna(0).astype(int).to_numpy()
+
+    poly = shapely.make_valid(_metric(store, communes))
+    located = gates[gates.geometry.notna() & ~gates.geometry.is_empty]
+    if len(located):
+        gpts = _metric(store, located)
+        tree = shapely.STRtree(gpts)
+        ci, gi = tree.query_nearest(poly, all_matches=False)
+        dist = np.full(len(codes), np.nan)
+        dist[ci] = shapely.distance(poly[ci], gpts[gi]) / 1000.0
+        out["nearest_gate_km"] = dist
+    else:
+        out["nearest_gate_km"] = np.nan
+
+    threshold = float(catalog.get("roadless_settlements").params.get("road_distance_m", 2000.0))
+    places = store.frame("places")
+    places = places[places["cc"] == "VN"]
+    roads = store.frame("roads")
+    if "is_railway" in roads.columns:
+        roads = roads[~roads["is_railway"].astype(bool)]
+    count = np.zeros(len(codes), dtype=int)
+    if len(places) and len(roads):
+        ppts = _metric(store, places)
+        rtree = shapely.STRtree(_metric(store, roads))
+        near = rtree.query(ppts, predicate="dwithin", distance=threshold)
+        has_road = np.zeros(len(ppts), dtype=bool)
+        has_road[near[0]] = True
+        far = ppts[~has_road]
+        if len(far):
+            pi, ci = shapely.STRtree(poly).query(far, predicate="within")
+            # a settlement on a shared edge counts once
+            _, first = np.unique(pi, return_index=True)
+            np.add.at(count, ci[first], 1)
+    out["roadless_settlements"] = count
+    return out

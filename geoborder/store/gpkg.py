@@ -1,0 +1,95 @@
+"""The embedded store: one GeoPackage written by `geoborder build`, opened read-only.
+
+Layers are read lazily, once per process, and kept in memory: the whole store is a few tens of MB,
+and every worker process holds its own copy (nothing shared that can go stale).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geoborder.core.catalog import Catalog, load_catalog
+from geoborder.core.errors import NotFound, StoreError
+from geoborder.core.tables import META_BUILD, META_LAYERS
+from geoborder.store.base import LayerInfo, _LayerIndex
+
+
+class GpkgStore(_LayerIndex):
+    """The embedded store: one GeoPackage written by `geoborder build`."""
+
+    def __init__(self, path: Path, catalog: Catalog | None = None):
+        self.path = Path(path)
+        self.catalog = catalog or load_catalog()
+        if not self.path.exists():
+            raise StoreError(f"no store at {self.path}: run `geoborder build` (or `make run`) first")
+        try:
+            with self._connect() as con:
+                meta = dict(con.execute(f"SELECT key, value FROM {META_BUILD}").fetchall())
+                cur = con.execute(f"SELECT * FROM {META_LAYERS}")
+                cols = [c[0] for c in cur.description]
+                rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+                extents = {
+                    r[0]: r[1:] for r in con.execute("SELECT table_name, min_x, min_y, max_x, max_y FROM gpkg_contents")
+                }
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path} is not a geoborder store: {exc}") from exc
+        self._meta = meta
+        self._infos: dict[str, LayerInfo] = {}
+        for r in rows:
+            ext = extents.get(r["layer_id"])
+            bbox = tuple(float(v) for v in ext) if ext and None not in ext else None
+            self._infos[r["layer_id"]] = LayerInfo(
+                id=r["layer_id"],
+                title_vi=r["title_vi"],
+                title_en=r["title_en"],
+                kind=r["kind"],
+                geometry_type=r["geometry_type"],
+                key_field=r["key_field"] or None,
+                vintage=int(r["vintage"]) or None,
+                feature_count=int(r["feature_count"]),
+                bbox=bbox,
+                source_file=r["source_file"],
+                licence=r["licence"],
+                attribution=r["attribution"],
+                source_vintage=r["source_vintage"],
+                source_sha256=r["source_sha256"],
+                repaired=int(r["repaired"]),
+            )
+        self._frames: dict[str, gpd.GeoDataFrame] = {}
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
+
+    @property
+    def version(self) -> str:
+        return self._meta["fingerprint"][:16]
+
+    def frame(self, layer_id: str) -> gpd.GeoDataFrame:
+        """The whole layer, in EPSG:4326, in key order; read once, then served from memory."""
+        self.layer(layer_id)
+        with self._lock:
+            gdf = self._frames.get(layer_id)
+            if gdf is None:
+                gdf = pyogrio.read_dataframe(self.path, layer=layer_id, fid_as_index=True)
+                self._frames[layer_id] = gdf
+        return gdf
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A non-spatial table of the store (e.g. markers_unplaced)."""
+        try:
+            return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False)
+        except Exception as exc:
+            raise NotFound(f"no table {name!r} in the store") from exc
+
+    def build_info(self) -> dict:
+        info = {k: v for k, v in self._meta.items() if k != "report"}
+        info["report"] = json.loads(self._meta.get("report", "{}"))
+        return info

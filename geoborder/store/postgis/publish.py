@@ -1,0 +1,613 @@
+"""`geoborder publish`: a built GeoPackage store -> PostGIS, one schema per data version.
+
+Layout in the database (every name below is fixed here or validated against the catalog):
+
+- ``gb_<version>`` (version = the first 16 hex digits of the build fingerprint, as
+  `GpkgStore.version`): one table per layer and per non-spatial table of the store, with the
+  GeoPackage ``fid``, the catalog fields and ``geometry geometry(<type>, 4326)``; primary key on the
+  catalog key (on ``fid`` where a layer has none), a GiST index on the geometry, ANALYZEd. The
+  layers the spatial queries measure (METRIC_LAYERS) also hold ``geometry_m``, the geometry in the
+  catalog's metric CRS (repaired as the in-memory path repairs it), with its own GiST index: it is
+  not a property (readers take the columns from ``_gb_columns``) and the views leave it out. Two small
+  tables describe it: ``_gb_tables`` (kind, geometry type, extent, rows) and ``_gb_columns``
+  (column order, SQL type, pandas dtype), so a reader rebuilds exactly the frames of the GeoPackage.
+- ``geoborder.versions``: every loaded version; ``geoborder.published``: ONE row, the current
+  version (the pointer readers read); ``geoborder.history``: every switch; ``geoborder.readers``:
+  the roles given read access (``--grant``).
+- ``geoborder_current``: one view per table of the current version, for other clients (QGIS, tipg).
+
+A publish is two transactions. (1) The load: schema, tables, COPY, keys, indexes, ANALYZE and the
+``versions`` row, committed together, so a publish killed while loading leaves nothing behind.
+(2) The switch: the pointer row, the ``geoborder_current`` views and the history, committed
+together, so readers see either the whole previous version or the whole new one. A publish killed
+between the two leaves the new version loaded but not current; the next `publish` of the same store
+just switches. Old versions are kept until dropped (`--drop`); `rollback` goes back one version.
+
+Test-only hook: ``GEOBORDER_TEST_PUBLISH_PAUSE=loading|switch`` makes `publish` print
+``geoborder-test: paused at <point>`` and sleep (until killed) inside the load transaction after the
+first layers are copied, or between the load and the switch. Tests use it to kill a publish halfway.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geoborder.core.catalog import Catalog, load_catalog
+from geoborder.core.tables import META_BUILD, META_LAYERS, META_TABLE_COLUMNS
+from geoborder.store.postgis.naming import (
+    COLUMNS_META,
+    CONTROL_SCHEMA,
+    CURRENT_SCHEMA,
+    FID_COLUMN,
+    GEOMETRY_COLUMN,
+    METRIC_COLUMN,
+    METRIC_LAYERS,
+    SRID,
+    TABLES_META,
+    PublishError,
+    allowed_columns,
+    check_identifier,
+    connect,
+    metric_srid,
+    redact,
+    schema_for,
+)
+
+PAUSE_ENV = "GEOBORDER_TEST_PUBLISH_PAUSE"
+# one advisory lock for every publish / switch on a database: publishers are serialised
+ADVISORY_LOCK = 0x6765_6F62  # "geob"
+
+# pandas dtype of a store column -> (SQL type, COPY binary type)
+_SQL_TYPES = {
+    "int64": ("bigint", "int8"),
+    "int32": ("integer", "int4"),
+    "int16": ("smallint", "int2"),
+    "float64": ("double precision", "float8"),
+    "float32": ("real", "float4"),
+    "bool": ("boolean", "bool"),
+    "str": ("text", "text"),
+    "object": ("text", "text"),
+    "string": ("text", "text"),
+}
+
+
+# --------------------------------------------------------------------------- reading the GeoPackage
+
+
+@dataclass
+class SourceTable:
+    name: str
+    kind: str  # "layer" | "table"
+    geometry_type: str | None
+    frame: pd.DataFrame  # index: fid
+    key: str | None
+    extent: tuple[float, float, float, float] | None
+
+
+def read_gpkg(path: Path, catalog: Catalog) -> tuple[str, list[SourceTable]]:
+    """The version and every table of a built store, each name and column checked against the
+    catalog: anything else is refused before a connection is opened."""
+    import sqlite3
+
+    path = Path(path)
+    if not path.exists():
+        raise PublishError(f"no store at {path}: run `geoborder build` first")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True) as con:
+            meta = dict(con.execute(f"SELECT key, value FROM {META_BUILD}").fetchall())
+            extents = {
+                r[0]: r[1:] for r in con.execute("SELECT table_name, min_x, min_y, max_x, max_y FROM gpkg_contents")
+            }
+    except sqlite3.Error as exc:
+        raise PublishError(f"{path} is not a geoborder store: {exc}") from exc
+    version = str(meta.get("fingerprint", ""))[:16]
+    schema_for(version)
+    tables = []
+    for name, gtype in pyogrio.list_layers(path):
+        name = str(name)
+        check_identifier(name, "table name")
+        allowed = allowed_columns(name, catalog)
+        if allowed is None:
+            raise PublishError(f"refused table {name!r}: not a layer or table of the catalog")
+        is_layer = gtype is not None and name not in META_TABLE_COLUMNS
+        gdf = pyogrio.read_dataframe(path, layer=name, fid_as_index=True, read_geometry=is_layer)
+        for col in gdf.columns:
+            if is_layer and col == GEOMETRY_COLUMN:
+                continue
+            check_identifier(col, f"column of {name}")
+            if col not in allowed or col == FID_COLUMN:
+                raise PublishError(f"refused column {col!r} of {name!r}: not a field of the catalog")
+            if str(gdf[col].dtype) not in _SQL_TYPES:
+                raise PublishError(f"column {col!r} of {name!r} has an unsupported type {gdf[col].dtype}")
+        key = None
+        if is_layer:
+            lyr = catalog.layer(name)
+            key = lyr.key if lyr.key in gdf.columns else None
+        ext = extents.get(name)
+        ext = tuple(float(v) for v in ext) if ext and None not in ext else None
+        tables.append(
+            SourceTable(name, "layer" if is_layer else "table", str(gtype) if is_layer else None, gdf, key, ext)
+        )
+    names = {t.name for t in tables}
+    for required in (META_LAYERS, META_BUILD):
+        if required not in names:
+            raise PublishError(f"{path} is not a geoborder store: no table {required}")
+    return version, tables
+
+
+# --------------------------------------------------------------------------- SQL helpers
+
+
+def _ensure_control(cur) -> None:
+    from psycopg import sql
+
+    cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
+    if cur.fetchone() is None:
+        try:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        except Exception as exc:
+            raise PublishError(
+                f"PostGIS is not installed in this database and cannot be created "
+                f"here ({exc}); a superuser runs CREATE EXTENSION postgis"
+            ) from exc
+    c = sql.Identifier(CONTROL_SCHEMA)
+    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(c))
+    cur.execute(
+        sql.SQL("""CREATE TABLE IF NOT EXISTS {}.versions (
+        version text PRIMARY KEY, schema_name text UNIQUE NOT NULL, fingerprint text NOT NULL,
+        built_at text, loaded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        layers integer NOT NULL, features bigint NOT NULL)""").format(c)
+    )
+    cur.execute(
+        sql.SQL("""CREATE TABLE IF NOT EXISTS {}.published (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        version text NOT NULL REFERENCES {}.versions (version),
+        schema_name text NOT NULL, published_at timestamptz NOT NULL DEFAULT clock_timestamp())""").format(c, c)
+    )
+    cur.execute(
+        sql.SQL("""CREATE TABLE IF NOT EXISTS {}.history (
+        id bigserial PRIMARY KEY, action text NOT NULL, version text NOT NULL, previous text,
+        at timestamptz NOT NULL DEFAULT clock_timestamp())""").format(c)
+    )
+    cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {}.readers (role name PRIMARY KEY)").format(c))
+
+
+def _register_crs(con, emit: Callable[[str], None]) -> None:
+    """Add the service's output CRSs that this PostGIS's spatial_ref_sys lacks (PostGIS 3.3 has
+    no VN-2000 TM-3 zones, EPSG:9205-9218), so ST_Transform can serve them: PostGIS resolves a
+    row by its authority code through PROJ, like pyproj does. Needs INSERT on spatial_ref_sys
+    (its owner, or a grant); without it the service reprojects those CRSs in Python, as the
+    GeoPackage store does, and says so here."""
+    import warnings
+
+    import psycopg
+    from pyproj import CRS
+
+    from geoborder.core.crs import supported_crs
+
+    wanted = sorted({c.epsg for c in supported_crs().values() if c.epsg is not None})
+    missing: list[int] = []
+    try:
+        with con.transaction(), con.cursor() as cur:
+            cur.execute("SELECT srid FROM spatial_ref_sys WHERE srid = ANY(%s)", (wanted,))
+            missing = sorted(set(wanted) - {r[0] for r in cur.fetchall()})
+            for epsg in missing:
+                crs = CRS.from_epsg(epsg)
+                with warnings.catch_warnings():  # the PROJ string is informative; PostGIS uses the code
+                    warnings.simplefilter("ignore", UserWarning)
+                    proj4 = crs.to_proj4() or ""
+                cur.execute(
+                    "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+                    "VALUES (%s, 'EPSG', %s, %s, %s) ON CONFLICT (srid) DO NOTHING",
+                    (epsg, epsg, crs.to_wkt("WKT1_GDAL"), proj4),
+                )
+        if missing:
+            emit(f"spatial_ref_sys: added EPSG:{', '.join(map(str, missing))} (for ST_Transform)")
+    except psycopg.errors.InsufficientPrivilege:
+        emit(
+            f"spatial_ref_sys lacks EPSG:{', '.join(map(str, missing))} and this role cannot add them: "
+            f"the service will reproject to those CRSs in Python"
+        )
+
+
+def _lock(cur) -> None:
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+
+
+def _pause(point: str) -> None:
+    """Test-only: see the module docstring."""
+    if os.environ.get(PAUSE_ENV) == point:
+        print(f"geoborder-test: paused at {point}", flush=True)
+        sys.stdout.flush()
+        time.sleep(600)
+
+
+def _py(series: pd.Series) -> list:
+    """A column as Python values for COPY: NaN / NA -> None."""
+    dt = str(series.dtype)
+    if dt.startswith(("int", "bool")):
+        return series.tolist()
+    values = series.astype(object)
+    return values.where(series.notna(), None).tolist()
+
+
+def _create_and_copy(cur, schema: str, t: SourceTable, metric: int | None = None) -> None:
+    from psycopg import sql
+
+    s, n = sql.Identifier(schema), sql.Identifier(t.name)
+    cols = [c for c in t.frame.columns if c != GEOMETRY_COLUMN]
+    defs = [sql.SQL("{} bigint NOT NULL").format(sql.Identifier(FID_COLUMN))]
+    copy_types = ["int8"]
+    for c in cols:
+        sqltype, copytype = _SQL_TYPES[str(t.frame[c].dtype)]
+        defs.append(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(sqltype)))
+        copy_types.append(copytype)
+    if t.kind == "layer":
+        gtype = t.geometry_type if t.geometry_type in ("Point", "MultiLineString", "MultiPolygon") else "Geometry"
+        defs.append(
+            sql.SQL("{} geometry({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), sql.SQL(gtype), sql.Literal(SRID))
+        )
+        copy_types.append("bytea")
+    cur.execute(sql.SQL("CREATE TABLE {}.{} ({})").format(s, n, sql.SQL(", ").join(defs)))
+
+    columns = [FID_COLUMN] + cols + ([GEOMETRY_COLUMN] if t.kind == "layer" else [])
+    data = [t.frame.index.astype("int64").tolist()] + [_py(t.frame[c]) for c in cols]
+    if t.kind == "layer":
+        geoms = np.asarray(t.frame.geometry.values, dtype=object)
+        geoms = shapely.set_srid(geoms, SRID)
+        data.append(list(shapely.to_wkb(geoms, include_srid=True, flavor="extended")))
+    copy_sql = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY)").format(
+        s, n, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    with cur.copy(copy_sql) as copy:
+        copy.set_types(copy_types)
+        for row in zip(*data):
+            copy.write_row(row)
+    if t.kind == "layer" and metric and t.name in METRIC_LAYERS:
+        _add_metric_column(cur, schema, t, int(metric))  # a table rewrite: before the other indexes
+
+    pk = t.key if t.key and t.frame[t.key].notna().all() else FID_COLUMN
+    cur.execute(sql.SQL("ALTER TABLE {}.{} ADD PRIMARY KEY ({})").format(s, n, sql.Identifier(pk)))
+    if pk != FID_COLUMN:
+        cur.execute(sql.SQL("ALTER TABLE {}.{} ADD UNIQUE ({})").format(s, n, sql.Identifier(FID_COLUMN)))
+    if t.kind == "layer":
+        cur.execute(
+            sql.SQL("CREATE INDEX {} ON {}.{} USING gist ({})").format(
+                sql.Identifier(f"{t.name}_geometry_gist"[:63]), s, n, sql.Identifier(GEOMETRY_COLUMN)
+            )
+        )
+    cur.execute(sql.SQL("ANALYZE {}.{}").format(s, n))
+
+
+def _add_metric_column(cur, schema: str, t: SourceTable, srid: int) -> None:
+    """METRIC_COLUMN of a loaded layer: its geometry in the metric CRS, repaired where invalid there,
+    typed as the layer (or `Geometry` when a repair changed a type), with a GiST index.
+
+    Filled by one table rewrite (ALTER COLUMN ... TYPE ... USING), so no dead rows are left behind."""
+    import psycopg
+    from psycopg import sql
+
+    s, n = sql.Identifier(schema), sql.Identifier(t.name)
+    col = sql.Identifier(METRIC_COLUMN)
+    m = sql.SQL("ST_Transform({}, {})").format(sql.Identifier(GEOMETRY_COLUMN), sql.Literal(srid))
+    fill = sql.SQL(
+        "CASE WHEN ST_IsValid({m}) THEN {m} ELSE ST_MakeValid({m}, 'method=structure keepcollapsed=false') END"
+    ).format(m=m)
+    cur.execute(sql.SQL("ALTER TABLE {}.{} ADD COLUMN {} geometry").format(s, n, col))
+    gtype = t.geometry_type if t.geometry_type in ("Point", "MultiLineString", "MultiPolygon") else "Geometry"
+    for typ in dict.fromkeys((gtype, "Geometry")):
+        try:
+            with cur.connection.transaction():  # a savepoint: a repair that changed a type -> Geometry
+                cur.execute(
+                    sql.SQL("ALTER TABLE {}.{} ALTER COLUMN {} TYPE geometry({}, {}) USING {}").format(
+                        s, n, col, sql.SQL(typ), sql.Literal(srid), fill
+                    )
+                )
+            break
+        except psycopg.errors.DataException:
+            if typ == "Geometry":
+                raise
+    cur.execute(
+        sql.SQL("CREATE INDEX {} ON {}.{} USING gist ({})").format(
+            sql.Identifier(f"{t.name}_{METRIC_COLUMN}_gist"[:63]), s, n, col
+        )
+    )
+
+
+def _write_descriptions(cur, schema: str, tables: list[SourceTable]) -> None:
+    from psycopg import sql
+
+    s = sql.Identifier(schema)
+    cur.execute(
+        sql.SQL("""CREATE TABLE {}.{} (table_name text PRIMARY KEY, kind text NOT NULL,
+        geometry_type text, key_field text, row_count bigint NOT NULL,
+        min_x double precision, min_y double precision, max_x double precision, max_y double precision,
+        position integer NOT NULL)""").format(s, sql.Identifier(TABLES_META))
+    )
+    cur.execute(
+        sql.SQL("""CREATE TABLE {}.{} (table_name text NOT NULL, position integer NOT NULL,
+        column_name text NOT NULL, sql_type text NOT NULL, dtype text NOT NULL,
+        PRIMARY KEY (table_name, position))""").format(s, sql.Identifier(COLUMNS_META))
+    )
+    for i, t in enumerate(tables):
+        ext = t.extent or (None, None, None, None)
+        cur.execute(
+            sql.SQL("INSERT INTO {}.{} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(
+                s, sql.Identifier(TABLES_META)
+            ),
+            (t.name, t.kind, t.geometry_type, t.key, len(t.frame), *ext, i),
+        )
+        for j, c in enumerate(c for c in t.frame.columns if c != GEOMETRY_COLUMN):
+            dt = str(t.frame[c].dtype)
+            cur.execute(
+                sql.SQL("INSERT INTO {}.{} VALUES (%s, %s, %s, %s, %s)").format(s, sql.Identifier(COLUMNS_META)),
+                (t.name, j, c, _SQL_TYPES[dt][0], dt),
+            )
+
+
+def _grant(cur, schema: str, roles: Iterable[str]) -> None:
+    from psycopg import sql
+
+    for role in roles:
+        r = sql.Identifier(role)
+        cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), r))
+        cur.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), r))
+
+
+def _check_roles(cur, roles: Iterable[str]) -> list[str]:
+    out = []
+    for role in roles:
+        check_identifier(role, "role")
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+        if cur.fetchone() is None:
+            raise PublishError(f"no role {role!r} in the database: CREATE ROLE it first")
+        out.append(role)
+    return out
+
+
+def _loaded_tables(cur, schema: str) -> list[str]:
+    from psycopg import sql
+
+    cur.execute(
+        sql.SQL("SELECT table_name FROM {}.{} ORDER BY position").format(
+            sql.Identifier(schema), sql.Identifier(TABLES_META)
+        )
+    )
+    return [check_identifier(r[0], "table name") for r in cur.fetchall()]
+
+
+def _switch(cur, version: str, action: str) -> str | None:
+    """Point readers at `version` (already loaded): pointer row, views, history. In the caller's
+    transaction. Returns the previous version."""
+    from psycopg import sql
+
+    schema = schema_for(version)
+    cur.execute("SELECT 1 FROM geoborder.versions WHERE version = %s", (version,))
+    if cur.fetchone() is None:
+        raise PublishError(f"version {version} is not loaded in this database")
+    cur.execute("SELECT version FROM geoborder.published FOR UPDATE")
+    row = cur.fetchone()
+    previous = row[0] if row else None
+    cur.execute(
+        """INSERT INTO geoborder.published (singleton, version, schema_name, published_at)
+                   VALUES (true, %s, %s, clock_timestamp())
+                   ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version,
+                   schema_name = EXCLUDED.schema_name, published_at = EXCLUDED.published_at""",
+        (version, schema),
+    )
+    cur.execute(
+        "INSERT INTO geoborder.history (action, version, previous) VALUES (%s, %s, %s)", (action, version, previous)
+    )
+    cur_s = sql.Identifier(CURRENT_SCHEMA)
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(cur_s))
+    cur.execute(sql.SQL("CREATE SCHEMA {}").format(cur_s))
+    for name in _loaded_tables(cur, schema):
+        # every column but the metric geometry (internal to the queries; one geometry per view)
+        cur.execute(
+            """SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0
+                       AND NOT attisdropped AND attname <> %s ORDER BY attnum""",
+            (sql.Identifier(schema, name).as_string(cur), METRIC_COLUMN),
+        )
+        cols = [sql.Identifier(r[0]) for r in cur.fetchall()]
+        cur.execute(
+            sql.SQL("CREATE VIEW {}.{} AS SELECT {} FROM {}.{}").format(
+                cur_s, sql.Identifier(name), sql.SQL(", ").join(cols), sql.Identifier(schema), sql.Identifier(name)
+            )
+        )
+    cur.execute("SELECT role FROM geoborder.readers ORDER BY role")
+    roles = [check_identifier(r[0], "role") for r in cur.fetchall()]
+    _grant(cur, CURRENT_SCHEMA, roles)
+    return previous
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+@dataclass
+class PublishResult:
+    version: str
+    schema: str
+    previous: str | None
+    loaded: bool  # False: the version was already loaded, only switched
+    tables: int
+    features: int
+    seconds: float
+
+
+def publish(
+    store: Path,
+    url: str,
+    *,
+    catalog: Catalog | None = None,
+    grant: Iterable[str] = (),
+    reload: bool = False,
+    emit: Callable[[str], None] = lambda m: None,
+) -> PublishResult:
+    """Load the GeoPackage `store` into PostGIS at `url` and make it the current version."""
+    t0 = time.perf_counter()
+    catalog = catalog or load_catalog()
+    grant = [check_identifier(r, "role") for r in grant]
+    version, tables = read_gpkg(store, catalog)  # every identifier checked before any SQL
+    schema = schema_for(version)
+    features = sum(len(t.frame) for t in tables if t.kind == "layer")
+    build_meta = tables[[t.name for t in tables].index(META_BUILD)].frame
+    meta = dict(zip(build_meta["key"], build_meta["value"]))
+    from psycopg import sql
+
+    with connect(url) as con:
+        with con.transaction(), con.cursor() as cur:
+            _lock(cur)
+            _ensure_control(cur)
+        _register_crs(con, emit)
+        with con.transaction(), con.cursor() as cur:
+            _lock(cur)
+            roles = _check_roles(cur, grant)
+            for role in roles:
+                cur.execute("INSERT INTO geoborder.readers (role) VALUES (%s) ON CONFLICT DO NOTHING", (role,))
+            _grant(cur, CONTROL_SCHEMA, roles)
+            cur.execute("SELECT 1 FROM geoborder.versions WHERE version = %s", (version,))
+            loaded = cur.fetchone() is not None
+            if loaded and reload:
+                cur.execute("SELECT version FROM geoborder.published")
+                row = cur.fetchone()
+                if row and row[0] == version:
+                    raise PublishError(f"version {version} is current: switch to another one before reloading it")
+                cur.execute("DELETE FROM geoborder.versions WHERE version = %s", (version,))
+                cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+                loaded = False
+            if not loaded:
+                emit(f"loading version {version} into schema {schema} ...")
+                cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+                cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+                for i, t in enumerate(tables):
+                    _create_and_copy(cur, schema, t, metric_srid(catalog))
+                    emit(f"  {t.name}: {len(t.frame):,} rows")
+                    if i == 1:
+                        _pause("loading")
+                _write_descriptions(cur, schema, tables)
+                cur.execute(
+                    """INSERT INTO geoborder.versions (version, schema_name, fingerprint, built_at,
+                               layers, features) VALUES (%s, %s, %s, %s, %s, %s)""",
+                    (
+                        version,
+                        schema,
+                        meta.get("fingerprint", ""),
+                        meta.get("built_at"),
+                        sum(t.kind == "layer" for t in tables),
+                        features,
+                    ),
+                )
+                cur.execute("INSERT INTO geoborder.history (action, version) VALUES ('load', %s)", (version,))
+            else:
+                emit(f"version {version} is already loaded in {schema}; switching to it")
+            # grants on the version schema every time: a role given now can read old versions too
+            cur.execute("SELECT role FROM geoborder.readers ORDER BY role")
+            _grant(cur, schema, [check_identifier(r[0], "role") for r in cur.fetchall()])
+        _pause("switch")
+        with con.transaction(), con.cursor() as cur:
+            _lock(cur)
+            previous = _switch(cur, version, "publish")
+    return PublishResult(
+        version=version,
+        schema=schema,
+        previous=previous,
+        loaded=not loaded,
+        tables=len(tables),
+        features=features,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+@dataclass
+class VersionRow:
+    version: str
+    schema: str
+    built_at: str | None
+    loaded_at: datetime
+    layers: int
+    features: int
+    current: bool
+
+
+def list_versions(url: str) -> list[VersionRow]:
+    """Every loaded version, oldest first."""
+    with connect(url) as con, con.cursor() as cur:
+        if not _has_control(cur):
+            return []
+        cur.execute("""SELECT v.version, v.schema_name, v.built_at, v.loaded_at, v.layers, v.features,
+                              p.version IS NOT NULL
+                       FROM geoborder.versions v LEFT JOIN geoborder.published p ON p.version = v.version
+                       ORDER BY v.loaded_at, v.version""")
+        return [VersionRow(*r) for r in cur.fetchall()]
+
+
+def _has_control(cur) -> bool:
+    cur.execute("SELECT to_regclass('geoborder.published') IS NOT NULL")
+    return bool(cur.fetchone()[0])
+
+
+def activate(url: str, version: str, *, action: str = "activate") -> str | None:
+    """Make an already loaded `version` current. Returns the previous current version."""
+    schema_for(version)
+    with connect(url) as con, con.transaction(), con.cursor() as cur:
+        if not _has_control(cur):
+            raise PublishError(f"nothing is published at {redact(url)}")
+        _lock(cur)
+        return _switch(cur, version, action)
+
+
+def rollback(url: str) -> tuple[str, str]:
+    """Back one version: the loaded version loaded just before the current one.
+    Returns (from, to)."""
+    with connect(url) as con, con.transaction(), con.cursor() as cur:
+        if not _has_control(cur):
+            raise PublishError(f"nothing is published at {redact(url)}")
+        _lock(cur)
+        cur.execute("""SELECT p.version, v.loaded_at FROM geoborder.published p
+                           JOIN geoborder.versions v USING (version)""")
+        row = cur.fetchone()
+        if row is None:
+            raise PublishError("no current version to roll back from")
+        current, loaded_at = row
+        cur.execute(
+            """SELECT version FROM geoborder.versions
+                           WHERE (loaded_at, version) < (%s, %s) ORDER BY loaded_at DESC, version DESC
+                           LIMIT 1""",
+            (loaded_at, current),
+        )
+        prev = cur.fetchone()
+        if prev is None:
+            raise PublishError(f"no version older than the current {current} is loaded: nothing to roll back to")
+        _switch(cur, prev[0], "rollback")
+        return current, prev[0]
+
+
+def drop_version(url: str, version: str) -> None:
+    """Drop a loaded version that is not current."""
+    from psycopg import sql
+
+    schema = schema_for(version)
+    with connect(url) as con, con.transaction(), con.cursor() as cur:
+        if not _has_control(cur):
+            raise PublishError(f"nothing is published at {redact(url)}")
+        _lock(cur)
+        cur.execute("SELECT version FROM geoborder.published")
+        row = cur.fetchone()
+        if row and row[0] == version:
+            raise PublishError(f"version {version} is current: roll back or publish another one first")
+        cur.execute("DELETE FROM geoborder.versions WHERE version = %s RETURNING version", (version,))
+        if cur.fetchone() is None:
+            raise PublishError(f"version {version} is not loaded in this database")
+        cur.execute("INSERT INTO geoborder.history (action, version) VALUES ('drop', %s)", (version,))
+        cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

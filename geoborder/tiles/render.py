@@ -1,0 +1,321 @@
+"""Web map tiles on the WebMercatorQuad grid (morecantile): choropleth PNG, styled map PNG, MVT.
+
+- `choropleth_png`: the communes of a choropleth (geoborder.maps.choropleth) rasterised with
+  rasterio.features.rasterize by class colour (and thin commune outlines from zoom 8), PNG-encoded
+  through rasterio's MemoryFile.
+- `layer_png`: a context layer (roads, settlements, commune seats, ...) drawn in a fixed style.
+- `layer_mvt`: any layer as a Mapbox Vector Tile (mapbox-vector-tile), every attribute kept, the
+  feature id being the layer's fid; on a PostGIS store the same tile is made by the database
+  (ST_AsMVT, geoborder/tiles_sql.py) instead of from the projected frames.
+
+Layers are projected to EPSG:3857 once per data version and indexed with an STRtree; a tile that
+the data does not reach is answered from a precomputed empty tile without rendering. Rendered
+tiles are kept in an in-process LRU keyed by the data version and every parameter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mapbox_vector_tile
+import numpy as np
+import pandas as pd
+import rasterio.features
+import shapely
+from rasterio.io import MemoryFile
+from rasterio.transform import from_bounds
+
+from geoborder.core.cache import LRU
+from geoborder.core.crs import reproject
+from geoborder.core.tilegrid import MVT_EXTENT, OUTLINE_FROM_ZOOM, TILE_SIZE, tile_bounds
+from geoborder.maps.choropleth import Choropleth
+from geoborder.store.base import is_sql_store
+
+# --------------------------------------------------------------------------- projected layers
+
+
+@dataclass(frozen=True)
+class Projected:
+    geoms: np.ndarray  # EPSG:3857, one per row of the layer (None where no geometry)
+    tree: shapely.STRtree  # over `geoms`
+    bounds: tuple[float, float, float, float] | None
+
+    def query(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        return self.tree.query(shapely.box(*box), predicate="intersects")
+
+
+_PROJECTED = LRU(48)
+_SIMPLIFIED = LRU(64)
+SIMPLIFY_BELOW_ZOOM = 13
+
+
+def geoms_at_zoom(store, layer_id: str, z: int) -> np.ndarray:
+    """The layer's 3857 geometries simplified to half a pixel at zoom z (vertex count is what
+    rasterising costs), computed once per (data version, layer, zoom)."""
+    proj = projected(store, layer_id)
+    if z >= SIMPLIFY_BELOW_ZOOM:
+        return proj.geoms
+
+    def make():
+        tol = (tile_bounds(z, 0, 0)[2] - tile_bounds(z, 0, 0)[0]) / TILE_SIZE / 2
+        return shapely.simplify(proj.geoms, tol, preserve_topology=False)
+
+    return _SIMPLIFIED.get_or_make((id(store), store.version, layer_id, z), make)
+
+
+def projected(store, layer_id: str) -> Projected:
+    def make():
+        gdf = store.frame(layer_id)
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+        out = np.full(len(geoms), None, dtype=object)
+        if has.any():
+            out[has] = shapely.make_valid(reproject(geoms[has], "EPSG:4326", "EPSG:3857"))
+        tree = shapely.STRtree(out)
+        b = shapely.total_bounds(out[has]) if has.any() else None
+        return Projected(out, tree, tuple(float(v) for v in b) if b is not None else None)
+
+    return _PROJECTED.get_or_make((id(store), store.version, layer_id), make)
+
+
+def _disjoint(a: tuple[float, ...] | None, b: tuple[float, ...]) -> bool:
+    return a is None or a[2] < b[0] or a[0] > b[2] or a[3] < b[1] or a[1] > b[3]
+
+
+# --------------------------------------------------------------------------- PNG
+
+
+def _hex_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
+    c = color.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16), alpha
+
+
+def encode_png(rgba: np.ndarray) -> bytes:
+    """A (4, h, w) uint8 array as PNG bytes (rasterio / GDAL PNG driver)."""
+    _, h, w = rgba.shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not georeferenced: a plain image
+        with MemoryFile() as mem:
+            with mem.open(driver="PNG", width=w, height=h, count=4, dtype="uint8") as dst:
+                dst.write(rgba)
+            return mem.read()
+
+
+@lru_cache(maxsize=1)
+def empty_png() -> bytes:
+    """A fully transparent 256x256 PNG, made once."""
+    return encode_png(np.zeros((4, TILE_SIZE, TILE_SIZE), dtype=np.uint8))
+
+
+EMPTY_MVT = b""
+
+
+def _pixel(box: tuple[float, float, float, float]) -> float:
+    return (box[2] - box[0]) / TILE_SIZE
+
+
+def _rasterize(shapes, box, **kw) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rasterio's own deprecation / georeferencing notices
+        return rasterio.features.rasterize(
+            shapes,
+            out_shape=(TILE_SIZE, TILE_SIZE),
+            transform=from_bounds(*box, TILE_SIZE, TILE_SIZE),
+            fill=0,
+            dtype="uint8",
+            **kw,
+        )
+
+
+def choropleth_png(store, ch: Choropleth, z: int, x: int, y: int) -> bytes | None:
+    """The choropleth tile, or None when no commune of the map's area reaches it (empty tile)."""
+    box = tile_bounds(z, x, y)
+    proj = projected(store, ch.layer_id)
+    pad = _pixel(box) * 2
+    q = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
+    idx = proj.query(q)
+    idx = idx[ch.area.mask[idx]]
+    if len(idx) == 0:
+        return None
+    geoms = geoms_at_zoom(store, ch.layer_id, z)[idx]
+    # draw small features last so they are not hidden; values: 0 transparent, 1 no data, 2.. classes
+    order = np.argsort(-shapely.area(geoms))
+    shapes = ((geoms[i], int(ch.classes[idx[i]]) + 2) for i in order)
+    raster = _rasterize(shapes, box)
+    table = np.zeros((256, 4), dtype=np.uint8)
+    table[1] = _hex_rgba(ch.color_of(-1))
+    for i, c in enumerate(ch.classification.colors):
+        table[i + 2] = _hex_rgba(c)
+    rgba = table[raster]
+    if z >= OUTLINE_FROM_ZOOM:
+        lines = _rasterize(((g, 1) for g in shapely.boundary(geoms)), box, all_touched=True)
+        on = (lines == 1) & (raster > 0)
+        rgba[on] = (rgba[on].astype(np.uint16) * 3 // 5).astype(np.uint8)  # darker edge of the same colour
+        rgba[on, 3] = 255
+    return encode_png(np.ascontiguousarray(rgba.transpose(2, 0, 1)))
+
+
+@dataclass(frozen=True)
+class Style:
+    color: str
+    width_px: float = 1.0  # lines
+    radius_px: float = 3.0  # points
+    fill: str | None = None  # polygons (None: outline only)
+    min_zoom: int = 0
+
+
+# Context layers of the map page. Others get a default style by geometry type.
+STYLES = {
+    "roads": Style("#a0522d", width_px=1.5, min_zoom=7),
+    "places": Style("#1f1f1f", radius_px=2.5, min_zoom=5),
+    "commune_seats_2025": Style("#6a3d9a", radius_px=2.5, min_zoom=7),
+    "border_lines": Style("#d7191c", width_px=2.5),
+}
+_DEFAULT_STYLE = Style("#333333", width_px=1.0, radius_px=2.5)
+
+
+def layer_png(store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+    """A layer drawn in its style, or None when the layer does not reach the tile."""
+    style = STYLES.get(layer_id, _DEFAULT_STYLE)
+    box = tile_bounds(z, x, y)
+    proj = projected(store, layer_id)
+    if z < style.min_zoom or _disjoint(proj.bounds, box):
+        return None
+    px = _pixel(box)
+    pad = px * (style.radius_px + style.width_px + 1)
+    idx = proj.query((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
+    if len(idx) == 0:
+        return None
+    geoms = proj.geoms[idx]
+    kinds = shapely.get_type_id(geoms)
+    points = np.isin(kinds, (0, 4))
+    lines = np.isin(kinds, (1, 2, 5))
+    polys = np.isin(kinds, (3, 6))
+    parts = []
+    if points.any():
+        parts.append(shapely.buffer(geoms[points], px * style.radius_px, quad_segs=4))
+    if lines.any():
+        parts.append(shapely.buffer(geoms[lines], px * style.width_px / 2, quad_segs=2))
+    if polys.any():
+        parts.append(shapely.buffer(shapely.boundary(geoms[polys]), px * style.width_px / 2, quad_segs=2))
+    shapes = [(g, 1) for arr in parts for g in arr if g is not None and not g.is_empty]
+    if not shapes:
+        return None
+    raster = _rasterize(shapes, box, all_touched=True)
+    if not raster.any():
+        return None
+    rgba = np.zeros((TILE_SIZE, TILE_SIZE, 4), dtype=np.uint8)
+    rgba[raster == 1] = _hex_rgba(style.color)
+    return encode_png(np.ascontiguousarray(rgba.transpose(2, 0, 1)))
+
+
+# --------------------------------------------------------------------------- MVT
+
+
+def _props(row: dict) -> dict:
+    out = {}
+    for k, v in row.items():
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+            continue
+        if isinstance(v, (np.bool_, bool)):
+            out[k] = bool(v)
+        elif isinstance(v, (np.integer, int)):
+            out[k] = int(v)
+        elif isinstance(v, (np.floating, float)):
+            out[k] = float(v)
+        else:
+            out[k] = str(v)
+    return out
+
+
+MVT_BUFFER = 64  # tile units kept around the tile when clipping (tiles_sql uses the same)
+_MULTI = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}
+
+
+def _homogeneous(geoms: np.ndarray) -> np.ndarray:
+    """Geometry collections (a polygon whose sliver collapsed to a line when snapped to the grid)
+    reduced to their parts of the highest dimension, as one (multi) geometry: MVT has no
+    collections."""
+    out = geoms.copy()
+    for i in np.flatnonzero(shapely.get_type_id(geoms) == 7):
+        parts = shapely.get_parts(shapely.get_parts(geoms[i]))  # flattens nested multi-parts
+        parts = parts[~shapely.is_empty(parts)]
+        if len(parts) == 0:
+            out[i] = None
+            continue
+        dims = shapely.get_dimensions(parts)
+        top = int(dims.max())
+        out[i] = _MULTI[top](parts[dims == top])
+    return out
+
+
+def layer_mvt(store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+    """Every feature of the layer that intersects the tile, clipped to it (with a small buffer),
+    in one MVT layer named after the layer, feature id = fid; None when there is none.
+
+    A SQL store (PostGIS) renders it in the database (tiles_sql.layer_mvt, ST_AsMVT); other stores
+    from the layer projected to EPSG:3857 once per version."""
+    if is_sql_store(store):
+        from geoborder.store.postgis import tiles as tiles_sql
+
+        return tiles_sql.layer_mvt(store, layer_id, z, x, y, extent=MVT_EXTENT, buffer=MVT_BUFFER)
+    box = tile_bounds(z, x, y)
+    proj = projected(store, layer_id)
+    if _disjoint(proj.bounds, box):
+        return None
+    idx = proj.query(box)
+    if len(idx) == 0:
+        return None
+    unit = (box[2] - box[0]) / MVT_EXTENT
+    pad = unit * MVT_BUFFER
+    clip = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
+    geoms = shapely.clip_by_rect(proj.geoms[idx], *clip)
+    geoms = shapely.simplify(geoms, unit / 2, preserve_topology=True)
+    # to tile units (y up) snapped to the integer grid here, with GEOS keeping the result valid
+    # (parts that collapse to nothing are dropped): left to mapbox-vector-tile, one part of a
+    # multipolygon collapsing made the whole feature invalid and it was left out (Việt Nam from the
+    # zoom-3 countries tile, the Hạ Long communes with their islands at zoom 5)
+    geoms = _homogeneous(shapely.set_precision(shapely.transform(geoms, lambda c: (c - (box[0], box[1])) / unit), 1.0))
+    gdf = store.frame(layer_id)
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).iloc[idx]
+    ids = attrs.index if pd.api.types.is_integer_dtype(attrs.index) else [None] * len(attrs)
+    features = []
+    for g, fid, row in zip(geoms, ids, attrs.to_dict("records")):
+        if g is None or g.is_empty:
+            continue
+        feature = {"geometry": g, "properties": _props(row)}
+        if fid is not None and fid >= 0:
+            feature["id"] = int(fid)
+        features.append(feature)
+    if not features:
+        return None
+    return mapbox_vector_tile.encode(
+        [{"name": layer_id, "features": features}],
+        default_options={
+            "extents": MVT_EXTENT,
+            "y_coord_down": False,
+            "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- cache
+
+_TILES = LRU(4096)
+
+
+def cached(key: tuple, make) -> tuple[bytes | None, str]:
+    """(tile bytes or None for an empty tile, ETag), rendered once per key."""
+    body = _TILES.get_or_make(key, make)
+    etag = f'"{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}"'
+    return body, etag
+
+
+def clear_cache() -> None:
+    _TILES.clear()
+    _PROJECTED.clear()
+    _SIMPLIFIED.clear()
