@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run build test bench clean
+.PHONY: install run build lint test bench clean
 
 install: $(BIN)/geoborder
 
@@ -20,16 +20,18 @@ run: install
 build: install
 	$(BIN)/geoborder build
 
-# The API tests once more with the store behind them on PostGIS (the real store published into
-# the test cluster): the same tests pass against both implementations (issue 8's parity suite)
-PARITY_TESTS := tests/test_api_foundation.py tests/test_ogc_api.py tests/test_ogc_clients.py \
-	tests/test_ogc_openapi.py tests/test_ogc_indicators.py tests/test_indicators_api.py \
-	tests/test_queries_api.py tests/test_queries.py tests/test_queries_units.py tests/test_tiles.py \
-	tests/test_maps.py
+# Formatting, lint and the stage order of the house (import-linter contracts in pyproject.toml)
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
-test: install
+# The API tests (tests/api/, marked `parity` by tests/api/conftest.py) once more with the store
+# behind them on PostGIS (the real store published into the test cluster): the same tests pass
+# against both implementations (issue 8's parity suite)
+test: install lint
 	$(BIN)/python -m pytest -q
-	GEOBORDER_TEST_STORE=postgis $(BIN)/python -m pytest -q $(PARITY_TESTS)
+	GEOBORDER_TEST_STORE=postgis $(BIN)/python -m pytest -q -m parity
 
 clean:
 	rm -rf var build *.egg-info

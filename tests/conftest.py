@@ -10,10 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
+from testenv import IN_CI
 
 from geoborder.core.settings import StoreSettings
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # the PostgreSQL/PostGIS test cluster and the fixtures on it (tests of the PostGIS store)
 pytest_plugins = ["pg_fixtures"]
@@ -49,7 +48,7 @@ def real_store_path(real_pack, tmp_path_factory) -> Path:
 
 # GEOBORDER_TEST_STORE=postgis: the store behind `real_store` and `client` is the real store
 # published into the test PostGIS cluster, so the same API tests run against both
-# implementations (`make test` runs the API modules a second time this way)
+# implementations (`make test` runs the tests marked `parity`, tests/api/, a second time this way)
 TEST_STORE = os.environ.get("GEOBORDER_TEST_STORE", "gpkg").lower()
 
 

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI
+from testenv import IN_CI
 
 
 def _pg_bin() -> Path:

@@ -15,7 +15,7 @@ from api.main import create_app
 from geoborder.cli.main import main as cli
 from geoborder.indicators.db import IndicatorDB
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 LONG_CSV = FIXTURES / "indicators_madeup_sonla_long_codes.csv"
 MOCCHAU_2009 = FIXTURES / "indicators_madeup_mocchau_2009_wide.csv"
 

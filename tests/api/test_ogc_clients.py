@@ -57,7 +57,7 @@ def live_url(real_store_path, real_store, tmp_path_factory):
                 "--log-level",
                 "warning",
             ],
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=Path(__file__).resolve().parents[2],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -15,7 +15,7 @@ from api.main import create_app
 from geoborder.indicators.importing import import_file
 from geoborder.indicators.open import open_indicators
 
-FIXTURE = Path(__file__).parent / "fixtures" / "indicators_madeup_sonla_long_codes.csv"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "indicators_madeup_sonla_long_codes.csv"
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from pg_fixtures import publish_store as _publish
 
 pytestmark = pytest.mark.realpack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # --------------------------------------------------------------------------- publish = GeoPackage
 
 

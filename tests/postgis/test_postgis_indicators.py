@@ -28,7 +28,7 @@ from geoborder.indicators.open import open_indicators
 
 pytestmark = pytest.mark.realpack
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 LONG_CSV = FIXTURES / "indicators_madeup_sonla_long_codes.csv"  # 6 indicators, 2025 communes
 MOCCHAU_2009 = FIXTURES / "indicators_madeup_mocchau_2009_wide.csv"  # 3 indicators, 2009 communes
 # small made-up tables: POOR_A and POOR_B share the table poor_households/2025; PHONE does not

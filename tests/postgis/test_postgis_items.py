@@ -255,7 +255,7 @@ def test_indicator_columns_fall_back_to_memory_with_the_same_answer(real_store, 
     from geoborder.indicators.importing import import_file
     from geoborder.indicators.open import open_indicators
 
-    fixture = Path(__file__).parent / "fixtures" / "indicators_madeup_sonla_long_codes.csv"
+    fixture = Path(__file__).parent.parent / "fixtures" / "indicators_madeup_sonla_long_codes.csv"
     db = open_indicators(tmp_path / "indicators.sqlite")
     import_file(real_store, db, fixture.read_bytes(), fixture.name, who="test")
     store = pg_store(published_url)

@@ -25,7 +25,7 @@ from geoborder.tiles import render as T
 
 PX = G.MVT_EXTENT / G.TILE_SIZE  # tile units in one pixel (16)
 
-# (layer, z, x, y): Sơn La (central tile of tests/test_tiles.py at zoom 9, and around it), the
+# (layer, z, x, y): Sơn La (central tile of tests/api/test_tiles.py at zoom 9, and around it), the
 # north-west border, all of the north at low zoom, points, lines, and countries / provinces
 TILES = [
     ("communes_2025", 12, 3226, 1795),

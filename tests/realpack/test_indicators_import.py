@@ -19,7 +19,7 @@ from geoborder.indicators.db import IndicatorDB
 from geoborder.indicators.importing import ImportRejected, import_file
 from geoborder.indicators.values import reform_values, values_for
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from conftest import IN_CI
+from testenv import IN_CI
 
-OUT = Path(__file__).resolve().parent.parent / "test-output"
+OUT = Path(__file__).resolve().parents[2] / "test-output"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 

@@ -1,6 +1,6 @@
 """`geoborder fetch` end to end without internet: made-up sources on a loopback HTTP server.
 
-The server (tests/madeup_sources.py) answers like the geoBoundaries API and an OSM extract server,
+The server (tests/unit/madeup_sources.py) answers like the geoBoundaries API and an OSM extract server,
 honours Range requests, and can cut a response short, corrupt it once or fail with 404 / 500.
 """
 

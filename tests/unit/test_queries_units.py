@@ -16,6 +16,9 @@ from geoborder.core.crs import reproject
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.store.memory import MemoryStore
 
+# in the parity run as it was when the run was a list of files (it needs no store: MemoryStore only)
+pytestmark = pytest.mark.parity
+
 METRIC = load_catalog().build["metric_crs"]
 X0, Y0 = 400_000.0, 2_330_000.0  # UTM 48N, around 104°E 21°N
 
