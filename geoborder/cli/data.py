@@ -64,7 +64,8 @@ def fetch_cmd(to, cache, geoboundaries_url, osm_url, osm_extracts, full_resoluti
     Downloads are cached and resumed; every file's URL, licence, attribution, date and sha256 go
     to pack.json and MANIFEST.md in the pack, with the contract files open sources cannot give."""
     from geoborder.core.settings import FETCHED_PACK, FetchSettings
-    from geoborder.sources.fetch import OSM_EXTRACTS, FetchOptions, fetch_pack, read_pins
+    from geoborder.sources.fetch.options import OSM_EXTRACTS, FetchOptions
+    from geoborder.sources.fetch.pack import fetch_pack, read_pins
 
     s = FetchSettings()
     extracts = tuple(x.strip().upper() for x in osm_extracts.split(",") if x.strip())

@@ -28,7 +28,7 @@ from geoborder.core.errors import DataImportError
 from geoborder.core.files import sha256_file
 from geoborder.core.text import fold
 from geoborder.sources import legacy_encodings as le
-from geoborder.sources.fetch import Manifest, PackFile, _now
+from geoborder.sources.fetch.manifest import Manifest, PackFile, now
 
 WGS84 = "EPSG:4326"
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml")
@@ -525,7 +525,7 @@ def import_file(
             urls=[str(path.resolve())],
             licence="the provider's own (not stated by the file)",
             attribution=f"imported by geoborder import from {path.name}",
-            date=_now(),
+            date=now(),
             sha256=sha256_file(out_path),
             rows=rep.rows,
             notes=notes,

@@ -23,7 +23,8 @@ from madeup_sources import MADEUP_UNITS, Server, madeup_world
 from geoborder.build.pipeline import build, format_report
 from geoborder.cli import main as cli
 from geoborder.core.files import sha256_file
-from geoborder.sources.fetch import FetchOptions, fetch_pack
+from geoborder.sources.fetch.options import FetchOptions
+from geoborder.sources.fetch.pack import fetch_pack
 from geoborder.sources.importer import import_file
 
 PBF = "/osm/vietnam-latest.osm.pbf"
