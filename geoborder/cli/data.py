@@ -64,38 +64,33 @@ def fetch_cmd(to, cache, geoboundaries_url, osm_url, osm_extracts, full_resoluti
     Downloads are cached and resumed; every file's URL, licence, attribution, date and sha256 go
     to pack.json and MANIFEST.md in the pack, with the contract files open sources cannot give."""
     from geoborder.core.settings import FETCHED_PACK, FetchSettings
-    from geoborder.sources.fetch.options import OSM_EXTRACTS, FetchOptions
-    from geoborder.sources.fetch.pack import fetch_pack, read_pins
+    from geoborder.sources.fetch.options import OSM_EXTRACTS
 
     s = FetchSettings()
     extracts = tuple(x.strip().upper() for x in osm_extracts.split(",") if x.strip())
     unknown = [x for x in extracts if x not in OSM_EXTRACTS]
     if unknown:
         _fail(f"geoborder fetch: --osm: unknown extract {unknown}; use some of {sorted(OSM_EXTRACTS)}")
-    opts = FetchOptions(
-        geoboundaries_url=geoboundaries_url or s.geoboundaries_url,
-        osm_url=osm_url or s.osm_url,
-        osm_extracts=extracts,
-        simplified=not full_resolution,
-        road_classes=tuple(r.strip() for r in roads.split(",") if r.strip()),
-    )
     pack = to or FETCHED_PACK
     try:
-        res = fetch_pack(
+        res = fetch_open_pack(
             pack,
-            cache=cache or s.cache,
-            opts=opts,
-            emit=click.echo,
+            s,
+            cache=cache,
+            geoboundaries_url=geoboundaries_url,
+            osm_url=osm_url,
+            osm_extracts=extracts,
+            simplified=not full_resolution,
+            road_classes=tuple(r.strip() for r in roads.split(",") if r.strip()),
             progress=progress,
-            pins=read_pins(pin) if pin else None,
+            pins=pin,
         )
     except FetchError as exc:
         _fail(f"geoborder fetch: {exc}")
     for m in res.manifest.missing:
         click.echo(f"  missing{' (optional)' if m.get('optional') else ''} {m['file']}: {m['why']}")
     if res.failures:
-        for f in res.failures:
-            click.echo(f"  FAILED {f['source']}: {f['error']}", err=True)
+        report_failures(res)
         _fail(
             f"geoborder fetch: {len(res.failures)} source(s) failed; the pack in {pack} holds the others. "
             f"Run the same command again to retry (finished downloads are kept).",
@@ -113,6 +108,48 @@ def fetch_cmd(to, cache, geoboundaries_url, osm_url, osm_extracts, full_resoluti
             "communes, names only); for GSO-coded units import your own with "
             "`geoborder import FILE --layer LAYER --to " + str(pack) + "`"
         )
+
+
+def fetch_open_pack(
+    pack: Path,
+    settings,
+    *,
+    cache: Path | None = None,
+    geoboundaries_url: str | None = None,
+    osm_url: str | None = None,
+    osm_extracts: tuple[str, ...] | None = None,
+    simplified: bool = True,
+    road_classes: tuple[str, ...] | None = None,
+    progress: bool | None = None,
+    pins: Path | None = None,
+):
+    """The open-data pack fetched into `pack` (what `geoborder fetch` and, on a machine without a
+    pack, `geoborder run` do): options not given come from `settings` (a FetchSettings) and the
+    defaults of FetchOptions. Messages go to the terminal, with progress bars on one."""
+    from geoborder.sources.fetch.options import FetchOptions
+    from geoborder.sources.fetch.pack import fetch_pack, read_pins
+
+    given = {"osm_extracts": osm_extracts, "road_classes": road_classes}
+    opts = FetchOptions(
+        geoboundaries_url=geoboundaries_url or settings.geoboundaries_url,
+        osm_url=osm_url or settings.osm_url,
+        simplified=simplified,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+    return fetch_pack(
+        pack,
+        cache=cache or settings.cache,
+        opts=opts,
+        emit=click.echo,
+        progress=progress,
+        pins=read_pins(pins) if pins else None,
+    )
+
+
+def report_failures(res) -> None:
+    """Each source a fetch could not get, one line each on stderr."""
+    for f in res.failures:
+        click.echo(f"  FAILED {f['source']}: {f['error']}", err=True)
 
 
 @click.command("import")

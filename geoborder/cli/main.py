@@ -11,7 +11,7 @@ from geoborder.cli.data import fetch_cmd, import_cmd
 from geoborder.cli.indicators import indicators
 from geoborder.cli.publish import publish_cmd
 from geoborder.cli.query import query
-from geoborder.core.errors import BuildError, CatalogError, StoreError
+from geoborder.core.errors import BuildError, CatalogError, FetchError, StoreError
 from geoborder.core.settings import StoreSettings
 
 NO_PACK = """\
@@ -111,33 +111,84 @@ def info_cmd(store):
     help="Log every request (off by default: uvicorn's access log costs more than a small answer).",
 )
 def run_cmd(host, port, workers, access_log):
-    """Build the store if it is missing or stale, then serve it."""
+    """Build the store if it is missing or stale, then serve it. On a machine with neither a pack
+    nor a store, the open-data pack is fetched first (into var/pack)."""
+    settings = StoreSettings()
+    prepare_store(settings)
+    _serve(settings.store, host=host, port=port, workers=workers, access_log=access_log)
+
+
+def prepare_store(settings: StoreSettings) -> None:
+    """What `run` does before serving: nothing for a PostGIS store (`geoborder publish` writes it);
+    else the store built from the pack if it is missing or stale, the pack fetched first when
+    there is none and no store to serve."""
     from geoborder.build.pipeline import build, is_stale
 
-    settings = StoreSettings()
-    pack = settings.resolved_pack()
     if isinstance(settings.store, str):
         # a postgresql:// store is written by `geoborder publish`, never built here
         click.echo(f"serving the published PostGIS store {settings.store.split('@')[-1]}")
-    elif pack is None:
-        if not settings.store.exists():
-            _fail(NO_PACK)
+        return
+    pack = settings.resolved_pack()
+    if pack is None and settings.store.exists():
         click.echo(f"no source pack found; serving the existing store {settings.store}")
-    else:
-        try:
-            if is_stale(pack, settings.store):
-                click.echo(f"building the store from {pack} ...")
-                build(pack, settings.store, emit=click.echo)
-            else:
-                click.echo(f"store {settings.store} is up to date with {pack}")
-        except (BuildError, CatalogError) as exc:
-            _fail(f"geoborder run: {exc}\n  fix the pack, or point GEOBORDER_PACK at another one.")
+        return
+    if pack is None or (settings.pack is None and not settings.store.exists() and _unfinished_fetch(pack)):
+        pack = _fetch_for_run()
+    try:
+        if is_stale(pack, settings.store):
+            click.echo(f"building the store from {pack} ...")
+            build(pack, settings.store, emit=click.echo)
+        else:
+            click.echo(f"store {settings.store} is up to date with {pack}")
+    except (BuildError, CatalogError) as exc:
+        _fail(f"geoborder run: {exc}\n  fix the pack, or point GEOBORDER_PACK at another one.")
 
+
+def _unfinished_fetch(pack: Path) -> bool:
+    """The pack is the one an earlier fetch wrote and some of its sources failed then."""
+    from geoborder.core import settings as core_settings
+    from geoborder.sources.fetch.manifest import Manifest
+
+    return Path(pack) == core_settings.FETCHED_PACK and bool(Manifest.read(pack).failures)
+
+
+def _fetch_for_run() -> Path:
+    """The open-data pack fetched into var/pack (finished downloads from the cache). Offline: one
+    line saying what to do, and exit 2."""
+    from geoborder.cli.data import fetch_open_pack, report_failures
+    from geoborder.core import settings as core_settings
+    from geoborder.sources.fetch.download import unreachable
+
+    fetch_settings = core_settings.FetchSettings()
+    pack = core_settings.FETCHED_PACK
+    why = unreachable([fetch_settings.geoboundaries_url, fetch_settings.osm_url])
+    if why:
+        _fail(
+            f"geoborder run: no source pack here, and {why}: connect to the internet and run `make run` again "
+            f"(it fetches the open-data pack), or point GEOBORDER_PACK at a pack you have."
+        )
+    click.echo(f"no source pack found: fetching the open-data pack (geoBoundaries, OpenStreetMap) into {pack}")
+    try:
+        res = fetch_open_pack(pack, fetch_settings)
+    except FetchError as exc:
+        _fail(f"geoborder run: {exc}")
+    if res.failures:
+        report_failures(res)
+        _fail(
+            f"geoborder run: {len(res.failures)} source(s) failed to download; run `make run` again to retry "
+            f"(finished downloads are kept).",
+            code=1,
+        )
+    click.echo(f"pack written to {pack} in {res.seconds:.1f}s; see {pack / 'MANIFEST.md'}")
+    return pack
+
+
+def _serve(store, *, host: str, port: int, workers: int, access_log: bool) -> None:
     import os
 
     import uvicorn
 
-    os.environ["GEOBORDER_STORE"] = str(settings.store)
+    os.environ["GEOBORDER_STORE"] = str(store)
     # the same server settings as bench/ogc_items.py: httptools + uvloop (uvicorn[standard])
     uvicorn.run(
         "api.main:app_from_env",

@@ -416,12 +416,72 @@ def test_cli_fetch_with_urls_from_settings(server, tmp_path, monkeypatch):
     assert res.exit_code == 1 and "geoBoundaries CHN ADM3" in res.output and "Traceback" not in res.output
 
 
-def test_run_without_pack_names_the_fetch_command(tmp_path, monkeypatch):
-    monkeypatch.setattr("geoborder.core.settings.default_pack", lambda: None)
+def _fresh_machine(tmp_path, monkeypatch, geoboundaries_url: str, osm_url: str) -> list:
+    """No ../shared/data, no var/pack, no store, no GEOBORDER_PACK; uvicorn.run records its call."""
+    import uvicorn
+
+    from geoborder.core import settings
+
+    monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path / "checkout")
+    monkeypatch.setattr(settings, "FETCHED_PACK", tmp_path / "checkout" / "var" / "pack")
     monkeypatch.delenv("GEOBORDER_PACK", raising=False)
-    monkeypatch.setenv("GEOBORDER_STORE", str(tmp_path / "none.gpkg"))
+    monkeypatch.setenv("GEOBORDER_STORE", str(tmp_path / "checkout" / "var" / "geoborder.gpkg"))
+    monkeypatch.setenv("GEOBORDER_FETCH_GEOBOUNDARIES_URL", geoboundaries_url)
+    monkeypatch.setenv("GEOBORDER_FETCH_OSM_URL", osm_url)
+    monkeypatch.setenv("GEOBORDER_FETCH_CACHE", str(tmp_path / "checkout" / "var" / "cache"))
+    served: list = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append((app, kw)))
+    return served
+
+
+def test_run_on_a_fresh_machine_fetches_the_open_data_builds_and_serves(server, tmp_path, monkeypatch):
+    served = _fresh_machine(tmp_path, monkeypatch, f"{server.base}/gb", f"{server.base}/osm")
+    res = CliRunner().invoke(cli.main, ["run", "--port", "8123"])
+    assert res.exit_code == 0, res.output
+    assert "fetching the open-data pack" in res.output and "building the store" in res.output
+    pack = tmp_path / "checkout" / "var" / "pack"
+    doc = json.loads((pack / "pack.json").read_text(encoding="utf-8"))
+    assert not doc["failures"] and "roads_national.geojson" in {f["file"] for f in doc["files"]}
+    assert len(server.gets(PBF)) == 1
+    store = tmp_path / "checkout" / "var" / "geoborder.gpkg"
+    segs = pyogrio.read_dataframe(store, layer="border_segments_gb")
+    assert set(segs["commune_name"]) == {"Mường Lèo", "Mường Lạn"}
+    assert served == [
+        (
+            "api.main:app_from_env",
+            dict(
+                factory=True,
+                host="127.0.0.1",
+                port=8123,
+                workers=1,
+                http="httptools",
+                loop="uvloop",
+                access_log=False,
+                backlog=2048,
+            ),
+        )
+    ]
+    # the next run finds the fetched pack and the store built from it: nothing is fetched again
     res = CliRunner().invoke(cli.main, ["run"])
-    assert res.exit_code == 2 and "geoborder fetch" in res.output and "make run" in res.output
+    assert res.exit_code == 0, res.output
+    assert "fetching" not in res.output and f"store {store} is up to date with {pack}" in res.output
+    assert len(server.gets(PBF)) == 1 and len(served) == 2
+
+
+def test_run_on_a_fresh_machine_offline_says_in_one_line_what_to_do(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{s.getsockname()[1]}"
+    served = _fresh_machine(tmp_path, monkeypatch, f"{refused}/gb", f"{refused}/osm")
+    res = CliRunner().invoke(cli.main, ["run"])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1, res.output
+    assert "cannot reach 127.0.0.1" in lines[0] and "make run" in lines[0] and "GEOBORDER_PACK" in lines[0]
+    assert "Traceback" not in res.output and not served
+    assert not (tmp_path / "checkout" / "var" / "pack").exists()
 
 
 def test_default_pack_falls_back_to_the_fetched_pack(tmp_path, monkeypatch):

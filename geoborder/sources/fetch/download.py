@@ -220,3 +220,19 @@ class Downloader:
                     fh.write(chunk)
                     fh.flush()
                     bar.update(len(chunk))
+
+
+def unreachable(urls: list[str], *, timeout: float = 15.0, session=None) -> str | None:
+    """None when every server of `urls` answers (any HTTP status), else which one cannot be
+    reached and why, in a few words: the check before a fetch nobody asked for by name."""
+    from urllib.parse import urlsplit
+
+    import requests
+
+    session = session or requests.Session()
+    for url in urls:
+        try:
+            session.head(url, timeout=timeout, allow_redirects=False).close()
+        except requests.RequestException as exc:
+            return f"cannot reach {urlsplit(url).netloc} ({exc.__class__.__name__})"
+    return None
