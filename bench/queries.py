@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geoborder import queries as q
 from geoborder.core.settings import StoreSettings
 from geoborder.queries._common import _metric
-from geoborder.queries.roadless import _nearest_roads
+from geoborder.queries._local import _nearest_roads
 from geoborder.store.open import open_store
 
 

@@ -14,6 +14,7 @@ from geoborder.core.errors import InvalidParameter
 TMS_ID = "WebMercatorQuad"
 TILE_SIZE = 256
 MVT_EXTENT = 4096
+MVT_BUFFER = 64  # tile units kept around the tile when clipping (both MVT renderers)
 MIN_ZOOM, MAX_ZOOM = 0, 18
 OUTLINE_FROM_ZOOM = 8
 PNG = "image/png"

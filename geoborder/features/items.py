@@ -40,7 +40,7 @@ from pygeofilter.backends.geopandas.evaluate import GeoPandasEvaluator
 
 from geoborder.core.crs import SupportedCrs, bbox_literal, bbox_to_crs84, crs84, geoms_from, geoms_to
 from geoborder.core.errors import InvalidParameter, NotFound
-from geoborder.store.base import is_sql_store
+from geoborder.store.base import IN_MEMORY_ITEMS, ItemsEngine, LayerInfo, Store
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 20_000  # every layer of the store fits one page (communes_2009: 11,163)
@@ -325,10 +325,16 @@ def _json_value(v):
 class LayerFeatures:
     """One layer prepared for OGC API - Features."""
 
-    def __init__(self, layer_id: str, frame: gpd.GeoDataFrame, key_field: str | None = None, sql=None):
+    def __init__(
+        self,
+        layer_id: str,
+        frame: gpd.GeoDataFrame,
+        key_field: str | None = None,
+        engine: ItemsEngine = IN_MEMORY_ITEMS,
+    ):
         self.layer_id = layer_id
-        # on a PostGIS store: the selection and other-CRS geometries are done in SQL (items_sql)
-        self.sql = sql
+        # the store's items engine: on PostGIS the selection and other-CRS geometries are SQL
+        self.engine = engine
         self.frame = frame
         self.key_field = key_field
         self.property_names: list[str] = [c for c in frame.columns if c != frame.geometry.name]
@@ -365,12 +371,11 @@ class LayerFeatures:
         replaced = [c for c in extra.columns if c in self.frame.columns]
         joined = self.frame.drop(columns=replaced).join(extra, on=on)
         # the joined columns exist only in memory: a query naming one is selected in memory
-        sql = self.sql.excluding(replaced) if self.sql is not None else None
         return LayerFeatures(
             self.layer_id,
             gpd.GeoDataFrame(joined, geometry=self.frame.geometry.name, crs=self.frame.crs),
             self.key_field,
-            sql,
+            self.engine.excluding(replaced),
         )
 
     # ----------------------------------------------------------------- serialisation
@@ -395,8 +400,8 @@ class LayerFeatures:
             self._gz = [None] * len(self._features)
 
     def _geometry_json(self, positions: np.ndarray, crs: SupportedCrs) -> list[bytes]:
-        if self.sql is not None and self.sql.can_transform(crs):
-            geoms = self.sql.transformed(self.ids[positions], crs)  # ST_Transform
+        if self.engine.can_transform(crs):
+            geoms = self.engine.transformed(self.ids[positions], crs)  # ST_Transform
         else:
             geoms = geoms_to(self.frame.geometry.values[positions], crs)
         return [b"null" if s is None else s.encode() for s in shapely.to_geojson(geoms)]
@@ -474,10 +479,10 @@ class LayerFeatures:
     def select(self, q: ItemQuery) -> Selection:
         """Row positions of the page a query asks for, and how many features match in all.
 
-        On a PostGIS store the database selects (items_sql), unless the query names a property
-        that exists only in memory (indicator values joined on)."""
-        if self.sql is not None and self.sql.handles(q):
-            fids, matched = self.sql.select(q)
+        The store's items engine selects when it can (PostGIS: in SQL), unless the query names a
+        property that exists only in memory (indicator values joined on)."""
+        if self.engine.handles(q):
+            fids, matched = self.engine.select(q)
             pos = self._pos
             return Selection(
                 positions=np.fromiter((pos[int(f)] for f in fids), dtype=np.intp, count=len(fids)), matched=matched
@@ -521,8 +526,8 @@ class LayerFeatures:
         sub = self.frame.iloc[positions]
         if crs is None or crs.is_crs84 or crs.auth == "EPSG:4326":
             return sub.set_crs("EPSG:4326", allow_override=True)
-        if self.sql is not None and self.sql.can_transform(crs):  # ST_Transform
-            geoms = self.sql.transformed(self.ids[positions], crs, axis_order=False, rounded=False)
+        if self.engine.can_transform(crs):  # ST_Transform
+            geoms = self.engine.transformed(self.ids[positions], crs, axis_order=False, rounded=False)
             return gpd.GeoDataFrame(
                 sub.drop(columns=sub.geometry.name), geometry=gpd.GeoSeries(geoms, index=sub.index, crs=crs.auth)
             )
@@ -730,7 +735,7 @@ class FeatureCache:
     Commune layers also come with the reported indicator values joined on (see
     indicator_columns), cached by indicator-database revision and year."""
 
-    def __init__(self, store):
+    def __init__(self, store: Store):
         self.store = store
         self._layers: dict[tuple[str, str], LayerFeatures] = {}
         self._joined: dict[tuple, LayerFeatures] = {}
@@ -758,15 +763,9 @@ class FeatureCache:
                 self._joined[key] = lf
         return lf
 
-    def _make(self, layer_id: str, info) -> LayerFeatures:
-        if not is_sql_store(self.store):
-            return LayerFeatures(layer_id, self.store.frame(layer_id), info.key_field)
-        from geoborder.store.postgis.items import SqlItems
-
-        snap = self.store.snapshot()  # the frame and the SQL read the same version
-        return LayerFeatures(
-            layer_id, self.store.frame(layer_id, snap), info.key_field, SqlItems.for_layer(self.store, snap, layer_id)
-        )
+    def _make(self, layer_id: str, info: LayerInfo) -> LayerFeatures:
+        frame, engine = self.store.items(layer_id)
+        return LayerFeatures(layer_id, frame, info.key_field, engine)
 
     def peek(self, layer_id: str, indicator_revision: str = "") -> LayerFeatures | None:
         """The LayerFeatures `get(layer_id, db)` would return (no year), if it is already made

@@ -19,8 +19,9 @@ One module per question, on shared parts:
   gates      the nearest border gates
   zone       the border zone
   profile    one commune's profile, indicator values and 2009 <-> 2025 lineage
-  _sql       the spatial work of touching, roadless, gates and zone in PostGIS, for a store where
-             `is_sql_store(store)` (same answers; see its docstring)
+  _local     the spatial primitives in memory (LocalSpatial); each question asks
+             `store.spatial_engine(LocalSpatial(store))` for its engine, so a PostGIS store answers
+             them in SQL (geoborder.store.postgis.queries.PostgisSpatial: the same answers)
 """
 
 from __future__ import annotations

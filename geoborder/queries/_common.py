@@ -15,9 +15,9 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from geoborder.core.catalog import load_catalog
 from geoborder.core.crs import reproject
 from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.store.base import Store
 
 WGS84 = "EPSG:4326"
 VINTAGES = (2009, 2025)
@@ -31,9 +31,9 @@ NEIGHBOURHOOD_KM = 200.0
 class _Metric:
     """Metric geometries, trees and unions of one store at one data version."""
 
-    def __init__(self, store):
+    def __init__(self, store: Store):
         self.version = store.version
-        cat = getattr(store, "catalog", None) or load_catalog()
+        cat = store.catalog
         self.crs = cat.build["metric_crs"]
         self.min_km = float(cat.build.get("border_commune_min_km", 0.5))
         self._geoms: dict[str, np.ndarray] = {}
@@ -209,33 +209,6 @@ def _split_list(value) -> list[str]:
     for v in value:
         out.extend(x.strip() for x in str(v).split(",") if x.strip())
     return out
-
-
-def _check_point(store, lon, lat) -> shapely.Point:
-    """A lon/lat origin, checked to lie in Vietnam's neighbourhood; returned in the metric CRS."""
-    lon = _number("lon", lon, low=-180, high=180)
-    lat = _number("lat", lat, low=-90, high=90)
-    cat = getattr(store, "catalog", None) or load_catalog()
-    x0, y0, x1, y1 = cat.build.get("extent", (90.0, 0.0, 125.0, 32.0))
-    m = _metric(store)
-    p = reproject(np.array([shapely.Point(lon, lat)], dtype=object), WGS84, m.crs)[0]
-    far = not (x0 <= lon <= x1 and y0 <= lat <= y1)
-    if not far:
-        from geoborder.store.postgis import queries as _sql
-
-        if _sql.use_sql(store):
-            d = _sql.distance_to_country(store, p, "VN")
-            far = d is not None and d > NEIGHBOURHOOD_KM * 1000
-        else:
-            vn = _vn_outline(store)
-            if vn is not None:
-                far = shapely.distance(p, vn) > NEIGHBOURHOOD_KM * 1000
-    if far:
-        raise InvalidParameter(
-            f"the point lon={lon:g}, lat={lat:g} is outside Vietnam's neighbourhood (farther than "
-            f"{NEIGHBOURHOOD_KM:g} km from Vietnam); give lon first, then lat, in degrees (EPSG:4326)"
-        )
-    return p
 
 
 def _vn_outline(store):

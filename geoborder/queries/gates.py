@@ -5,45 +5,61 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from geoborder.core.crs import reproject
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.queries._common import (
-    _check_point,
+    NEIGHBOURHOOD_KM,
+    WGS84,
     _collection,
     _commune_layer,
     _features,
     _find_commune,
-    _Metric,
     _metric,
+    _number,
     _seat_row,
     _to_wgs84,
 )
+from geoborder.queries._local import spatial
 from geoborder.queries.names import resolve_partner
-from geoborder.store.postgis import queries as _sql
+from geoborder.store.base import Store
 
 MAX_K = 100
 
 
-def _commune_origin(store, m: _Metric, code: str) -> tuple[shapely.Geometry, dict]:
+def _check_point(store, lon, lat) -> shapely.Point:
+    """A lon/lat origin, checked to lie in Vietnam's neighbourhood; returned in the metric CRS."""
+    lon = _number("lon", lon, low=-180, high=180)
+    lat = _number("lat", lat, low=-90, high=90)
+    x0, y0, x1, y1 = store.catalog.build.get("extent", (90.0, 0.0, 125.0, 32.0))
+    m = _metric(store)
+    p = reproject(np.array([shapely.Point(lon, lat)], dtype=object), WGS84, m.crs)[0]
+    far = not (x0 <= lon <= x1 and y0 <= lat <= y1)
+    if not far:
+        d = spatial(store).distance_to_vietnam(p)
+        far = d is not None and d > NEIGHBOURHOOD_KM * 1000
+    if far:
+        raise InvalidParameter(
+            f"the point lon={lon:g}, lat={lat:g} is outside Vietnam's neighbourhood (farther than "
+            f"{NEIGHBOURHOOD_KM:g} km from Vietnam); give lon first, then lat, in degrees (EPSG:4326)"
+        )
+    return p
+
+
+def _commune_origin(store: Store, code: str) -> tuple[shapely.Geometry, dict]:
     code, vintage, i = _find_commune(store, "commune", code)
     layer = _commune_layer(vintage)
     c = store.frame(layer)
     info = {"kind": "commune", "commune_code": code, "name": c["name"].iat[i], "vintage": vintage}
-    sql = _sql.use_sql(store)
     if vintage == 2025:
         s = _seat_row(store, code)
         if s is not None:
             info["from"] = "commune seat (commune_seats_2025)"
-            if sql:
-                fid = store.frame("commune_seats_2025").index[s]
-                return _sql.origin(store, "commune_seats_2025", fid), info
-            return m.geoms(store, "commune_seats_2025")[s], info
+            return spatial(store).origin("commune_seats_2025", s), info
     info["from"] = "a point inside the commune (no seat in the store)"
-    if sql:
-        return _sql.origin(store, layer, c.index[i], surface=True), info
-    return shapely.point_on_surface(m.geoms(store, layer)[i]), info
+    return spatial(store).origin(layer, i, surface=True), info
 
 
-def _place_origin(store, m: _Metric, geonameid) -> tuple[shapely.Geometry, dict]:
+def _place_origin(store: Store, geonameid) -> tuple[shapely.Geometry, dict]:
     gid = str(geonameid).strip()
     if not gid.isdigit():
         raise InvalidParameter(f"geonameid must be a GeoNames id (digits), not {geonameid!r}")
@@ -52,7 +68,7 @@ def _place_origin(store, m: _Metric, geonameid) -> tuple[shapely.Geometry, dict]
     if not len(hit):
         raise InvalidParameter(f"geonameid: unknown settlement {gid!r} (not among the store's settlements)")
     i = int(hit[0])
-    g = _sql.origin(store, "places", places.index[i]) if _sql.use_sql(store) else m.geoms(store, "places")[i]
+    g = spatial(store).origin("places", i)
     return g, {"kind": "settlement", "geonameid": gid, "name": places["name"].iat[i], "cc": places["cc"].iat[i]}
 
 
@@ -84,7 +100,8 @@ def nearest_gates(
         published_only=published_only,
         partner=partner,
     )
-    return _sql.pinned(store, lambda: _nearest_gates(store, **args))
+    with store.pinned():
+        return _nearest_gates(store, **args)
 
 
 def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only, published_only, partner) -> dict:
@@ -111,9 +128,9 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
         origin = _check_point(store, lon, lat)
         info = {"kind": "point"}
     elif given[0] == "commune":
-        origin, info = _commune_origin(store, m, commune)
+        origin, info = _commune_origin(store, commune)
     else:
-        origin, info = _place_origin(store, m, geonameid)
+        origin, info = _place_origin(store, geonameid)
     ow = _to_wgs84(m, [origin])[0]
     info["lon"], info["lat"] = round(ow.x, 6), round(ow.y, 6)
     gates = store.frame("gates")
@@ -122,29 +139,13 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
         p = resolve_partner(store, partner)
         if p.kind != "country":
             raise InvalidParameter(f"partner must be a country (LAO, CHN, KHM), not the {p.kind} {p.name}")
-    if _sql.use_sql(store):
-        rows, dist, matched = _sql.nearest_gates(
-            store,
-            origin,
-            k,
-            international_only=bool(international_only),
-            published_only=bool(published_only),
-            partner_iso3=p.code if p else None,
-        )
-    else:
-        G = m.geoms(store, "gates")
-        ok = ~shapely.is_missing(G)
-        if international_only:
-            ok &= (gates["gate_class"] == "international").to_numpy()
-        if published_only:
-            ok &= (gates["location_quality"] == "published").to_numpy()
-        if p is not None:
-            ok &= (gates["partner_iso3"] == p.code).to_numpy()
-        rows = np.flatnonzero(ok)
-        matched = len(rows)
-        dist = shapely.distance(origin, G[rows])
-        order = np.argsort(dist, kind="stable")[:k]
-        rows, dist = rows[order], dist[order]
+    rows, dist, matched = spatial(store).nearest_gates(
+        origin,
+        k,
+        international_only=bool(international_only),
+        published_only=bool(published_only),
+        partner_iso3=p.code if p else None,
+    )
     props = []
     for rank, (i, d) in enumerate(zip(rows, dist), start=1):
         r = gates.iloc[int(i)]

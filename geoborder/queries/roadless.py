@@ -7,26 +7,23 @@ import math
 
 import numpy as np
 import pandas as pd
-import shapely
-from shapely import STRtree
 
 from geoborder.core.errors import InvalidParameter
-from geoborder.queries._border import MAX_ZONE_KM, _border, _partner_for_zone
+from geoborder.queries._border import MAX_ZONE_KM, _partner_for_zone
 from geoborder.queries._common import (
     _collection,
     _commune_layer,
     _commune_props,
     _countries,
     _features,
-    _Metric,
     _metric,
     _number,
-    _place_communes,
     _split_list,
     _vintage,
 )
+from geoborder.queries._local import nearest_roads_of, spatial
 from geoborder.queries.names import _key
-from geoborder.store.postgis import queries as _sql
+from geoborder.store.base import Store
 
 MAX_ROAD_DISTANCE_M = 100_000.0
 
@@ -46,33 +43,10 @@ def _road_classes(store, road_classes) -> tuple[str, ...] | None:
     return tuple(sorted(set(out)))
 
 
-def nearest_roads(store, road_classes=None) -> tuple[np.ndarray, np.ndarray]:
+def nearest_roads(store: Store, road_classes=None) -> tuple[np.ndarray, np.ndarray]:
     """For every settlement of `places`: the row of the nearest road (railways excluded, and
     limited to `road_classes` if given) and the distance in metres. One STRtree query."""
-    m = _metric(store)
-    classes = _road_classes(store, road_classes)
-    return m.memo(("nearest_roads", classes), lambda: _nearest_roads(store, m, classes))
-
-
-def _nearest_roads(store, m: _Metric, classes: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest road (row) and distance (m) for every settlement: one STRtree.query_nearest call."""
-    roads = store.frame("roads")
-    ok = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()
-    if classes is not None:
-        ok &= roads["road_class"].isin(classes).to_numpy()
-    rows = np.flatnonzero(ok & ~shapely.is_missing(m.geoms(store, "roads")))
-    pts = m.geoms(store, "places")
-    idx = np.full(len(pts), -1, dtype=np.int64)
-    dist = np.full(len(pts), np.inf)
-    if len(rows):
-        (pi, ri), d = STRtree(m.geoms(store, "roads")[rows]).query_nearest(pts, return_distance=True, all_matches=True)
-        # a settlement as near to two roads (at a junction): the first road by row, as in SQL
-        order = np.lexsort((ri, pi))
-        pi, ri, d = pi[order], ri[order], d[order]
-        first = np.unique(pi, return_index=True)[1]
-        idx[pi[first]] = rows[ri[first]]
-        dist[pi[first]] = d[first]
-    return idx, dist
+    return nearest_roads_of(store, _metric(store), _road_classes(store, road_classes))
 
 
 def roadless_villages(
@@ -99,7 +73,8 @@ def roadless_villages(
         partner=partner,
         vintage=vintage,
     )
-    return _sql.pinned(store, lambda: _roadless_villages(store, **args))
+    with store.pinned():
+        return _roadless_villages(store, **args)
 
 
 def _roadless_villages(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
@@ -115,51 +90,14 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
         bkm = _number("border_km", border_km, high=MAX_ZONE_KM, allow_low=False)
     elif p is not None:
         raise InvalidParameter("partner needs border_km (the distance from that part of the border)")
-    if _sql.use_sql(store):
-        # the same selection in PostGIS: arrays indexed by the row of `places`
-        found, r_, d_, b_, c_ = _sql.roadless(
-            store,
-            vintage=vintage,
-            dmin=dmin,
-            cc=cc,
-            classes=classes,
-            partner=p,
-            border_m=None if bkm is None else bkm * 1000,
-        )
-        ridx = np.full(len(places), -1, dtype=np.int64)
-        rdist = np.full(len(places), np.inf)
-        pc = np.full(len(places), -1, dtype=np.int64)
-        ridx[found], rdist[found], pc[found] = r_, d_, c_
-        bdist = None
-        if bkm is not None:
-            bdist = np.full(len(places), np.inf)
-            bdist[found] = b_
-        sel = np.zeros(len(places), dtype=bool)
-        sel[found] = True
-    else:
-        ridx, rdist = nearest_roads(store, road_classes)
-        sel = rdist > dmin
-        if cc is not None:
-            sel &= places["cc"].isin(cc).to_numpy()
-        bdist = None
-        if bkm is not None:
-            border = _border(store, m, p, vintage)
-            bdist = (
-                np.full(len(places), np.inf)
-                if border is None
-                else m.memo(
-                    ("places_to_border", p.code if p else None, vintage),
-                    lambda: border.distance(m.geoms(store, "places")),
-                )
-            )
-            sel &= bdist <= bkm * 1000
-        pc = None
+    found = spatial(store).roadless(
+        vintage=vintage, dmin=dmin, cc=cc, classes=classes, partner=p, border_m=None if bkm is None else bkm * 1000
+    )
+    ridx, rdist, pc, bdist, sel = found.road_row, found.road_m, found.commune_row, found.border_m, found.selected
     rows = np.flatnonzero(sel)
     rows = rows[np.argsort(-rdist[rows], kind="stable")]
     roads = store.frame("roads")
     communes = store.frame(_commune_layer(vintage))
-    if pc is None:
-        pc = _place_communes(store, vintage)
     props = []
     cols = [k for k in ("geonameid", "name", "asciiname", "fcode", "cc", "population", "dem") if k in places.columns]
     road_cols = roads[["road_id", "name", "road_type", "road_class"]].to_numpy()
@@ -215,7 +153,8 @@ def roadless_by_commune(
         partner=partner,
         vintage=vintage,
     )
-    return _sql.pinned(store, lambda: _roadless_by_commune(store, **args))
+    with store.pinned():
+        return _roadless_by_commune(store, **args)
 
 
 def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
@@ -231,13 +170,7 @@ def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, bord
     vintage = _vintage(vintage)
     communes = store.frame(_commune_layer(vintage))
     cc = _countries(store, countries)
-    if _sql.use_sql(store):
-        totals = _sql.settlements_per_commune(store, vintage, cc)
-    else:
-        pc = _place_communes(store, vintage)
-        places = store.frame("places")
-        consider = places["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(places), bool)
-        totals = pd.Series(pc[consider & (pc >= 0)]).value_counts()
+    totals = spatial(store).settlements_per_commune(vintage, cc)
     groups: dict[str, list] = {}
     for f in fc["features"]:
         code = f["properties"]["commune_code"]

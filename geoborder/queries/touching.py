@@ -26,7 +26,6 @@ the length of a commune's boundary that lies within the tolerance of the other u
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from geoborder.core.errors import InvalidParameter, NotFound
@@ -43,16 +42,11 @@ from geoborder.queries._common import (
     _to_wgs84,
     _vintage,
 )
+from geoborder.queries._local import member_mask, spatial
 from geoborder.queries.names import Unit, resolve_unit, resolve_vn_unit
-from geoborder.store.postgis import queries as _sql
 
 #: measured knee of the neighbour-mismatch distribution (module docstring)
 ADJACENCY_TOLERANCE_M = {2009: 175.0, 2025: 75.0}
-
-
-def _member_mask(frame: pd.DataFrame, unit: Unit) -> np.ndarray:
-    field = "district_code" if unit.kind == "district" else "province_code"
-    return np.array(frame[field] == unit.code, dtype=bool)
 
 
 def touching(
@@ -71,7 +65,8 @@ def touching(
     with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
     district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
     """
-    return _sql.pinned(store, lambda: _touching(store, unit, vintage, within, min_shared_km, geometry))
+    with store.pinned():
+        return _touching(store, unit, vintage, within, min_shared_km, geometry)
 
 
 def _touching(store, unit, vintage, within, min_shared_km, geometry) -> dict:
@@ -147,93 +142,16 @@ def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geomet
     )
 
 
-def _unit_union(store, m: _Metric, vintage: int, u: Unit):
-    layer = _commune_layer(vintage)
-
-    def make():
-        c = store.frame(layer)
-        g = m.geoms(store, layer)[_member_mask(c, u)]
-        return shapely.union_all(g) if len(g) else None
-
-    return m.memo(("union", vintage, u.kind, u.code), make)
-
-
-def _adjacency(
-    store,
-    m: _Metric,
-    c: pd.DataFrame,
-    member: np.ndarray,
-    u: Unit,
-    w: Unit | None,
-    vintage: int,
-    tol: float,
-    min_km: float,
-):
-    """In memory (STRtree on the metric geometries): the candidates (rows) kept, their shared length
-    (km) and boundary, the pairs (index among the kept, row of a commune of the unit, km) and the
-    short contacts left out."""
-    layer = _commune_layer(vintage)
-    G = m.geoms(store, layer)
-    ug = _unit_union(store, m, vintage, u)
-    zone = m.memo(("zone", vintage, u.kind, u.code), lambda: shapely.buffer(ug, tol))
-    cand = m.tree(store, layer).query(zone, predicate="intersects")
-    cand = np.sort(cand[~member[cand]])
-    if w is not None:
-        cand = cand[_member_mask(c, w)[cand]]
-    bnd = shapely.boundary(G[cand])
-    shared = shapely.intersection(bnd, zone)
-    km = shapely.length(shared) / 1000.0
-    keep = km >= min_km
-    excluded = [
-        {"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
-        for i, k in zip(cand[~keep], km[~keep])
-        if k > 0
-    ]
-    cand, shared, km, bnd = cand[keep], shared[keep], km[keep], bnd[keep]
-    # which communes of the unit each one touches, and along how much
-    pi, pj = m.tree(store, layer).query(G[cand], predicate="dwithin", distance=tol)
-    on = member[pj]
-    pi, pj = pi[on], pj[on]
-    plen = shapely.length(shapely.intersection(bnd[pi], shapely.buffer(G[pj], tol))) / 1000.0
-    return cand, km, shared, pi, pj, plen, excluded
-
-
-def _adjacency_sql(
-    store, c: pd.DataFrame, u: Unit, w: Unit | None, vintage: int, tol: float, min_km: float, geometry: str
-):
-    """The same as `_adjacency`, computed in PostGIS (geoborder.store.postgis.queries.touching_vn)."""
-    field = "district_code" if u.kind == "district" else "province_code"
-    within = None
-    if w is not None:
-        within = ("district_code" if w.kind == "district" else "province_code", w.code)
-    found = _sql.touching_vn(store, vintage, field, u.code, within, tol, min_km, shared=geometry == "shared")
-    cand = np.array([r for r, _, _, _ in found], dtype=np.int64)
-    km = np.array([k for _, k, _, _ in found], dtype=float)
-    keep = km >= min_km
-    excluded = [
-        {"commune_code": c["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
-        for i, k in zip(cand[~keep], km[~keep])
-        if k > 0
-    ]
-    kept = [f for f, k in zip(found, keep) if k]
-    shared = np.array([g for _, _, g, _ in kept], dtype=object)
-    pi = np.array([n for n, f in enumerate(kept) for _ in f[3]], dtype=np.int64)
-    pj = np.array([j for f in kept for j, _ in f[3]], dtype=np.int64)
-    plen = np.array([x for f in kept for _, x in f[3]], dtype=float)
-    return cand[keep], km[keep], shared, pi, pj, plen, excluded
-
-
 def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
     tol = ADJACENCY_TOLERANCE_M[vintage]
     layer = _commune_layer(vintage)
     c = store.frame(layer)
-    member = _member_mask(c, u)
+    member = member_mask(c, u)
     if not member.any():
         raise NotFound(f"{u.name} has no communes in {layer}")
-    if _sql.use_sql(store):
-        cand, km, shared, pi, pj, plen, excluded = _adjacency_sql(store, c, u, w, vintage, tol, min_km, geometry)
-    else:
-        cand, km, shared, pi, pj, plen, excluded = _adjacency(store, m, c, member, u, w, vintage, tol, min_km)
+    cand, km, shared, pi, pj, plen, excluded = spatial(store).adjacency(
+        c, member, u, w, vintage, tol, min_km, shared=geometry == "shared"
+    )
     props = []
     for n, (i, k) in enumerate(zip(cand, km)):
         row = c.iloc[int(i)]

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
-from geoborder.core.errors import InvalidParameter, NotFound
-from geoborder.queries._border import MAX_ZONE_KM, _border, _edges, _partner_for_zone
+from geoborder.core.errors import InvalidParameter
+from geoborder.queries._border import MAX_ZONE_KM, _partner_for_zone
 from geoborder.queries._common import (
     _collection,
     _commune_layer,
@@ -18,7 +17,7 @@ from geoborder.queries._common import (
     _split_list,
     _vintage,
 )
-from geoborder.store.postgis import queries as _sql
+from geoborder.queries._local import spatial
 
 ZONE_PARTS = ("communes", "settlements", "roads")
 #: roads are measured inside the zone piece by piece, at this resolution
@@ -37,7 +36,8 @@ def border_zone(
     """Communes, settlements and roads (railways excluded) within `distance_km` of the border
     line, or of the part of it facing one partner country / province / Lao district."""
     args = dict(distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries)
-    return _sql.pinned(store, lambda: _border_zone(store, **args))
+    with store.pinned():
+        return _border_zone(store, **args)
 
 
 def _border_zone(store, *, distance_km, partner, vintage, include, countries) -> dict:
@@ -51,31 +51,14 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
     m = _metric(store)
     p = _partner_for_zone(store, partner)
     d = dkm * 1000
-    if _sql.use_sql(store):
-        if not _sql.border_exists(store, p, vintage):
-            raise NotFound(f"no border line faces {p.name} in border_segments_{vintage}")
-        found = _sql.zone(
-            store,
-            partner=p,
-            vintage=vintage,
-            d=d,
-            parts=[x for x in ZONE_PARTS if x in parts],
-            cc=cc,
-            step=ZONE_ROAD_STEP_M,
-        )
-        border = None
-    else:
-        border = _border(store, m, p, vintage)
-        if border is None:
-            raise NotFound(f"no border line faces {p.name} in border_segments_{vintage}")
+    found = spatial(store).zone(
+        partner=p, vintage=vintage, d=d, parts=[x for x in ZONE_PARTS if x in parts], cc=cc, step=ZONE_ROAD_STEP_M
+    )
     features, counts = [], {}
     if "communes" in parts:
         layer = _commune_layer(vintage)
         c = store.frame(layer)
-        if border is None:
-            idx, dist, _ = found["communes"]
-        else:
-            idx, dist = border.near(m.geoms(store, layer), d)
+        idx, dist, _ = found["communes"]
         props = [
             {"feature_kind": "commune", **r, "distance_to_border_m": round(float(di), 1)}
             for r, di in zip(_commune_records(c, idx, vintage), dist)
@@ -84,13 +67,7 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
         counts["communes"] = len(props)
     if "settlements" in parts:
         places = store.frame("places")
-        if border is None:
-            idx, dist, _ = found["settlements"]
-        else:
-            idx, dist = border.near(m.geoms(store, "places"), d)
-            if cc is not None:
-                keep = np.isin(places["cc"].to_numpy()[idx], cc)
-                idx, dist = idx[keep], dist[keep]
+        idx, dist, _ = found["settlements"]
         props = [
             {
                 "feature_kind": "settlement",
@@ -103,20 +80,7 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
         counts["settlements"] = len(props)
     if "roads" in parts:
         roads = store.frame("roads")
-        if border is None:
-            idx, dist, inside_km = found["roads"]
-        else:
-            R = m.geoms(store, "roads")
-            idx, dist = border.near(R, d)
-            keep = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()[idx]
-            idx, dist = idx[keep], dist[keep]
-            # length inside the zone: the road cut into <= 100 m edges, each counted when its middle
-            # lies within d of the line
-            edges, owner = _edges(shapely.segmentize(R[idx], ZONE_ROAD_STEP_M))
-            near, _ = border.near(shapely.line_interpolate_point(edges, 0.5, normalized=True), d)
-            inside = np.zeros(len(edges), dtype=bool)
-            inside[near] = True
-            inside_km = np.bincount(owner[inside], weights=shapely.length(edges[inside]), minlength=len(idx)) / 1000
+        idx, dist, inside_km = found["roads"]
         props = [
             {
                 "feature_kind": "road",

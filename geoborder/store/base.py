@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geoborder.core.catalog import Catalog, Layer
 from geoborder.core.errors import NotFound
@@ -61,6 +63,142 @@ class Store(Protocol):
         """Give back what the store holds open (connections); reading after it is an error."""
         ...
 
+    # The engines. The library hands the store its in-memory implementation (`local`) and uses the
+    # engine the store answers with; it never asks which store it has. GpkgStore and MemoryStore
+    # answer with `local`; PostgisStore with its SQL (geoborder.store.postgis).
+
+    def items(self, layer_id: str) -> tuple[gpd.GeoDataFrame, ItemsEngine]:
+        """The layer's frame and the engine that selects its items, both of one data version."""
+        ...
+
+    def tile_engine(self, local: TileEngine) -> TileEngine:
+        """The engine that renders the layers' vector tiles."""
+        ...
+
+    def spatial_engine(self, local: SpatialEngine) -> SpatialEngine:
+        """The engine of the primitives of the spatial questions (geoborder.queries)."""
+        ...
+
+
+class ItemsEngine(Protocol):
+    """Selects the items of one layer where the store can do it better than memory (SQL). The
+    library selects in memory whatever the engine does not `handle` (e.g. a filter on indicator
+    values joined in memory)."""
+
+    def handles(self, query) -> bool:
+        """True when `select(query)` answers it (a `geoborder.features.items.ItemQuery`)."""
+        ...
+
+    def select(self, query) -> tuple[np.ndarray, int]:
+        """(the fids of the page in order, how many features match in all)."""
+        ...
+
+    def can_transform(self, crs) -> bool:
+        """True when `transformed` can give geometries in `crs` (a SupportedCrs)."""
+        ...
+
+    def transformed(self, fids: np.ndarray, crs, *, axis_order: bool = True, rounded: bool = True) -> np.ndarray:
+        """The geometries of `fids` in `crs`."""
+        ...
+
+    def excluding(self, names) -> ItemsEngine:
+        """The same engine without the columns `names` (replaced by values joined in memory)."""
+        ...
+
+
+class InMemoryItems:
+    """The items engine of a store that keeps its layers in memory: it handles nothing, so the
+    library selects and reprojects every query itself."""
+
+    def handles(self, query) -> bool:
+        return False
+
+    def select(self, query) -> tuple[np.ndarray, int]:
+        raise NotImplementedError("an in-memory layer is selected by geoborder.features")
+
+    def can_transform(self, crs) -> bool:
+        return False
+
+    def transformed(self, fids: np.ndarray, crs, *, axis_order: bool = True, rounded: bool = True) -> np.ndarray:
+        raise NotImplementedError("an in-memory layer is reprojected by geoborder.features")
+
+    def excluding(self, names) -> InMemoryItems:
+        return self
+
+
+IN_MEMORY_ITEMS = InMemoryItems()
+
+
+class TileEngine(Protocol):
+    def layer_mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+        """The layer's Mapbox Vector Tile z/x/y (already checked), or None when no feature reaches it."""
+        ...
+
+
+class SpatialEngine(Protocol):
+    """The primitives of the spatial questions, in the metric CRS of the catalog. Rows are row
+    positions in the store's frames; every answer is the same whichever engine gives it (the
+    parity suite compares them)."""
+
+    def distance_to_vietnam(self, point: shapely.Geometry) -> float | None:
+        """Metres from a metric point to Vietnam's outline (None: no outline in the store)."""
+        ...
+
+    def origin(self, layer: str, row: int, *, surface: bool = False) -> shapely.Geometry:
+        """The metric geometry of one row (`surface`: a point on its surface)."""
+        ...
+
+    def nearest_gates(
+        self,
+        point: shapely.Geometry,
+        k: int,
+        *,
+        international_only: bool,
+        published_only: bool,
+        partner_iso3: str | None,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """(rows of the k nearest gates with a position, their distances, how many gates qualify)."""
+        ...
+
+    def roadless(self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None) -> RoadlessArrays:
+        """Per settlement of `places`: nearest road and distance, commune, distance to the border
+        and whether it is selected (farther than `dmin` from a road, of `cc`, within `border_m`)."""
+        ...
+
+    def settlements_per_commune(self, vintage: int, cc) -> pd.Series:
+        """Settlements (of `cc`) per commune row."""
+        ...
+
+    def adjacency(
+        self,
+        communes: pd.DataFrame,
+        member: np.ndarray,
+        unit,
+        within,
+        vintage: int,
+        tol: float,
+        min_km: float,
+        shared: bool,
+    ) -> tuple:
+        """Polygon adjacency of a Vietnamese unit: (candidate rows kept, their shared km, shared
+        boundaries, pair index, pair row, pair km, short contacts left out)."""
+        ...
+
+    def zone(self, *, partner, vintage: int, d: float, parts, cc, step: float) -> dict:
+        """{part: (rows, distances, km inside)} within `d` m of the border (NotFound: no line faces `partner`)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RoadlessArrays:
+    """`SpatialEngine.roadless`: arrays indexed by the row of `places`."""
+
+    road_row: np.ndarray  # nearest road's row, -1 for none
+    road_m: np.ndarray  # distance to it (inf for none)
+    commune_row: np.ndarray  # the commune holding the settlement, -1 for none
+    border_m: np.ndarray | None  # distance to the border (None: not asked)
+    selected: np.ndarray  # bool
+
     def layers(self) -> list[LayerInfo]: ...
 
     def layer(self, layer_id: str) -> LayerInfo: ...
@@ -70,12 +208,6 @@ class Store(Protocol):
     def build_info(self) -> dict: ...
 
     def table(self, name: str) -> pd.DataFrame: ...
-
-
-def is_sql_store(store) -> bool:
-    """True for a store that answers selections in SQL (PostgisStore: `snapshot()`, `fetch()`);
-    the library modules choose their SQL path with this, the API never asks."""
-    return getattr(store, "dialect", None) == "postgis"
 
 
 def missing_layer(catalog: Catalog, layer_id: str, present) -> NotFound:
@@ -109,6 +241,15 @@ class _LayerIndex:
 
     def close(self) -> None:
         return None
+
+    def items(self, layer_id: str) -> tuple[gpd.GeoDataFrame, ItemsEngine]:
+        return self.frame(layer_id), IN_MEMORY_ITEMS
+
+    def tile_engine(self, local: TileEngine) -> TileEngine:
+        return local
+
+    def spatial_engine(self, local: SpatialEngine) -> SpatialEngine:
+        return local
 
     def catalog_layer(self, layer_id: str) -> Layer:
         return self.catalog.layer(self.layer(layer_id).id)

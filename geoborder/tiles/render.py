@@ -5,8 +5,8 @@
   through rasterio's MemoryFile.
 - `layer_png`: a context layer (roads, settlements, commune seats, ...) drawn in a fixed style.
 - `layer_mvt`: any layer as a Mapbox Vector Tile (mapbox-vector-tile), every attribute kept, the
-  feature id being the layer's fid; on a PostGIS store the same tile is made by the database
-  (ST_AsMVT, geoborder/tiles_sql.py) instead of from the projected frames.
+  feature id being the layer's fid; rendered by the store's tile engine: `LocalTiles` from the
+  projected frames, or on a PostGIS store the database (ST_AsMVT, geoborder/store/postgis/tiles.py).
 
 Layers are projected to EPSG:3857 once per data version and indexed with an STRtree; a tile that
 the data does not reach is answered from a precomputed empty tile without rendering. Rendered
@@ -31,9 +31,9 @@ from rasterio.transform import from_bounds
 
 from geoborder.core.cache import LRU
 from geoborder.core.crs import reproject
-from geoborder.core.tilegrid import MVT_EXTENT, OUTLINE_FROM_ZOOM, TILE_SIZE, tile_bounds
+from geoborder.core.tilegrid import MVT_BUFFER, MVT_EXTENT, OUTLINE_FROM_ZOOM, TILE_SIZE, tile_bounds
 from geoborder.maps.choropleth import Choropleth
-from geoborder.store.base import is_sql_store
+from geoborder.store.base import Store
 
 # --------------------------------------------------------------------------- projected layers
 
@@ -232,7 +232,6 @@ def _props(row: dict) -> dict:
     return out
 
 
-MVT_BUFFER = 64  # tile units kept around the tile when clipping (tiles_sql uses the same)
 _MULTI = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}
 
 
@@ -253,16 +252,26 @@ def _homogeneous(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def layer_mvt(store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+def layer_mvt(store: Store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
     """Every feature of the layer that intersects the tile, clipped to it (with a small buffer),
     in one MVT layer named after the layer, feature id = fid; None when there is none.
 
-    A SQL store (PostGIS) renders it in the database (tiles_sql.layer_mvt, ST_AsMVT); other stores
-    from the layer projected to EPSG:3857 once per version."""
-    if is_sql_store(store):
-        from geoborder.store.postgis import tiles as tiles_sql
+    Rendered by the store's tile engine: PostGIS in the database (ST_AsMVT), the others by
+    `LocalTiles`, from the layer projected to EPSG:3857 once per version."""
+    return store.tile_engine(LocalTiles(store)).layer_mvt(layer_id, z, x, y)
 
-        return tiles_sql.layer_mvt(store, layer_id, z, x, y, extent=MVT_EXTENT, buffer=MVT_BUFFER)
+
+class LocalTiles:
+    """The `TileEngine` on the store's frames in memory (mapbox-vector-tile)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def layer_mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+        return _local_mvt(self.store, layer_id, z, x, y)
+
+
+def _local_mvt(store: Store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
     box = tile_bounds(z, x, y)
     proj = projected(store, layer_id)
     if _disjoint(proj.bounds, box):

@@ -407,6 +407,7 @@ def test_with_columns_joins_extra_values_on_the_key(real_store):
 def test_feature_cache_follows_the_store_version(real_store):
     """A store that switches data version (PostGIS publish / rollback) is served at its new version."""
     from geoborder.features.items import FeatureCache
+    from geoborder.store.base import IN_MEMORY_ITEMS
 
     class Switching:
         def __init__(self):
@@ -420,6 +421,9 @@ def test_feature_cache_follows_the_store_version(real_store):
 
         def frame(self, layer_id):
             return self.frames[self.version]
+
+        def items(self, layer_id):
+            return self.frame(layer_id), IN_MEMORY_ITEMS
 
     store = Switching()
     cache = FeatureCache(store)

@@ -136,14 +136,25 @@ def test_same_errors_on_postgis_and_geopackage(client, pclient, url, params):
 
 def _no_memory(monkeypatch):
     """Make the in-memory spatial machinery (metric geometries, STRtree) fail if it is used."""
-    from geoborder.queries import _common, roadless
+    from geoborder.queries import _common, _local
 
     def refuse(*a, **k):
         raise AssertionError("the in-memory spatial path was used on PostGIS")
 
     monkeypatch.setattr(_common._Metric, "geoms", refuse)
     monkeypatch.setattr(_common._Metric, "tree", refuse)
-    monkeypatch.setattr(roadless, "STRtree", refuse)
+    monkeypatch.setattr(_local, "STRtree", refuse)
+    # the store answers with its SQL engine: no primitive of the in-memory engine is called
+    for name in (
+        "distance_to_vietnam",
+        "origin",
+        "nearest_gates",
+        "roadless",
+        "settlements_per_commune",
+        "adjacency",
+        "zone",
+    ):
+        monkeypatch.setattr(_local.LocalSpatial, name, refuse)
 
 
 def _count_sql(monkeypatch) -> list:

@@ -1,8 +1,9 @@
-"""The spatial work of the queries in PostGIS (a store for which `is_sql_store` is true).
+"""The spatial work of the queries in PostGIS: `PostgisSpatial`, the `SpatialEngine` a PostgisStore
+answers with (geoborder.store.base; the in-memory one is geoborder.queries._local.LocalSpatial).
 
 The query modules keep parameter checks, name resolution and the answer document; on a PostGIS
-store they call the functions here instead of the in-memory STRtree code, and get back feature ids
-(`fid`, mapped to rows of the layer frames) and figures. What runs in SQL:
+store the engine's primitives run here instead of the in-memory STRtree code, and give back rows of
+the layer frames (from feature ids, `fid`) and figures. What runs in SQL:
 
   touching (Vietnamese unit)  ST_Union + ST_Buffer of the unit's communes (the zone), ST_Intersects
                               for the candidates, ST_Length(ST_Intersection(ST_Boundary(..), zone))
@@ -20,7 +21,7 @@ Measures are taken on the layers' metric geometry column (publish.METRIC_COLUMN,
 geometry in the catalog's metric CRS, EPSG:3405, stored and GiST-indexed by `geoborder publish`,
 repaired with ST_MakeValid(method=structure) where invalid, as the in-memory path repairs it with
 shapely), so no request transforms or repairs a geometry. A version published before that column
-existed is answered by the in-memory path (`use_sql` is false for it).
+existed is answered by the in-memory engine (`answers_in_sql` is false for it).
 
 What does not depend on the request (beyond a few values) and is costly is computed in SQL once
 per data version and kept (`_per_version`, keyed by the store, the snapshot's version and schema,
@@ -31,8 +32,8 @@ sent with each request, they drive index scans of the other layers), the zone of
 (touching), the nearest road of every settlement (per road classes) and the commune holding every
 settlement (per vintage).
 
-Every SQL of one request reads ONE snapshot (`pinned`: the store's own `pinned()` block, which the
-API's middleware also opens per request), so frames and SQL never mix two versions. Names in SQL
+Every SQL of one request reads ONE snapshot (the store's own `pinned()` block, which the query
+modules and the API's middleware open per request), so frames and SQL never mix two versions. Names in SQL
 are constants of this module or layers checked against the snapshot, quoted with `sql.Identifier`;
 every value is a bound parameter.
 """
@@ -45,7 +46,7 @@ import shapely
 
 from geoborder.core.cache import LRU
 from geoborder.core.errors import NotFound, StoreError
-from geoborder.store.base import is_sql_store
+from geoborder.store.base import RoadlessArrays
 from geoborder.store.postgis.naming import METRIC_COLUMN, METRIC_LAYERS
 from geoborder.store.postgis.naming import metric_srid as srid
 
@@ -62,15 +63,14 @@ def _sql():
 
 
 def metric_srid(store) -> int | None:
-    cat = getattr(store, "catalog", None)
-    return srid(cat) if cat is not None else None
+    return srid(store.catalog)
 
 
-def use_sql(store) -> bool:
-    """True when the spatial work of a query goes to the database: a SQL store whose current
-    version holds the metric geometry column (a version published before it existed is answered
-    by the in-memory path; `geoborder publish --reload` adds the column)."""
-    if not (is_sql_store(store) and metric_srid(store) is not None):
+def answers_in_sql(store) -> bool:
+    """True when the spatial work of a query goes to the database: the store's current version
+    holds the metric geometry column (a version published before it existed is answered by the
+    in-memory engine; `geoborder publish --reload` adds the column)."""
+    if metric_srid(store) is None:
         return False
     snap = store.snapshot()
     return _per_version(store, snap, "metric_column", lambda: _has_metric_column(store, snap))
@@ -85,19 +85,6 @@ def _has_metric_column(store, snap) -> bool:
         ([f'"{snap.schema}"."{t}"' for t in wanted], METRIC_COLUMN),
     )
     return int(rows[0][0]) == len(wanted)
-
-
-# --------------------------------------------------------------------------- one version per request
-
-
-def pinned(store, run):
-    """`run()` with every use of `store` (SQL, frames, version) reading one snapshot of it (the
-    store's `pinned()` block; a store without one, e.g. a GeoPackage, just runs it)."""
-    pin = getattr(store, "pinned", None)
-    if pin is None:
-        return run()
-    with pin():
-        return run()
 
 
 # --------------------------------------------------------------------------- statements
@@ -115,7 +102,7 @@ def _per_version(store, snap, key, make):
     """`make()` once per (store, data version, key): published versions are immutable, and the
     key holds the version, so a switch never serves a value of another version. Two first
     requests may both compute it (the same value)."""
-    return _CACHE.get_or_make((getattr(store, "url", id(store)), snap.version, snap.schema, key), make)
+    return _CACHE.get_or_make((store.url, snap.version, snap.schema, key), make)
 
 
 class _Q:
@@ -561,3 +548,76 @@ def zone(store, *, partner, vintage: int, d: float, parts, cc, step: float):
         km = np.array([float(r[3] or 0.0) / 1000.0 for r in mine])
         out[part] = (rws, dist, km)
     return out
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+class PostgisSpatial:
+    """The `SpatialEngine` of a PostgisStore whose version holds the metric geometry column: the
+    same answers as the in-memory engine, from SQL on the current snapshot."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def distance_to_vietnam(self, point) -> float | None:
+        return distance_to_country(self.store, point, "VN")
+
+    def origin(self, layer: str, row: int, *, surface: bool = False):
+        return origin(self.store, layer, self.store.frame(layer).index[row], surface=surface)
+
+    def nearest_gates(self, point, k: int, *, international_only: bool, published_only: bool, partner_iso3):
+        return nearest_gates(
+            self.store,
+            point,
+            k,
+            international_only=international_only,
+            published_only=published_only,
+            partner_iso3=partner_iso3,
+        )
+
+    def roadless(self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None) -> RoadlessArrays:
+        n = len(self.store.frame("places"))
+        found, r_, d_, b_, c_ = roadless(
+            self.store, vintage=vintage, dmin=dmin, cc=cc, classes=classes, partner=partner, border_m=border_m
+        )
+        ridx = np.full(n, -1, dtype=np.int64)
+        rdist = np.full(n, np.inf)
+        pc = np.full(n, -1, dtype=np.int64)
+        ridx[found], rdist[found], pc[found] = r_, d_, c_
+        bdist = None
+        if border_m is not None:
+            bdist = np.full(n, np.inf)
+            bdist[found] = b_
+        sel = np.zeros(n, dtype=bool)
+        sel[found] = True
+        return RoadlessArrays(ridx, rdist, pc, bdist, sel)
+
+    def settlements_per_commune(self, vintage: int, cc) -> pd.Series:
+        return settlements_per_commune(self.store, vintage, cc)
+
+    def adjacency(self, communes, member, unit, within, vintage: int, tol: float, min_km: float, shared: bool):
+        field = "district_code" if unit.kind == "district" else "province_code"
+        w = None
+        if within is not None:
+            w = ("district_code" if within.kind == "district" else "province_code", within.code)
+        found = touching_vn(self.store, vintage, field, unit.code, w, tol, min_km, shared=shared)
+        cand = np.array([r for r, _, _, _ in found], dtype=np.int64)
+        km = np.array([k for _, k, _, _ in found], dtype=float)
+        keep = km >= min_km
+        excluded = [
+            {"commune_code": communes["commune_code"].iat[i], "shared_length_km": round(float(k), 3)}
+            for i, k in zip(cand[~keep], km[~keep])
+            if k > 0
+        ]
+        kept = [f for f, k in zip(found, keep) if k]
+        boundary = np.array([g for _, _, g, _ in kept], dtype=object)
+        pi = np.array([n for n, f in enumerate(kept) for _ in f[3]], dtype=np.int64)
+        pj = np.array([j for f in kept for j, _ in f[3]], dtype=np.int64)
+        plen = np.array([x for f in kept for _, x in f[3]], dtype=float)
+        return cand[keep], km[keep], boundary, pi, pj, plen, excluded
+
+    def zone(self, *, partner, vintage: int, d: float, parts, cc, step: float) -> dict:
+        if not border_exists(self.store, partner, vintage):
+            raise NotFound(f"no border line faces {partner.name} in border_segments_{vintage}")
+        return zone(self.store, partner=partner, vintage=vintage, d=d, parts=parts, cc=cc, step=step)

@@ -32,7 +32,8 @@ import shapely
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import InvalidParameter, NotFound, StoreError
 from geoborder.core.tables import META_BUILD, META_LAYERS
-from geoborder.store.base import LayerInfo, _LayerIndex, missing_layer
+from geoborder.store.base import LayerInfo, SpatialEngine, TileEngine, _LayerIndex, missing_layer
+from geoborder.store.postgis.items import SqlItems
 from geoborder.store.postgis.naming import (
     COLUMNS_META,
     FID_COLUMN,
@@ -44,6 +45,8 @@ from geoborder.store.postgis.naming import (
     redact,
     schema_for,
 )
+from geoborder.store.postgis.queries import PostgisSpatial, answers_in_sql
+from geoborder.store.postgis.tiles import PostgisTiles
 
 log = logging.getLogger("geoborder.store")
 
@@ -77,11 +80,9 @@ class _Snapshot:
 class PostgisStore(_LayerIndex):
     """The current published version of a PostGIS database, as a Store.
 
-    Besides the Store protocol (frames read once per version), it answers in SQL what SQL does
-    better: `is_sql_store(store)` is true, and the library modules (features, queries, tiles,
-    indicators) then send their selections to the database through `snapshot()` and `fetch()`."""
-
-    dialect = "postgis"
+    Besides the frames of the Store protocol (read once per version), its engines answer in SQL
+    what SQL does better: items selection and other CRSs (`items`: SqlItems), vector tiles
+    (`tile_engine`: ST_AsMVT) and the spatial primitives of the queries (`spatial_engine`)."""
 
     def __init__(
         self,
@@ -380,6 +381,18 @@ class PostgisStore(_LayerIndex):
                     gdf = self._read_table(snap.schema, snap.tables[layer_id], None, geometry=True)
                     snap.frames[layer_id] = gdf
         return gdf
+
+    # ------------------------------------------------------------------ the engines
+
+    def items(self, layer_id: str) -> tuple[gpd.GeoDataFrame, SqlItems]:
+        snap = self.snapshot()  # the frame and the SQL read the same version
+        return self.frame(layer_id, snap), SqlItems.for_layer(self, snap, layer_id)
+
+    def tile_engine(self, local: TileEngine) -> TileEngine:
+        return PostgisTiles(self)
+
+    def spatial_engine(self, local: SpatialEngine) -> SpatialEngine:
+        return PostgisSpatial(self) if answers_in_sql(self) else local
 
     def table(self, name: str) -> pd.DataFrame:
         """A non-spatial table of the store (e.g. markers_unplaced), as GpkgStore.table."""

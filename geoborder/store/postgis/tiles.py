@@ -30,7 +30,7 @@ name are bound parameters. A tile outside the layer's extent is answered without
 from __future__ import annotations
 
 from geoborder.core.errors import NotFound
-from geoborder.core.tilegrid import tile_lonlat_bounds
+from geoborder.core.tilegrid import MVT_BUFFER, MVT_EXTENT, tile_lonlat_bounds
 from geoborder.store.postgis.naming import FID_COLUMN, GEOMETRY_COLUMN, SRID
 
 _GEOM = "__mvt_geom"  # the geometry column of the tile's rows (no catalog field starts with __)
@@ -94,3 +94,13 @@ def layer_mvt(store, layer_id: str, z: int, x: int, y: int, *, extent: int, buff
     rows = store.fetch(query, (int(z), int(x), int(y), layer_id), binary=True)
     body = rows[0][0] if rows else None
     return bytes(body) if body else None
+
+
+class PostgisTiles:
+    """The `TileEngine` of a PostgisStore: tiles rendered by ST_AsMVT."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def layer_mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+        return layer_mvt(self.store, layer_id, z, x, y, extent=MVT_EXTENT, buffer=MVT_BUFFER)
