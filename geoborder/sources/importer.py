@@ -9,10 +9,8 @@ Windows-1258 to Unicode; maps columns to the catalog's source columns; writes th
 
 from __future__ import annotations
 
-import io
 import tempfile
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +18,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
-from pyproj import CRS
 
 from geoborder.core.catalog import Catalog, Layer, load_catalog
 from geoborder.core.errors import DataImportError
@@ -29,94 +25,10 @@ from geoborder.core.files import sha256_file
 from geoborder.core.text import fold
 from geoborder.sources import legacy_encodings as le
 from geoborder.sources.fetch.manifest import Manifest, PackFile, now
+from geoborder.sources.reading import read_features
+from geoborder.sources.vn2000 import choose_crs, feature_bounds
 
 WGS84 = "EPSG:4326"
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml")
-
-# VN-2000 / TM-3 central meridian of each province (pre-2025 units; Circular 973/2001/TT-TCĐC).
-TM3_MERIDIANS = {
-    "Lai Châu": 103.0,
-    "Điện Biên": 103.0,
-    "Sơn La": 104.0,
-    "Lào Cai": 104.75,
-    "Yên Bái": 104.75,
-    "Hà Giang": 105.5,
-    "Tuyên Quang": 106.0,
-    "Phú Thọ": 104.75,
-    "Vĩnh Phúc": 105.0,
-    "Cao Bằng": 105.75,
-    "Lạng Sơn": 107.25,
-    "Bắc Kạn": 106.5,
-    "Thái Nguyên": 106.5,
-    "Bắc Giang": 107.0,
-    "Bắc Ninh": 105.5,
-    "Quảng Ninh": 107.75,
-    "Hải Phòng": 105.75,
-    "Hải Dương": 105.5,
-    "Hưng Yên": 105.5,
-    "Hà Nội": 105.0,
-    "Hòa Bình": 106.0,
-    "Hà Nam": 105.0,
-    "Nam Định": 105.5,
-    "Thái Bình": 105.5,
-    "Ninh Bình": 105.0,
-    "Thanh Hóa": 105.0,
-    "Nghệ An": 104.75,
-    "Hà Tĩnh": 105.5,
-    "Quảng Bình": 106.0,
-    "Quảng Trị": 106.25,
-    "Thừa Thiên Huế": 107.0,
-    "Huế": 107.0,
-    "Đà Nẵng": 107.75,
-    "Quảng Nam": 107.75,
-    "Quảng Ngãi": 108.0,
-    "Bình Định": 108.25,
-    "Kon Tum": 107.5,
-    "Gia Lai": 108.5,
-    "Đắk Lắk": 108.5,
-    "Đắk Nông": 108.5,
-    "Phú Yên": 108.5,
-    "Khánh Hòa": 108.25,
-    "Ninh Thuận": 108.25,
-    "Bình Thuận": 108.5,
-    "Lâm Đồng": 107.75,
-    "Bình Dương": 105.75,
-    "Bình Phước": 106.25,
-    "Đồng Nai": 107.75,
-    "Bà Rịa - Vũng Tàu": 107.75,
-    "Tây Ninh": 105.5,
-    "Long An": 105.75,
-    "Tiền Giang": 105.75,
-    "Bến Tre": 105.75,
-    "Đồng Tháp": 105.0,
-    "Vĩnh Long": 105.5,
-    "Trà Vinh": 105.5,
-    "An Giang": 104.75,
-    "Kiên Giang": 104.5,
-    "Cần Thơ": 105.0,
-    "Hậu Giang": 105.0,
-    "Sóc Trăng": 105.5,
-    "Bạc Liêu": 105.0,
-    "Cà Mau": 104.5,
-    "Hồ Chí Minh": 105.75,
-}
-# EPSG codes of VN-2000 / TM-3 by central meridian; the others are built from EPSG:9206.
-TM3_EPSG = {
-    103.0: 9205,
-    104.0: 9206,
-    104.5: 9207,
-    104.75: 9208,
-    105.5: 9209,
-    105.75: 9210,
-    106.0: 9211,
-    106.25: 9212,
-    106.5: 9213,
-    107.0: 9214,
-    107.25: 9215,
-    107.5: 9216,
-    108.25: 9217,
-    108.5: 9218,
-}
 
 # Column names common in provincial files, per contract column (compared folded: case and
 # diacritics ignored).
@@ -137,8 +49,6 @@ ALIASES = {
     "commune_code": ["ma_xa", "maxa"],
     "province_code": ["ma_tinh", "matinh"],
 }
-LON_NAMES = ("lon", "lng", "long", "longitude", "kinh_do", "kinhdo", "x", "easting", "toa_do_x", "toado_x")
-LAT_NAMES = ("lat", "latitude", "vi_do", "vido", "y", "northing", "toa_do_y", "toado_y")
 
 
 @dataclass
@@ -167,186 +77,6 @@ class ImportReport:
             out.append(f"  {k} <- {v}")
         out += [f"  note: {n}" for n in self.notes]
         return out
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _read(path: Path, source_layer: str | None, tmp: Path) -> tuple[gpd.GeoDataFrame, Path]:
-    """The features of `path` with text as read (legacy DBF bytes kept 1:1 as Latin-1)."""
-    suffix = path.suffix.lower()
-    if suffix == ".zip":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                zf.extractall(tmp)
-        except zipfile.BadZipFile as exc:
-            raise DataImportError(f"not a readable zip: {exc}", file=str(path)) from None
-        found = [
-            p
-            for p in sorted(tmp.rglob("*"))
-            if p.suffix.lower() in VECTOR_SUFFIXES + (".csv",) and not p.name.startswith(".")
-        ]
-        shp = [p for p in found if p.suffix.lower() == ".shp"]
-        pick = shp or found
-        if not pick:
-            raise DataImportError("the zip holds no Shapefile, GeoPackage, GeoJSON, KML or CSV", file=str(path))
-        if len(pick) > 1:
-            raise DataImportError(
-                f"the zip holds several datasets ({', '.join(p.name for p in pick)}): unzip it and import one",
-                file=str(path),
-            )
-        return _read(pick[0], source_layer, tmp)
-    if suffix == ".csv":
-        return _read_csv(path), path
-    if suffix not in VECTOR_SUFFIXES:
-        raise DataImportError(
-            f"unsupported file type {suffix!r}: use Shapefile (.shp or .zip), GeoPackage, GeoJSON, KML or CSV",
-            file=str(path),
-        )
-    kw = {}
-    if suffix == ".shp":
-        kw["encoding"] = "latin1"  # DBF bytes as they are; the encoding is found below
-    if source_layer:
-        kw["layer"] = source_layer
-    elif suffix in (".gpkg", ".kml"):
-        layers = pyogrio.list_layers(path)
-        if len(layers) > 1:
-            raise DataImportError(
-                f"{len(layers)} layers ({', '.join(layers[:, 0])}): choose one with --source-layer", file=str(path)
-            )
-    try:
-        gdf = pyogrio.read_dataframe(path, **kw)
-    except Exception as exc:
-        raise DataImportError(f"cannot read the file: {exc}", file=str(path)) from exc
-    return gdf, path
-
-
-def _read_csv(path: Path) -> gpd.GeoDataFrame:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # legacy bytes kept 1:1; converted by the encoding step
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
-    except Exception as exc:
-        raise DataImportError(f"not a readable CSV table: {exc}", file=str(path)) from exc
-    cols = {fold(c).replace(" ", "_"): c for c in df.columns}
-    xcol = next((cols[n] for n in LON_NAMES if n in cols), None)
-    ycol = next((cols[n] for n in LAT_NAMES if n in cols), None)
-    if xcol is None or ycol is None:
-        raise DataImportError(
-            f"no coordinate columns: expected one of {', '.join(LON_NAMES)} and one of "
-            f"{', '.join(LAT_NAMES)}; columns are {', '.join(df.columns)}",
-            file=str(path),
-        )
-    xs, ys = [], []
-    for col, out in ((xcol, xs), (ycol, ys)):
-        for i, v in enumerate(df[col]):
-            v = v.strip().replace(",", ".") if v.count(",") == 1 and "." not in v else v.strip()
-            if not v:
-                out.append(np.nan)
-                continue
-            try:
-                out.append(float(v))
-            except ValueError:
-                raise DataImportError(f"not a number: {v!r}", file=str(path), row=i + 2, column=col) from None
-    xs, ys = np.array(xs), np.array(ys)
-    has = ~np.isnan(xs) & ~np.isnan(ys)
-    geoms = np.full(len(df), None, dtype=object)
-    geoms[has] = shapely.points(xs[has], ys[has])
-    return gpd.GeoDataFrame(df.drop(columns=[xcol, ycol]), geometry=gpd.GeoSeries(geoms), crs=None)
-
-
-# --------------------------------------------------------------------------- CRS
-
-
-def tm3_crs(meridian: float) -> CRS:
-    """VN-2000 / TM-3 with the given central meridian (EPSG code when there is one)."""
-    if meridian in TM3_EPSG:
-        return CRS.from_epsg(TM3_EPSG[meridian])
-    doc = CRS.from_epsg(9206).to_json_dict()
-    for p in doc["conversion"]["parameters"]:
-        if p["name"] == "Longitude of natural origin":
-            p["value"] = meridian
-    deg, mins = int(meridian), round((meridian % 1) * 60)
-    doc["name"] = f"VN-2000 / TM-3 {deg}-{mins:02d}"
-    doc.pop("id", None)
-    return CRS.from_json_dict(doc)
-
-
-def province_meridian(province: str) -> tuple[str, float]:
-    key = fold(province)
-    for name, cm in TM3_MERIDIANS.items():
-        if fold(name) == key:
-            return name, cm
-    raise DataImportError(
-        f"--province {province!r}: not a province I know the VN-2000 central meridian of; "
-        f"use --crs instead (e.g. --crs EPSG:9206 for VN-2000 / TM-3 104-00)"
-    )
-
-
-def _bounds(gdf) -> tuple[float, float, float, float] | None:
-    g = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    return tuple(float(v) for v in g.total_bounds) if len(g) else None
-
-
-def choose_crs(
-    gdf: gpd.GeoDataFrame,
-    *,
-    given: str | None,
-    province: str | None,
-    file: str,
-    extent: tuple[float, float, float, float],
-) -> tuple[CRS, str]:
-    """(CRS of the coordinates, how it was found). Refuses to guess between VN-2000 zones."""
-    if given:
-        try:
-            crs = CRS.from_user_input(given)
-        except Exception as exc:
-            raise DataImportError(f"--crs {given!r} is not a CRS pyproj knows: {exc}", file=file) from None
-        how = "given with --crs"
-        if gdf.crs is not None and not CRS(gdf.crs).equals(crs, ignore_axis_order=True):
-            how += f"; the file declared {CRS(gdf.crs).name}, overridden"
-        return crs, how
-    if gdf.crs is not None:
-        return CRS(gdf.crs), "declared in the file"
-    b = _bounds(gdf)
-    if b is None:
-        return CRS.from_epsg(4326), "no coordinates in the file"
-    x0, y0, x1, y1 = b
-    ex0, ey0, ex1, ey1 = extent
-    span = f"x {x0:.6g} to {x1:.6g}, y {y0:.6g} to {y1:.6g}"
-    if ex0 <= x0 and x1 <= ex1 and ey0 <= y0 and y1 <= ey1:
-        return CRS.from_epsg(4326), f"detected: lon/lat degrees ({span})"
-    if ey0 <= x0 and x1 <= ey1 and ex0 <= y0 and y1 <= ex1:
-        raise DataImportError(
-            f"the coordinates look like latitude, longitude in the wrong order ({span}); "
-            f"swap the columns, or give --crs",
-            file=file,
-        )
-    # VN-2000 TM-3 / UTM: false easting 500000 m (x within ~±400 km of it), northings of Vietnam
-    if x0 >= 100_000 and x1 <= 900_000 and y0 >= 900_000 and y1 <= 2_700_000:
-        if province:
-            pname, cm = province_meridian(province)
-            crs = tm3_crs(cm)
-            return crs, (
-                f"detected from the coordinates ({span}: metres, false easting 500000, northings "
-                f"of Vietnam) as VN-2000 / TM-3 with {pname}'s central meridian {cm:g}° (--province)"
-            )
-        cands = ", ".join(f"EPSG:{c} ({CRS.from_epsg(c).name})" for c in (9205, 9206, 9208, 9209, 9210, 3405, 3406))
-        raise DataImportError(
-            f"the file has no CRS and its coordinates ({span}) are projected metres of Vietnam (false easting "
-            f"500000, northings 0.9-2.7 million m): VN-2000 / TM-3 of any province, or UTM. They cannot tell "
-            f"the zone: give --crs (candidates: {cands}, ...) or --province NAME to use that province's "
-            f"VN-2000 central meridian",
-            file=file,
-        )
-    raise DataImportError(
-        f"the file has no CRS and its coordinates ({span}) are neither lon/lat of the region "
-        f"nor VN-2000 metres: give --crs",
-        file=file,
-    )
 
 
 # --------------------------------------------------------------------------- columns
@@ -400,7 +130,7 @@ def import_file(
     out_path = pack / lyr.source.file
     rep = ImportReport(file=str(path), layer=lyr.id, output=out_path)
     with tempfile.TemporaryDirectory() as td:
-        gdf, real = _read(path, source_layer, Path(td))
+        gdf, real = read_features(path, source_layer, Path(td))
         if (
             real.suffix.lower() == ".shp"
             and not real.with_suffix(".prj").exists()
@@ -409,8 +139,20 @@ def import_file(
             rep.notes.append("the Shapefile has no .prj")
     if len(gdf) == 0:
         raise DataImportError("the file has no features", file=str(path))
+    _to_unicode(gdf, encoding, rep, path)
+    gdf = _to_wgs84(gdf, crs, province, tuple(catalog.build["extent"]), rep, path)
+    _check_geometry(gdf, lyr, path)
+    df = _contract_columns(gdf, lyr, column_map, constants, rep, path)
+    try:
+        _write(df, gdf, out_path, append, rep)
+    except OSError as exc:
+        raise DataImportError(f"cannot write the pack file: {exc}", file=str(out_path)) from exc
+    _record(pack, out_path, lyr, path, rep)
+    return rep
 
-    # text: one vote over every text value of the file, then each column converted
+
+def _to_unicode(gdf: gpd.GeoDataFrame, encoding: str, rep: ImportReport, path: Path) -> None:
+    """Text: one vote over every text value of the file, then each column converted (in place)."""
     text_cols = [
         c
         for c in gdf.columns
@@ -437,13 +179,14 @@ def import_file(
                 dtype=object,
             )
 
-    # CRS -> WGS84, checked against the region
-    extent = tuple(catalog.build["extent"])
+
+def _to_wgs84(gdf, crs: str | None, province: str | None, extent: tuple, rep: ImportReport, path: Path):
+    """The features in WGS84, checked against the region."""
     src_crs, how = choose_crs(gdf, given=crs, province=province, file=str(path), extent=extent)
     rep.crs, rep.crs_how = (src_crs.to_string() if src_crs.to_epsg() is None else f"EPSG:{src_crs.to_epsg()}"), how
     rep.crs = f"{rep.crs} ({src_crs.name})"
     gdf = gdf.set_crs(src_crs, allow_override=True).to_crs(WGS84)
-    b = _bounds(gdf)
+    b = feature_bounds(gdf)
     if b is not None:
         x0, y0, x1, y1 = b
         if not (extent[0] <= x0 and x1 <= extent[2] and extent[1] <= y0 and y1 <= extent[3]):
@@ -453,8 +196,10 @@ def import_file(
                 f"give the right one with --crs",
                 file=str(path),
             )
+    return gdf
 
-    # geometry type
+
+def _check_geometry(gdf, lyr: Layer, path: Path) -> None:
     want = lyr.geometry
     types = set(gdf.geometry.dropna().geom_type)
     fits = {
@@ -465,7 +210,11 @@ def import_file(
     if types - fits:
         raise DataImportError(f"geometry {sorted(types)} does not fit layer {lyr.id} ({want})", file=str(path))
 
-    # columns in contract form
+
+def _contract_columns(
+    gdf, lyr: Layer, column_map: dict[str, str], constants: dict[str, str], rep: ImportReport, path: Path
+) -> pd.DataFrame:
+    """The layer's source columns (taken from the file, mapped, or set), then the file's others."""
     cols = [c for c in gdf.columns if c != "geometry"]
     out = {}
     for f in lyr.fields:
@@ -493,14 +242,7 @@ def import_file(
             continue
         vals = gdf[col].tolist()
         if f.required:
-            for i, v in enumerate(vals):
-                if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
-                    raise DataImportError(
-                        f"required value ({f.source}) is empty",
-                        file=str(path),
-                        row=i + (2 if path.suffix.lower() == ".csv" else 1),
-                        column=col,
-                    )
+            _check_filled(vals, f, col, path)
         out[f.source] = vals
         if col != f.source:
             rep.columns[f.source] = col
@@ -508,15 +250,24 @@ def import_file(
     for c in cols:  # other columns travel along (the build ignores them)
         if c not in out and c not in used:
             out[c] = gdf[c].tolist()
-    df = pd.DataFrame(out)
+    return pd.DataFrame(out)
 
-    try:
-        _write(df, gdf, out_path, append, rep)
-    except OSError as exc:
-        raise DataImportError(f"cannot write the pack file: {exc}", file=str(out_path)) from exc
 
+def _check_filled(vals: list, f, col: str, path: Path) -> None:
+    for i, v in enumerate(vals):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+            raise DataImportError(
+                f"required value ({f.source}) is empty",
+                file=str(path),
+                row=i + (2 if path.suffix.lower() == ".csv" else 1),
+                column=col,
+            )
+
+
+def _record(pack: Path, out_path: Path, lyr: Layer, path: Path, rep: ImportReport) -> None:
+    """The imported file in the pack's manifest."""
     man = Manifest.read(pack)
-    notes = [f"CRS {rep.crs}: {rep.crs_how}", f"text: {det.describe()}"] + rep.notes
+    notes = [f"CRS {rep.crs}: {rep.crs_how}", f"text: {rep.encoding.describe()}"] + rep.notes
     man.put(
         PackFile(
             file=out_path.name,
@@ -535,7 +286,6 @@ def import_file(
         man.write(pack)
     except OSError as exc:
         raise DataImportError(f"cannot write the pack manifest: {exc}", file=str(pack / "pack.json")) from exc
-    return rep
 
 
 def _write(df: pd.DataFrame, gdf: gpd.GeoDataFrame, out_path: Path, append: bool, rep: ImportReport):
