@@ -33,5 +33,14 @@ test: install lint
 	$(BIN)/python -m pytest -q
 	GEOBORDER_TEST_STORE=postgis $(BIN)/python -m pytest -q -m parity
 
+# What runs with nothing but the store (built first if missing or stale): the spatial queries and
+# the national map page (with Debian chromium + chromium-driver, its first render in a headless
+# browser too). The comparisons with pygeoapi, MapServer, QGIS Server and tipg need `hey` and the
+# peer harness ../shared/tools/run_peers.sh: bench/ogc_items.py and bench/postgis.py, see docs/benchmarks.md.
+bench: install
+	$(BIN)/geoborder build --if-stale --quiet
+	$(BIN)/python bench/queries.py --repeat 5
+	$(BIN)/python bench/maps.py
+
 clean:
 	rm -rf var build *.egg-info
