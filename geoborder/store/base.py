@@ -86,7 +86,7 @@ class ItemsEngine(Protocol):
     values joined in memory)."""
 
     def handles(self, query) -> bool:
-        """True when `select(query)` answers it (a `geoborder.features.items.ItemQuery`)."""
+        """True when `select(query)` answers it (a `geoborder.features.query.ItemQuery`)."""
         ...
 
     def select(self, query) -> tuple[np.ndarray, int]:

@@ -1,0 +1,114 @@
+"""The `LayerFeatures` of one store, made once per layer and data version, with the reported
+indicator values joined onto commune layers."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+
+from geoborder.core.errors import InvalidParameter
+from geoborder.features.layer import LayerFeatures
+from geoborder.store.base import LayerInfo, Store
+
+# --------------------------------------------------------------------------- per-store cache
+
+
+def indicator_columns(store, indicators_db, layer_id: str, year: int | None) -> pd.DataFrame | None:
+    """Reported indicator values to join onto a commune layer, indexed by commune_code.
+
+    One column per indicator that has values for the layer's unit vintage: the value of `year`,
+    or (year None) each commune's latest value with its year in `<name>_year`. None when the
+    layer takes no indicators or there are none; a `year` without any value is refused.
+    """
+    from geoborder.indicators.catalog import LAYER_VINTAGE
+
+    vintage = LAYER_VINTAGE.get(layer_id)
+    if vintage is None:
+        if year is not None:
+            raise InvalidParameter(
+                f"year: {layer_id} carries no indicator values; commune layers do ({', '.join(LAYER_VINTAGE)})"
+            )
+        return None
+    available = indicators_db.available(vintage) if indicators_db is not None else {}
+    if year is not None:
+        years = sorted({y for ys in available.values() for y in ys})
+        if year not in years:
+            raise InvalidParameter(
+                f"year: no indicator values for {year} on {vintage} units; years "
+                f"with values: {', '.join(map(str, years)) or 'none (nothing imported)'}"
+            )
+        available = {n: ys for n, ys in available.items() if year in ys}
+    if not available:
+        return None
+    cols = {}
+    for name in available:
+        cur = indicators_db.current(name, vintage=vintage, year=year).set_index("commune_code")
+        cols[name] = cur["value"]
+        if year is None:
+            cols[f"{name}_year"] = cur["year"].astype("Int64")
+    return pd.DataFrame(cols)
+
+
+class FeatureCache:
+    """The LayerFeatures of one store, made at first use of each layer (one per process), and
+    remade when the store switches to another data version (PostGIS publish / rollback).
+
+    Commune layers also come with the reported indicator values joined on (see
+    indicator_columns), cached by indicator-database revision and year."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._layers: dict[tuple[str, str], LayerFeatures] = {}
+        self._joined: dict[tuple, LayerFeatures] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, layer_id: str, indicators_db=None, year: int | None = None, revision: str | None = None
+    ) -> LayerFeatures:
+        """`revision`: the indicator database's revision if the caller already read it (the
+        conditional-GET middleware does, for the ETag), so it is not read twice per request."""
+        base = self._base(layer_id)
+        if indicators_db is None and year is None:
+            return base
+        if indicators_db is None:
+            revision = ""
+        elif revision is None:
+            revision = indicators_db.revision()
+        key = (self.store.version, layer_id, revision, year)
+        lf = self._joined.get(key)
+        if lf is None:
+            extra = indicator_columns(self.store, indicators_db, layer_id, year)
+            lf = base if extra is None else base.with_columns(extra, on="commune_code")
+            with self._lock:  # keep the joins of the current revision only
+                self._joined = {k: v for k, v in self._joined.items() if k[:3] == key[:3] or k[1] != layer_id}
+                self._joined[key] = lf
+        return lf
+
+    def _make(self, layer_id: str, info: LayerInfo) -> LayerFeatures:
+        frame, engine = self.store.items(layer_id)
+        return LayerFeatures(layer_id, frame, info.key_field, engine)
+
+    def peek(self, layer_id: str, indicator_revision: str = "") -> LayerFeatures | None:
+        """The LayerFeatures `get(layer_id, db)` would return (no year), if it is already made
+        (for the current store version and indicator revision, "" without a database), else None:
+        never reads or joins anything."""
+        version = self.store.version
+        if not indicator_revision:
+            return self._layers.get((version, layer_id))
+        return self._joined.get((version, layer_id, indicator_revision, None))
+
+    def _base(self, layer_id: str) -> LayerFeatures:
+        version = self.store.version
+        key = (version, layer_id)
+        lf = self._layers.get(key)
+        if lf is None:
+            info = self.store.layer(layer_id)  # NotFound for an unknown collection
+            with self._lock:
+                lf = self._layers.get(key)
+                if lf is None:
+                    lf = self._make(layer_id, info)
+                    # keep only the current version's layers
+                    self._layers = {k: v for k, v in self._layers.items() if k[0] == version}
+                    self._layers[key] = lf
+        return lf

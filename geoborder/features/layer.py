@@ -1,0 +1,257 @@
+"""`LayerFeatures`: one layer prepared for OGC API - Features.
+
+It wraps one layer of the store (a GeoDataFrame in CRS84 lon/lat, indexed by fid) and answers item
+queries: the store's items engine selects what it can (PostGIS: in SQL); the rest is selected here
+(bbox by spatial index, property equality, CQL2 masks, sortby, paging). The GeoJSON of every
+feature in CRS84 is built once, at first use of the layer (orjson properties + GEOS geometry), so a
+page is a concatenation of bytes; other CRSs reproject only the geometries of the page.
+
+Hook for other modules (e.g. indicators joined onto communes): `LayerFeatures.with_columns(df)`
+returns a new `LayerFeatures` with extra property columns, served the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+
+from geoborder.core.crs import SupportedCrs, crs84, geoms_to
+from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.features.filter import evaluate_filter
+from geoborder.features.gzip import _COMMA, GzipMember, deflate_segment
+from geoborder.features.query import ItemQuery
+from geoborder.store.base import IN_MEMORY_ITEMS, ItemsEngine
+
+_ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+@dataclass(frozen=True)
+class Selection:
+    positions: np.ndarray  # row positions of the page, in order
+    matched: int  # numberMatched
+
+
+def _json_value(v):
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+class LayerFeatures:
+    """One layer prepared for OGC API - Features."""
+
+    def __init__(
+        self,
+        layer_id: str,
+        frame: gpd.GeoDataFrame,
+        key_field: str | None = None,
+        engine: ItemsEngine = IN_MEMORY_ITEMS,
+    ):
+        self.layer_id = layer_id
+        # the store's items engine: on PostGIS the selection and other-CRS geometries are SQL
+        self.engine = engine
+        self.frame = frame
+        self.key_field = key_field
+        self.property_names: list[str] = [c for c in frame.columns if c != frame.geometry.name]
+        self.ids = frame.index.to_numpy()
+        self._pos = {int(fid): i for i, fid in enumerate(self.ids)}
+        self._by_key: dict[str, int] | None = None  # key value -> row position, made on first use
+        self._props: list[bytes] | None = None
+        self._features: list[bytes] | None = None
+        self._gz: list[bytes | None] | None = None  # deflate segment of each feature, made on demand
+        self._lock = threading.Lock()
+        self._all = np.arange(len(frame))
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def prepared(self) -> bool:
+        """The per-feature GeoJSON is built (first use of the layer is done)."""
+        return self._features is not None
+
+    # ----------------------------------------------------------------- hook
+    def with_columns(self, extra: pd.DataFrame, on: str | None = None) -> LayerFeatures:
+        """A new LayerFeatures with `extra` columns joined on `on` (default: the layer key).
+
+        For other modules that add values to a layer (indicators on communes): `extra` is indexed
+        by the key values (or has an `on` column); rows without a match get nulls. Existing
+        columns of the same name are replaced.
+        """
+        on = on or self.key_field
+        if on is None or on not in self.frame.columns:
+            raise InvalidParameter(f"layer {self.layer_id} has no key column {on!r} to join on")
+        if on in extra.columns:
+            extra = extra.set_index(on)
+        replaced = [c for c in extra.columns if c in self.frame.columns]
+        joined = self.frame.drop(columns=replaced).join(extra, on=on)
+        # the joined columns exist only in memory: a query naming one is selected in memory
+        return LayerFeatures(
+            self.layer_id,
+            gpd.GeoDataFrame(joined, geometry=self.frame.geometry.name, crs=self.frame.crs),
+            self.key_field,
+            self.engine.excluding(replaced),
+        )
+
+    # ----------------------------------------------------------------- serialisation
+    def _properties_bytes(self) -> list[bytes]:
+        df = self.frame[self.property_names]
+        cols = [df[c].to_numpy(dtype=object) for c in self.property_names]
+        names = self.property_names
+        out = []
+        for row in zip(*cols):
+            out.append(orjson.dumps({k: _json_value(v) for k, v in zip(names, row)}, option=_ORJSON))
+        return out
+
+    def _prepare(self) -> None:
+        with self._lock:
+            if self._features is not None:
+                return
+            props = self._properties_bytes()
+            geoms = self._geometry_json(self._all, crs84())
+            head = [b'{"type":"Feature","id":%d,"geometry":' % int(f) for f in self.ids]
+            self._features = [h + g + b',"properties":' + p + b"}" for h, g, p in zip(head, geoms, props)]
+            self._props = props
+            self._gz = [None] * len(self._features)
+
+    def _geometry_json(self, positions: np.ndarray, crs: SupportedCrs) -> list[bytes]:
+        if self.engine.can_transform(crs):
+            geoms = self.engine.transformed(self.ids[positions], crs)  # ST_Transform
+        else:
+            geoms = geoms_to(self.frame.geometry.values[positions], crs)
+        return [b"null" if s is None else s.encode() for s in shapely.to_geojson(geoms)]
+
+    def feature_bytes(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> list[bytes]:
+        """The GeoJSON Feature of each row position, in `crs` (default CRS84)."""
+        if self._features is None:
+            self._prepare()
+        if crs is None or crs.is_crs84:
+            feats = self._features
+            return [feats[i] for i in positions]
+        geoms = self._geometry_json(positions, crs)
+        props = self._props
+        return [
+            b'{"type":"Feature","id":%d,"geometry":%s,"properties":%s}' % (int(self.ids[i]), g, props[i])
+            for i, g in zip(positions, geoms)
+        ]
+
+    def add_gzip(self, gz: GzipMember, positions: np.ndarray, first: bool = True) -> None:
+        """Append the CRS84 features at `positions` (comma-separated) to a gzip member, from
+        deflate segments made once per feature."""
+        if self._features is None:
+            self._prepare()
+        feats, cache = self._features, self._gz
+        for k, i in enumerate(positions):
+            seg = cache[i]
+            if seg is None:
+                seg = cache[i] = deflate_segment(feats[i])
+            if k or not first:
+                gz.segment(b",", _COMMA)
+            gz.segment(feats[i], seg)
+
+    # ----------------------------------------------------------------- selection
+    def position(self, feature_id: str) -> int:
+        """Row position of a feature id: the fid (as items give it), else a value of the layer key
+        (e.g. a commune code "03856": not an fid, since fids are written without leading zeros)."""
+        fid = feature_id.strip()
+        if fid.isdigit() and str(int(fid)) == fid and int(fid) in self._pos:
+            return self._pos[int(fid)]
+        if self.key_field and self.key_field in self.frame.columns:
+            pos = self._key_positions().get(str(feature_id), -1)
+            if pos >= 0:
+                return pos
+        raise NotFound(f"no feature {feature_id!r} in collection {self.layer_id!r}")
+
+    def _key_positions(self) -> dict[str, int]:
+        """Row position of each key value (as text), made once; -1 for a value found twice."""
+        if self._by_key is None:
+            out: dict[str, int] = {}
+            for i, v in enumerate(self.frame[self.key_field].astype(str).to_numpy()):
+                out[v] = -1 if v in out else i
+            self._by_key = out
+        return self._by_key
+
+    def _check_property(self, name: str, what: str) -> None:
+        if name not in self.property_names:
+            raise InvalidParameter(f"{what}: unknown property {name!r}; properties: {', '.join(self.property_names)}")
+
+    def _property_mask(self, df: pd.DataFrame, name: str, value: str) -> np.ndarray:
+        self._check_property(name, name)
+        col = df[name]
+        if pd.api.types.is_bool_dtype(col):
+            v = value.strip().lower()
+            if v not in ("true", "false", "1", "0"):
+                raise InvalidParameter(f"{name}: {value!r} is not true or false")
+            return (col == (v in ("true", "1"))).to_numpy()
+        if pd.api.types.is_numeric_dtype(col):
+            try:
+                num = float(value)
+            except ValueError:
+                raise InvalidParameter(f"{name}: {value!r} is not a number") from None
+            return (col == num).to_numpy()
+        return (col.astype(object) == value).to_numpy()
+
+    def select(self, q: ItemQuery) -> Selection:
+        """Row positions of the page a query asks for, and how many features match in all.
+
+        The store's items engine selects when it can (PostGIS: in SQL), unless the query names a
+        property that exists only in memory (indicator values joined on)."""
+        if self.engine.handles(q):
+            fids, matched = self.engine.select(q)
+            pos = self._pos
+            return Selection(
+                positions=np.fromiter((pos[int(f)] for f in fids), dtype=np.intp, count=len(fids)), matched=matched
+            )
+        pos = self._all
+        if q.bbox is not None:
+            pos = np.sort(self.frame.sindex.query(shapely.box(*q.bbox), predicate="intersects"))
+        if q.properties or q.filter is not None:
+            sub = self.frame.iloc[pos] if len(pos) != len(self.frame) else self.frame
+            mask = np.ones(len(pos), dtype=bool)
+            for name, value in q.properties.items():
+                mask &= self._property_mask(sub, name, value)
+            if q.filter is not None:
+                mask &= evaluate_filter(sub, q.filter, self.property_names, q.filter_crs)
+            pos = pos[mask]
+        # datetime: no layer has a temporal property yet: features without one always match
+        if q.sortby:
+            for name, _ in q.sortby:
+                self._check_property(name, "sortby")
+            sub = self.frame.iloc[pos][[n for n, _ in q.sortby]].reset_index(drop=True)
+            order = sub.sort_values(
+                [n for n, _ in q.sortby], ascending=[a for _, a in q.sortby], kind="mergesort", na_position="last"
+            ).index.to_numpy()
+            pos = pos[order]
+        matched = len(pos)
+        return Selection(positions=pos[q.offset : q.offset + q.limit], matched=matched)
+
+    def select_all(self, q: ItemQuery) -> np.ndarray:
+        """Every matching row position (downloads: no paging)."""
+        from dataclasses import replace
+
+        return self.select(replace(q, offset=0, limit=len(self.frame) or 1)).positions
+
+    # ----------------------------------------------------------------- documents
+    def feature_document(self, position: int, links: list[dict], crs: SupportedCrs | None = None) -> bytes:
+        body = self.feature_bytes(np.array([position]), crs)[0]
+        return body[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+
+    def frame_for(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> gpd.GeoDataFrame:
+        """The rows as a GeoDataFrame in `crs` (traditional x/y order, for files)."""
+        sub = self.frame.iloc[positions]
+        if crs is None or crs.is_crs84 or crs.auth == "EPSG:4326":
+            return sub.set_crs("EPSG:4326", allow_override=True)
+        if self.engine.can_transform(crs):  # ST_Transform
+            geoms = self.engine.transformed(self.ids[positions], crs, axis_order=False, rounded=False)
+            return gpd.GeoDataFrame(
+                sub.drop(columns=sub.geometry.name), geometry=gpd.GeoSeries(geoms, index=sub.index, crs=crs.auth)
+            )
+        return sub.to_crs(crs.auth)
