@@ -340,7 +340,7 @@ def test_geojson_download_is_the_whole_layer(client, communes):
 
 
 def test_geojson_download_streams_in_bounded_chunks(real_store):
-    from geoborder.features.items import CHUNK, LayerFeatures, iter_geojson
+    from geoborder.features import CHUNK, LayerFeatures, iter_geojson
 
     lf = LayerFeatures(COMMUNES, real_store.frame(COMMUNES), "commune_code")
     chunks = list(iter_geojson(lf, np.arange(len(lf))))
@@ -391,7 +391,7 @@ def test_csv_download_wkt_and_lonlat(client, real_store):
 def test_with_columns_joins_extra_values_on_the_key(real_store):
     import pandas as pd
 
-    from geoborder.features.items import ItemQuery, LayerFeatures, parse_filter
+    from geoborder.features import ItemQuery, LayerFeatures, parse_filter
 
     lf = LayerFeatures(COMMUNES, real_store.frame(COMMUNES), "commune_code")
     codes = lf.frame.commune_code.iloc[:3].tolist()
@@ -406,7 +406,7 @@ def test_with_columns_joins_extra_values_on_the_key(real_store):
 
 def test_feature_cache_follows_the_store_version(real_store):
     """A store that switches data version (PostGIS publish / rollback) is served at its new version."""
-    from geoborder.features.items import FeatureCache
+    from geoborder.features import FeatureCache
     from geoborder.store.base import IN_MEMORY_ITEMS
 
     class Switching:
