@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoborder.core.catalog import load_catalog
 from geoborder.core.crs import reproject
 from geoborder.indicators.catalog import IndicatorCatalog, load_indicators
 
@@ -24,7 +23,7 @@ _CACHE: dict = {}
 
 
 def _metric(store, gdf) -> np.ndarray:
-    crs = (getattr(store, "catalog", None) or load_catalog()).build["metric_crs"]
+    crs = store.catalog.build["metric_crs"]
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     return reproject(geoms, "EPSG:4326", crs)
 
@@ -32,7 +31,7 @@ def _metric(store, gdf) -> np.ndarray:
 def compute(store, vintage: int, names, *, catalog: IndicatorCatalog | None = None) -> pd.DataFrame:
     """Computed indicators of every commune of `vintage`, indexed by commune_code."""
     catalog = catalog or load_indicators()
-    key = (id(store), getattr(store, "version", None), vintage)
+    key = (id(store), store.version, vintage)
     if key not in _CACHE:
         _CACHE[key] = _compute_all(store, vintage, catalog)
     return _CACHE[key][list(names)]
@@ -42,7 +41,8 @@ def _compute_all(store, vintage: int, catalog: IndicatorCatalog) -> pd.DataFrame
     communes = store.frame(f"communes_{vintage}")
     codes = communes["commune_code"].astype(str).to_numpy()
     out = pd.DataFrame(index=pd.Index(codes, name="commune_code"))
-    out["population"] = pd.to_numeric(communes["population"], errors="coerce").to_numpy()
+    # a nullable whole number in the store (missing = no data): NaN here, for the arithmetic below
+    out["population"] = pd.to_numeric(communes["population"], errors="coerce").astype("float64").to_numpy()
     if vintage == 2025:
         out["area_km2"] = pd.to_numeric(communes["area_km2"], errors="coerce").to_numpy()
     else:

@@ -35,6 +35,9 @@ import shapely
 from geoborder.core.errors import StoreError
 from geoborder.core.settings import StoreSettings
 from geoborder.core.text import fold, nfc, split_unit_prefix
+from geoborder.indicators.reform_join import to_2025
+
+__all__ = ["Links", "crosswalk_path", "link_units", "links_for", "read_crosswalk", "to_2025"]
 
 CROSSWALK_FILE = "admin_crosswalk_2025.csv"
 _SPLIT_RE = re.compile(r",\s*(?![^()]*\))")
@@ -61,19 +64,29 @@ def crosswalk_path(store) -> Path:
 
 
 def read_crosswalk(path: Path) -> pd.DataFrame:
+    """The crosswalk, one row per (2024 code, 2025 commune).
+
+    `flag` is the source's old_is_partly_merged; `partly` is what the join uses: the 2024 unit
+    was split across several 2025 communes, i.e. the code has more than one row. The source sets
+    its flag on 132 codes that have a single destination (131 of them unchanged communes that kept
+    their code, e.g. Sơn La's 7 unmerged ones: Mường Lèo 04240, Mường Lạn 04246, Phiêng Khoài
+    04099); a unit that goes whole to one commune is not split, so the flag alone is not taken.
+    """
     df = pd.read_csv(path, dtype=int)
     need = {"old_ward_code", "old_district_code", "old_province_code", "old_is_partly_merged", "new_ward_code"}
     if not need <= set(df.columns):
         raise StoreError(f"{path}: expected columns {sorted(need)}, found {list(df.columns)}")
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "old": df["old_ward_code"].map(lambda v: f"{v:05d}"),
             "old_district": df["old_district_code"].map(lambda v: f"{v:03d}"),
             "old_province": df["old_province_code"].map(lambda v: f"{v:02d}"),
-            "partly": df["old_is_partly_merged"].astype(bool),
+            "flag": df["old_is_partly_merged"].astype(bool),
             "new": df["new_ward_code"].map(lambda v: f"{v:05d}"),
         }
     )
+    out["partly"] = out.groupby("old")["new"].transform("nunique") > 1
+    return out
 
 
 def link_key(name: str) -> str:
@@ -123,12 +136,8 @@ class Links:
         return row["unit"], list(row["candidates"])
 
 
-def link_units(store, crosswalk: pd.DataFrame) -> Links:
-    c09 = store.frame("communes_2009")
-    c25 = store.frame("communes_2025")
-    seats = store.frame("commune_seats_2025")
-
-    # entries of each 2025 commune
+def _entries(c25: pd.DataFrame, seats: pd.DataFrame) -> pd.DataFrame:
+    """The before_merger entries of every 2025 commune: new, entry, text, type, key, partial, hint."""
     c25_info = c25.set_index("commune_code")
     ent_rows = []
     for r in seats.itertuples(index=False):
@@ -149,9 +158,11 @@ def link_units(store, crosswalk: pd.DataFrame) -> Links:
                 "hint": None,
             }
         )
-    entries = pd.DataFrame(ent_rows)
+    return pd.DataFrame(ent_rows)
 
-    # 2009 units overlapping 2025 communes, with matching names
+
+def _given_units(c09: pd.DataFrame, c25: pd.DataFrame, entries: pd.DataFrame) -> tuple[dict, list]:
+    """Step 1: T(u), the 2025 communes each 2009 unit is given to, and the ambiguous entries."""
     g09 = shapely.make_valid(np.asarray(c09.geometry.values, dtype=object))
     g25 = shapely.make_valid(np.asarray(c25.geometry.values, dtype=object))
     tree = shapely.STRtree(g25)
@@ -182,109 +193,102 @@ def link_units(store, crosswalk: pd.DataFrame) -> Links:
     T = defaultdict(set)
     for r in taken.itertuples(index=False):
         T[r.unit].add(r.new)
+    return T, entry_ambiguous
 
-    S = crosswalk.groupby("old")["new"].agg(lambda s: frozenset(s)).to_dict()
-    partly = crosswalk.groupby("old")["partly"].any().to_dict()
-    old_district = crosswalk.groupby("old")["old_district"].first().to_dict()
-    name25 = dict(zip(c25["commune_code"], c25["name"].map(link_key)))
-    unit_key = dict(zip(c09["commune_code"], c09["name"].map(link_key)))
-    unit_dist = dict(zip(c09["commune_code"], c09["district_code"]))
 
-    # candidate pairs: S(k) == T(u)
-    by_sig = defaultdict(lambda: (set(), set()))
-    for u, t in T.items():
-        by_sig[frozenset(t)][1].add(u)
-    for k, s in S.items():
-        by_sig[s][0].add(k)
-    code_of, unit_of, method = {}, {}, {}
+class _Pairing:
+    """Step 2: 2024 codes k and 2009 units u with S(k) == T(u), paired by elimination."""
 
-    def pair(k, u, how):
-        code_of[u], unit_of[k], method[u] = k, u, how
+    def __init__(self, S: dict, T: dict, old_district: dict, unit_dist: dict):
+        self.old_district, self.unit_dist = old_district, unit_dist
+        self.by_sig = defaultdict(lambda: (set(), set()))  # signature -> (codes, units)
+        for u, t in T.items():
+            self.by_sig[frozenset(t)][1].add(u)
+        for k, s in S.items():
+            self.by_sig[s][0].add(k)
+        self.code_of: dict = {}
+        self.unit_of: dict = {}
+        self.method: dict = {}
 
-    # kept code and name
-    for sig, (ks, us) in by_sig.items():
-        for new in sorted(sig):
-            if new in ks:
-                same = [u for u in sorted(us) if unit_key[u] == name25.get(new) and u not in code_of]
-                if len(same) == 1 and new not in unit_of:
-                    pair(new, same[0], "kept code and name")
+    def pair(self, k, u, how):
+        self.code_of[u], self.unit_of[k], self.method[u] = k, u, how
 
-    def eliminate(dist_map=None):
+    def kept_code_and_name(self, name25: dict, unit_key: dict):
+        for sig, (ks, us) in self.by_sig.items():
+            for new in sorted(sig):
+                if new in ks:
+                    same = [u for u in sorted(us) if unit_key[u] == name25.get(new) and u not in self.code_of]
+                    if len(same) == 1 and new not in self.unit_of:
+                        self.pair(new, same[0], "kept code and name")
+
+    def eliminate(self, dist_map=None):
         changed = True
         while changed:
             changed = False
-            for ks, us in by_sig.values():
-                free_k = sorted(k for k in ks if k not in unit_of)
-                free_u = sorted(u for u in us if u not in code_of)
+            for ks, us in self.by_sig.values():
+                free_k = sorted(k for k in ks if k not in self.unit_of)
+                free_u = sorted(u for u in us if u not in self.code_of)
                 if not free_k or not free_u:
                     continue
                 if dist_map is None:
                     if len(free_k) == 1 and len(free_u) == 1:
-                        pair(free_k[0], free_u[0], "unique")
+                        self.pair(free_k[0], free_u[0], "unique")
                         changed = True
                     continue
                 groups = defaultdict(lambda: ([], []))
                 for k in free_k:
-                    groups[old_district[k]][0].append(k)
+                    groups[self.old_district[k]][0].append(k)
                 for u in free_u:
-                    d = dist_map.get(unit_dist[u])
+                    d = dist_map.get(self.unit_dist[u])
                     if d is not None:
                         groups[d][1].append(u)
                 for gk, gu in groups.values():
                     if len(gk) == 1 and len(gu) == 1:
-                        pair(gk[0], gu[0], "district")
+                        self.pair(gk[0], gu[0], "district")
                         changed = True
 
-    eliminate()
-    votes = defaultdict(lambda: defaultdict(int))
-    for u, k in code_of.items():
-        votes[unit_dist[u]][old_district[k]] += 1
-    dist_map = {d: max(v, key=v.get) for d, v in votes.items()}
-    eliminate(dist_map)
-    eliminate()
+    def district_map(self) -> dict:
+        """Census district -> GSO district, by the votes of the pairs found so far."""
+        votes = defaultdict(lambda: defaultdict(int))
+        for u, k in self.code_of.items():
+            votes[self.unit_dist[u]][self.old_district[k]] += 1
+        return {d: max(v, key=v.get) for d, v in votes.items()}
 
+    def run(self, name25: dict, unit_key: dict) -> _Pairing:
+        self.kept_code_and_name(name25, unit_key)
+        self.eliminate()
+        self.eliminate(self.district_map())
+        self.eliminate()
+        return self
+
+
+_UNIT_COLUMNS = ["commune_code", "code2024", "candidates", "status", "method", "targets", "partly", "reason"]
+
+
+def _unit_rows(c09: pd.DataFrame, T: dict, S: dict, partly: dict, p: _Pairing) -> pd.DataFrame:
+    """Step 3: each 2009 unit linked to its code, to a group of codes, or unlinked with a reason."""
     rows = []
-    sig_of_unit = {u: frozenset(t) for u, t in T.items()}
     for u in c09["commune_code"]:
         t = T.get(u)
-        if u in code_of:
-            k = code_of[u]
-            rows.append((u, k, [k], "code", method[u], sorted(S[k]), bool(partly[k]), ""))
+        if u in p.code_of:
+            k = p.code_of[u]
+            rows.append((u, k, [k], "code", p.method[u], sorted(S[k]), bool(partly[k]), ""))
             continue
         if not t:
-            rows.append(
-                (
-                    u,
-                    None,
-                    [],
-                    "unlinked",
-                    "",
-                    [],
-                    False,
-                    "its name is in no before_merger list of a 2025 commune it overlaps",
-                )
-            )
+            why = "its name is in no before_merger list of a 2025 commune it overlaps"
+            rows.append((u, None, [], "unlinked", "", [], False, why))
             continue
-        ks, _ = by_sig.get(sig_of_unit[u], (set(), set()))
-        free = sorted(k for k in ks if k not in unit_of)
+        ks, _ = p.by_sig.get(frozenset(t), (set(), set()))
+        free = sorted(k for k in ks if k not in p.unit_of)
         if free:
             rows.append((u, None, free, "group", "same 2025 communes", sorted(t), any(partly[k] for k in free), ""))
         else:
-            rows.append(
-                (
-                    u,
-                    None,
-                    [],
-                    "unlinked",
-                    "",
-                    sorted(t),
-                    False,
-                    f"no 2024 code of the crosswalk leads to exactly {', '.join(sorted(t))}",
-                )
-            )
-    units = pd.DataFrame(
-        rows, columns=["commune_code", "code2024", "candidates", "status", "method", "targets", "partly", "reason"]
-    ).set_index("commune_code")
+            why = f"no 2024 code of the crosswalk leads to exactly {', '.join(sorted(t))}"
+            rows.append((u, None, [], "unlinked", "", sorted(t), False, why))
+    return pd.DataFrame(rows, columns=_UNIT_COLUMNS).set_index("commune_code")
+
+
+def _code_rows(S: dict, units: pd.DataFrame, unit_of: dict) -> pd.DataFrame:
     code_rows = []
     group_units = defaultdict(list)
     for u, r in units[units["status"] == "group"].iterrows():
@@ -297,7 +301,26 @@ def link_units(store, crosswalk: pd.DataFrame) -> Links:
             code_rows.append((k, None, sorted(group_units[k]), "group"))
         else:
             code_rows.append((k, None, [], "unlinked"))
-    codes = pd.DataFrame(code_rows, columns=["code2024", "unit", "candidates", "status"]).set_index("code2024")
+    return pd.DataFrame(code_rows, columns=["code2024", "unit", "candidates", "status"]).set_index("code2024")
+
+
+def link_units(store, crosswalk: pd.DataFrame) -> Links:
+    c09 = store.frame("communes_2009")
+    c25 = store.frame("communes_2025")
+    seats = store.frame("commune_seats_2025")
+    T, entry_ambiguous = _given_units(c09, c25, _entries(c25, seats))
+
+    S = crosswalk.groupby("old")["new"].agg(lambda s: frozenset(s)).to_dict()
+    partly = crosswalk.groupby("old")["partly"].any().to_dict()
+    flag = crosswalk.groupby("old")["flag"].any().to_dict()
+    old_district = crosswalk.groupby("old")["old_district"].first().to_dict()
+    name25 = dict(zip(c25["commune_code"], c25["name"].map(link_key)))
+    unit_key = dict(zip(c09["commune_code"], c09["name"].map(link_key)))
+    unit_dist = dict(zip(c09["commune_code"], c09["district_code"]))
+    pairing = _Pairing(S, T, old_district, unit_dist).run(name25, unit_key)
+
+    units = _unit_rows(c09, T, S, partly, pairing)
+    codes = _code_rows(S, units, pairing.unit_of)
     summary = {
         "units_2009": len(units),
         "units_by_status": units["status"].value_counts().to_dict(),
@@ -305,6 +328,9 @@ def link_units(store, crosswalk: pd.DataFrame) -> Links:
         "codes_2024": len(codes),
         "codes_by_status": codes["status"].value_counts().to_dict(),
         "ambiguous_entries": len(entry_ambiguous),
+        "codes_partly_merged": int(sum(partly.values())),
+        # flagged old_is_partly_merged by the crosswalk but going whole to one 2025 commune
+        "partly_flag_single_commune": int(sum(1 for k, f in flag.items() if f and len(S[k]) == 1)),
     }
     return Links(units=units, codes=codes, crosswalk=crosswalk, summary=summary)
 
@@ -314,81 +340,8 @@ _CACHE: dict = {}
 
 def links_for(store) -> Links:
     """The links of `store` (computed once per store version and process: ~10 s)."""
-    key = (id(store), getattr(store, "version", None))
+    key = (id(store), store.version)
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = link_units(store, read_crosswalk(crosswalk_path(store)))
     return _CACHE[key]
-
-
-def to_2025(values: pd.Series, indicator, links: Links, store) -> pd.DataFrame:
-    """Values keyed by 2009 census code shown on 2025 communes with the indicator's aggregation.
-
-    Returns one row per 2025 commune that receives at least one value, indexed by commune_code:
-    value, n_sources, sources (census codes), partial (a source was split by the reform),
-    partial_sources, missing_sources (linked units of the commune without a value),
-    complete (no partial or missing source, and every 2024 code of the commune is linked).
-    A sum is never split: a 2025 commune with a partly merged source gets value None (flagged).
-    Weighted means use the 2009 population (weight = population) or area of the sources.
-    """
-    c09 = store.frame("communes_2009").set_index("commune_code")
-    values = pd.to_numeric(values, errors="coerce").dropna()
-    units = links.units[links.units["status"].isin(["code", "group"])]
-    contrib = defaultdict(list)
-    members = defaultdict(list)
-    for u, r in units.iterrows():
-        for new in r["targets"]:
-            members[new].append(u)
-            if u in values.index:
-                contrib[new].append((u, float(values[u]), bool(r["partly"])))
-    unlinked_codes = set(links.codes.index[links.codes["status"] == "unlinked"])
-    codes_of_new = links.crosswalk.groupby("new")["old"].agg(set).to_dict()
-    if indicator.weight == "area":
-        weights = c09["area_ha"].astype(float)
-    else:
-        weights = c09["population"].astype(float)
-    rows = []
-    for new, items in contrib.items():
-        srcs = [u for u, _, _ in items]
-        part = [u for u, _, p in items if p]
-        vals = np.array([v for _, v, _ in items])
-        missing = sorted(set(members[new]) - set(srcs))
-        agg = indicator.aggregation
-        value = None
-        if agg == "sum":
-            value = None if part else float(vals.sum())
-        elif agg == "weighted_mean":
-            w = weights.reindex(srcs).to_numpy(dtype=float)
-            if np.isfinite(w).all() and w.sum() > 0:
-                value = float((vals * w).sum() / w.sum())
-        elif agg in ("max", "any"):
-            value = float(vals.max())
-        elif agg in ("min", "all"):
-            value = float(vals.min())
-        no_unit = sorted(codes_of_new.get(new, set()) & unlinked_codes)
-        rows.append(
-            {
-                "commune_code": new,
-                "value": value,
-                "n_sources": len(srcs),
-                "sources": srcs,
-                "partial": bool(part),
-                "partial_sources": part,
-                "missing_sources": missing,
-                "unlinked_2024_codes": no_unit,
-                "complete": not part and not missing and not no_unit,
-            }
-        )
-    cols = [
-        "value",
-        "n_sources",
-        "sources",
-        "partial",
-        "partial_sources",
-        "missing_sources",
-        "unlinked_2024_codes",
-        "complete",
-    ]
-    if not rows:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="commune_code"))
-    return pd.DataFrame(rows).set_index("commune_code")[cols].sort_index()

@@ -130,7 +130,8 @@ def test_pre_2025_values_on_2025_communes(api, key):
     assert row["complete"] and sorted(row["sources"]) == ["3031927", "3031939"]
     hh = api.get("/indicators/poor_households/values", params={"source_vintage": 2009}).json()
     leo = {v["commune_code"]: v for v in hh["values"]}["04240"]
-    assert leo["value"] is None and leo["partial"] and leo["partial_sources"] == ["3031645"]
+    # unchanged by the reform (the crosswalk flags it partly merged, but it has one destination)
+    assert leo["value"] == 188 and not leo["partial"] and leo["sources"] == ["3031645"]
 
 
 def test_values_parameters_are_checked(api):

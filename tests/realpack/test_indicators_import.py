@@ -7,7 +7,6 @@ codes are real units of Sơn La.
 from __future__ import annotations
 
 import io
-import math
 import unicodedata
 from pathlib import Path
 
@@ -345,17 +344,17 @@ def test_pre_2025_table_shown_on_2025_communes(real_store, db):
     assert rate.loc["04045", "value"] == pytest.approx(228120 / 7176)
     assert rate.loc["04045", "value"] == pytest.approx(31.7893, abs=1e-4)
     assert road.loc["04045", "value"] == 0  # "all": one of the two roads is not hardened
-    # Mường Lèo (3031645) was partly merged: flagged, a count is never split
-    assert hh.loc["04240", "partial"] and hh.loc["04240", "partial_sources"] == ["3031645"]
-    assert math.isnan(hh.loc["04240", "value"]) and not hh.loc["04240", "complete"]
+    # Mường Lèo (3031645) is unchanged (the crosswalk flags it partly merged, with one destination)
+    assert not hh.loc["04240", "partial"] and hh.loc["04240", "partial_sources"] == []
+    assert hh.loc["04240", "value"] == 188 and hh.loc["04240", "sources"] == ["3031645"]
     # the same through values_for, as the Features API and the maps call it
     v = values_for(real_store, db, "communes_2025", ["poor_households", "poverty_rate"], year=2019, source_vintage=2009)
     assert v.loc["04045", "poor_households"] == 889
     assert v.loc["04045", "poverty_rate"] == pytest.approx(31.7893, abs=1e-4)
-    # Mường Lạn (3031653) was partly merged too: only Lóng Sập has a count
-    assert hh.loc["04246", "partial"] and math.isnan(hh.loc["04246", "value"])
-    assert list(v.index[v["poor_households"].notna()]) == ["04045"]
-    assert v.loc["04246", "poverty_rate"] == 35.5  # a rate is not split: shown, and flagged partial
+    # Mường Lạn (3031653) is unchanged too: its count carries over
+    assert not hh.loc["04246", "partial"] and hh.loc["04246", "value"] == 700
+    assert list(v.index[v["poor_households"].notna()]) == ["04045", "04240", "04246"]
+    assert v.loc["04246", "poverty_rate"] == 35.5
 
 
 def test_a_missing_source_makes_the_2025_value_incomplete(real_store, db):
