@@ -32,6 +32,19 @@ class LoadReport:
     repaired: int = 0
     reprojected_from: str | None = None
     notes: list[str] = field(default_factory=list)
+    # field -> {"zero": n, "not_whole": n}: source values read as no data (COUNT_RULES)
+    no_data: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# How a whole-number field reads values that are not a count. censusVN2009 gives a population of
+# 0 for 78 inhabited communes (15 in Điện Biên): no count, not an empty commune, so 0 is no data;
+# 3 wards carry fractions (12.45, 10.55, 20.745 people), not counts either. Its district and
+# province populations are sums that include those 3 fractions: rounded to whole people.
+COUNT_RULES = {
+    ("communes_2009", "population"): {"zero": "missing", "not_whole": "missing"},
+    ("districts_2009", "population"): {"not_whole": "round"},
+    ("provinces_2009", "population"): {"not_whole": "round"},
+}
 
 
 # --------------------------------------------------------------------------- reading
@@ -252,63 +265,75 @@ TRANSFORMS = {
 }
 
 
-# --------------------------------------------------------------------------- entry point
+def _apply_count_rules(series: pd.Series, lyr: Layer, f, rep: LoadReport) -> pd.Series:
+    """Values of a whole-number field that COUNT_RULES says are no data (or rounded), counted."""
+    rules = COUNT_RULES.get((lyr.id, f.name))
+    if not rules:
+        return series
+    x = pd.to_numeric(series, errors="coerce")
+    zero = (x == 0).to_numpy() if rules.get("zero") == "missing" else np.zeros(len(x), dtype=bool)
+    frac = (x.notna() & (x % 1 != 0)).to_numpy()
+    out = series.astype(object).copy()
+    out[zero] = None
+    if rules.get("not_whole") == "missing":
+        out[frac] = None
+    elif rules.get("not_whole") == "round":
+        out[frac] = x[frac].round()
+    counts = {"zero": int(zero.sum()), "not_whole": int(frac.sum())}
+    if any(counts.values()):
+        rep.no_data[f.name] = counts
+        done = "read as no data" if rules.get("not_whole") == "missing" else "rounded"
+        zeros = f"{counts['zero']} zeros read as no data, " if rules.get("zero") else ""
+        rep.notes.append(f"{f.source}: {zeros}{counts['not_whole']} values that are not whole numbers {done}")
+    return out
 
 
-def load_source_layer(pack: Path, lyr: Layer, catalog: Catalog) -> tuple[gpd.GeoDataFrame, LoadReport]:
-    """Read, check and normalise one source layer; geometry in EPSG:4326."""
-    path = Path(pack) / lyr.source.file
-    rep = LoadReport(layer=lyr.id, file=lyr.source.file)
-    if not path.exists():
-        raise BuildError("file not found in the pack", file=str(path), layer=lyr.id)
-    if path.suffix.lower() == ".csv":
-        df = _read_csv(path, lyr)
-        gdf = _points_from_lonlat(df, path, lyr)
-    else:
-        gdf = _read_vector(path, lyr)
-    rep.rows_read = len(gdf)
+def _read_features(path: Path, lyr: Layer) -> tuple[gpd.GeoDataFrame, bool]:
+    """The file's features (points from lat/lon for a CSV) and whether it is a CSV."""
+    is_csv = path.suffix.lower() == ".csv"
+    gdf = _points_from_lonlat(_read_csv(path, lyr), path, lyr) if is_csv else _read_vector(path, lyr)
     if len(gdf) == 0:
         raise BuildError("the file has no features", file=str(path), layer=lyr.id)
+    return gdf, is_csv
 
-    if lyr.select:
-        col = lyr.select["field"]
-        if col not in gdf.columns:
-            raise BuildError("missing column", file=str(path), layer=lyr.id, field=col)
-        gdf = gdf[gdf[col].isin(list(lyr.select["values"]))].reset_index(drop=True)
-        missing = set(lyr.select["values"]) - set(gdf[col])
-        if missing:
-            raise BuildError(f"expected features {sorted(missing)} are absent", file=str(path), layer=lyr.id, field=col)
 
-    # columns
+def _select(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer) -> gpd.GeoDataFrame:
+    col = lyr.select["field"]
+    if col not in gdf.columns:
+        raise BuildError("missing column", file=str(path), layer=lyr.id, field=col)
+    gdf = gdf[gdf[col].isin(list(lyr.select["values"]))].reset_index(drop=True)
+    missing = set(lyr.select["values"]) - set(gdf[col])
+    if missing:
+        raise BuildError(f"expected features {sorted(missing)} are absent", file=str(path), layer=lyr.id, field=col)
+    return gdf
+
+
+def _check_columns_and_shapes(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer, is_csv: bool) -> None:
     for f in lyr.fields:
         if not f.computed and f.source not in gdf.columns and f.required:
             raise BuildError(
                 f"missing column {f.source!r} (needed for {f.name})", file=str(path), layer=lyr.id, field=f.source
             )
+    if is_csv:
+        return
+    # empty geometry is an error in a vector file: a feature must have a shape
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise BuildError(
+            f"empty geometry ({int(empty.sum())} features)", file=str(path), layer=lyr.id, field="geometry", row=i + 1
+        )
 
-    is_csv = path.suffix.lower() == ".csv"
-    if not is_csv:
-        # empty geometry is an error in a vector file: a feature must have a shape
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        if empty.any():
-            i = int(np.flatnonzero(empty)[0])
-            raise BuildError(
-                f"empty geometry ({int(empty.sum())} features)",
-                file=str(path),
-                layer=lyr.id,
-                field="geometry",
-                row=i + 1,
-            )
-    gdf = _check_crs(gdf, path, lyr, rep, tuple(catalog.build["extent"]))
-    gdf = _repair(gdf, lyr, rep)
 
+def _fields(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer, rep: LoadReport) -> pd.DataFrame:
+    """The catalog's fields of the layer, typed; transforms, labels and computed fields filled."""
     out = {}
     for f in lyr.fields:
         if f.computed:
             continue
         if f.source in gdf.columns:
-            out[f.name] = _coerce(gdf[f.source], f, path, lyr)
+            out[f.name] = _coerce(_apply_count_rules(gdf[f.source], lyr, f, rep), f, path, lyr)
             if f.expected:
                 empty = [i + 1 for i, v in enumerate(out[f.name]) if v is None or v is pd.NA]
                 if empty:
@@ -327,17 +352,41 @@ def load_source_layer(pack: Path, lyr: Layer, catalog: Catalog) -> tuple[gpd.Geo
     for f in lyr.fields:  # computed fields a transform did not fill
         if f.name not in df.columns:
             df[f.name] = pd.Series([None] * len(df), dtype=object)
+    return df
+
+
+def _check_unique_key(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer, is_csv: bool) -> None:
+    keys = gdf[lyr.key]
+    dup = keys[keys.duplicated(keep=False) & keys.notna()]
+    if len(dup) and lyr.id not in ("border_lines_wdbii",):
+        i = int(dup.index[0])
+        raise BuildError(
+            f"duplicate key {dup.iloc[0]!r} ({dup.nunique()} keys repeated)",
+            file=str(path),
+            layer=lyr.id,
+            field=lyr.key,
+            row=i + (2 if is_csv else 1),
+        )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_source_layer(pack: Path, lyr: Layer, catalog: Catalog) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read, check and normalise one source layer; geometry in EPSG:4326."""
+    path = Path(pack) / lyr.source.file
+    rep = LoadReport(layer=lyr.id, file=lyr.source.file)
+    if not path.exists():
+        raise BuildError("file not found in the pack", file=str(path), layer=lyr.id)
+    gdf, is_csv = _read_features(path, lyr)
+    rep.rows_read = len(gdf)
+    if lyr.select:
+        gdf = _select(gdf, path, lyr)
+    _check_columns_and_shapes(gdf, path, lyr, is_csv)
+    gdf = _check_crs(gdf, path, lyr, rep, tuple(catalog.build["extent"]))
+    gdf = _repair(gdf, lyr, rep)
+    df = _fields(gdf, path, lyr, rep)
     gdf = gpd.GeoDataFrame(df[lyr.field_names], geometry=gdf.geometry.values, crs=WGS84)
     if lyr.key and lyr.kind == "source":
-        keys = gdf[lyr.key]
-        dup = keys[keys.duplicated(keep=False) & keys.notna()]
-        if len(dup) and lyr.id not in ("border_lines_wdbii",):
-            i = int(dup.index[0])
-            raise BuildError(
-                f"duplicate key {dup.iloc[0]!r} ({dup.nunique()} keys repeated)",
-                file=str(path),
-                layer=lyr.id,
-                field=lyr.key,
-                row=i + (2 if is_csv else 1),
-            )
+        _check_unique_key(gdf, path, lyr, is_csv)
     return gdf, rep

@@ -1,16 +1,14 @@
 """`geoborder build`: a source pack -> one GeoPackage (the embedded store).
 
-The store is written to a temporary file beside the target and renamed over it only when
-everything succeeded, so a failed build leaves the previous store untouched.
+The steps, in order: read every source layer (load), derive the border layers (border), place
+gates and markers (places), keep the points without a position in their own tables, put every
+layer in catalog order and schema, and write the store (write): to a temporary file beside the
+target renamed over it only when everything succeeded, so a failed build leaves the previous
+store untouched.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,34 +18,68 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
+import shapely
 
 from geoborder import __version__
-from geoborder.build.derive import (
-    PARTNER_UNITS,
-    DeriveReport,
-    _nearest,
-    border_communes,
-    border_segments,
-    cut_border,
-    place_points,
-    to_metric,
-)
-from geoborder.build.load import load_source_layer
+from geoborder.build.border import PARTNER_UNITS, border_communes, border_segments, cut_border
+from geoborder.build.fingerprint import fingerprint, is_stale, stored_fingerprint
+from geoborder.build.geom import nearest, to_metric
+from geoborder.build.load import LoadReport, load_source_layer
+from geoborder.build.places import place_points
+from geoborder.build.report import DeriveReport, format_report
+from geoborder.build.write import write_store
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import BuildError
-from geoborder.core.files import sha256_file
-from geoborder.core.tables import META_BUILD, META_LAYERS, META_SOURCES
 
-# the code whose change changes what a build writes (relative to geoborder/)
-_CODE_FILES = (
-    "build/pipeline.py",
-    "build/load.py",
-    "build/derive.py",
-    "core/text.py",
-    "core/crs.py",
-    "core/catalog.py",
-)
+__all__ = ["BuildResult", "build", "check_pack", "fingerprint", "format_report", "is_stale", "stored_fingerprint"]
+
+# (commune layer, fields of the segments from the commune, fields of the border communes) per
+# vintage label; the first segment field is the key
+VINTAGES = {
+    2025: (
+        "communes_2025",
+        {
+            "commune_code": "commune_code",
+            "commune_name": "name",
+            "province_code": "province_code",
+            "province_name": "province_name",
+        },
+        ["commune_code", "name", "unit_type", "province_code", "province_name", "population", "area_km2"],
+    ),
+    2009: (
+        "communes_2009",
+        {
+            "commune_code": "commune_code",
+            "commune_name": "name_full",
+            "district_code": "district_code",
+            "district_name": "district_name",
+            "province_code": "province_code",
+            "province_name": "province_name",
+        },
+        [
+            "commune_code",
+            "name",
+            "unit_type",
+            "district_code",
+            "district_name",
+            "province_code",
+            "province_name",
+            "population",
+        ],
+    ),
+    # pre-2025 communes without codes (an open-data pack): only when there are no coded ones,
+    # under their own layer ids so that border_*_2009 always means census-coded units
+    "gb": (
+        "communes_gb",
+        {
+            "shape_id": "shape_id",
+            "commune_name": "name",
+            "district_name": "district_name",
+            "province_name": "province_name",
+        },
+        ["shape_id", "name", "district_name", "province_name"],
+    ),
+}
 
 
 @dataclass
@@ -71,50 +103,6 @@ class _Progress:
         self.last = now
 
 
-def code_checksum() -> str:
-    here = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(__version__.encode())
-    for name in _CODE_FILES:
-        h.update((here / name).read_bytes())
-    return h.hexdigest()
-
-
-def pack_files(pack: Path, catalog: Catalog) -> dict[str, Path]:
-    """Source id -> file path, for every source the catalog names."""
-    return {sid: Path(pack) / s.file for sid, s in catalog.sources.items()}
-
-
-def fingerprint(pack: Path, catalog: Catalog) -> tuple[str, dict[str, str]]:
-    """What a store was built from: catalog, build code and the checksum of every input file."""
-    sums = {}
-    for sid, path in sorted(pack_files(pack, catalog).items()):
-        sums[catalog.sources[sid].file] = sha256_file(path) if path.exists() else "absent"
-    h = hashlib.sha256()
-    h.update(catalog.checksum.encode())
-    h.update(code_checksum().encode())
-    for name, s in sorted(sums.items()):
-        h.update(f"{name}={s}".encode())
-    return h.hexdigest(), sums
-
-
-def stored_fingerprint(store: Path) -> str | None:
-    """The fingerprint recorded in an existing store, or None if it has none / is unreadable."""
-    if not Path(store).exists():
-        return None
-    try:
-        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as con:
-            row = con.execute(f"SELECT value FROM {META_BUILD} WHERE key='fingerprint'").fetchone()
-        return row[0] if row else None
-    except sqlite3.Error:
-        return None
-
-
-def is_stale(pack: Path, store: Path, catalog: Catalog | None = None) -> bool:
-    catalog = catalog or load_catalog()
-    current = stored_fingerprint(store)
-    return current is None or current != fingerprint(pack, catalog)[0]
-
-
 def check_pack(pack: Path | None) -> Path:
     if pack is None:
         raise BuildError(
@@ -127,28 +115,19 @@ def check_pack(pack: Path | None) -> Path:
     return pack
 
 
-def build(
-    pack: Path, store: Path, *, catalog: Catalog | None = None, emit: Callable[[str], None] = print
-) -> BuildResult:
-    """Build the store at `store` from the pack at `pack`. Raises BuildError on bad input."""
-    catalog = catalog or load_catalog()
-    pack = check_pack(pack)
-    store = Path(store)
-    prog = _Progress(emit)
-    fp, sums = fingerprint(pack, catalog)
-    prog.step(f"pack {pack}: {len(sums)} source files checksummed")
-    cfg = catalog.build
-    metric = cfg["metric_crs"]
-    tol = float(cfg["assign_tolerance_m"])
+# --------------------------------------------------------------------------- steps
 
+
+def _load_sources(pack: Path, catalog: Catalog, prog: _Progress):
+    """Every source layer of the pack: (layers, load reports, optional layers absent -> file)."""
     layers: dict[str, gpd.GeoDataFrame] = {}
-    load_reports = {}
-    absent: dict[str, str] = {}  # optional source layer -> its file, not in this pack
+    load_reports: dict[str, LoadReport] = {}
+    absent: dict[str, str] = {}
     for lyr in catalog.layers:
         if lyr.kind != "source":
             continue
         if lyr.optional and not (pack / lyr.source.file).exists():
-            emit(f"          {lyr.id}: optional source {lyr.source.file} absent, skipped")
+            prog.emit(f"          {lyr.id}: optional source {lyr.source.file} absent, skipped")
             absent[lyr.id] = lyr.source.file
             continue
         gdf, rep = load_source_layer(pack, lyr, catalog)
@@ -156,61 +135,18 @@ def build(
         load_reports[lyr.id] = rep
         extra = f", {rep.repaired} geometries repaired" if rep.repaired else ""
         prog.step(f"read {lyr.id}: {len(gdf)} features{extra}")
+    return layers, load_reports, absent
 
-    drep = DeriveReport()
-    _gb_parents(layers, metric, tol)
+
+def _derive_border(layers: dict, cfg, drep: DeriveReport, prog: _Progress) -> None:
+    """border_segments_<v> and border_communes_<v> of every commune layer there is."""
+    metric, tol = cfg["metric_crs"], float(cfg["assign_tolerance_m"])
     lines = layers["border_lines"]
-    lines["length_km"] = np.round(np_length(to_metric(lines, metric)) / 1000, 3)
+    lines["length_km"] = np.round(shapely.length(np.asarray(to_metric(lines, metric), dtype=object)) / 1000, 3)
     pieces = cut_border(lines, metric, float(cfg["segment_step_m"]))
     partners = {iso3: layers[lid] for iso3, (lid, _, _) in PARTNER_UNITS.items()}
     partners["KHM"] = layers["countries"][layers["countries"]["code"] == "KH"].reset_index(drop=True)
-    # (label, commune layer, fields of the segments from the commune, fields of the border communes, key)
-    specs = {
-        2025: (
-            "communes_2025",
-            {
-                "commune_code": "commune_code",
-                "commune_name": "name",
-                "province_code": "province_code",
-                "province_name": "province_name",
-            },
-            ["commune_code", "name", "unit_type", "province_code", "province_name", "population", "area_km2"],
-        ),
-        2009: (
-            "communes_2009",
-            {
-                "commune_code": "commune_code",
-                "commune_name": "name_full",
-                "district_code": "district_code",
-                "district_name": "district_name",
-                "province_code": "province_code",
-                "province_name": "province_name",
-            },
-            [
-                "commune_code",
-                "name",
-                "unit_type",
-                "district_code",
-                "district_name",
-                "province_code",
-                "province_name",
-                "population",
-            ],
-        ),
-        # pre-2025 communes without codes (an open-data pack): only when there are no coded ones,
-        # under their own layer ids so that border_*_2009 always means census-coded units
-        "gb": (
-            "communes_gb",
-            {
-                "shape_id": "shape_id",
-                "commune_name": "name",
-                "district_name": "district_name",
-                "province_name": "province_name",
-            },
-            ["shape_id", "name", "district_name", "province_name"],
-        ),
-    }
-    for vintage, (cid, cfields, bfields) in specs.items():
+    for vintage, (cid, cfields, bfields) in VINTAGES.items():
         if cid not in layers or (vintage == "gb" and "communes_2009" in layers):
             continue
         key = next(iter(cfields))
@@ -227,7 +163,7 @@ def build(
         )
     skipped = [
         f"border_segments_{v}, border_communes_{v}"
-        for v, (cid, _, _) in specs.items()
+        for v, (cid, _, _) in VINTAGES.items()
         if f"border_segments_{v}" not in layers and not (v == "gb" and "communes_2009" in layers)
     ]
     if skipped:
@@ -238,28 +174,33 @@ def build(
             "positions their source publishes; none is derived"
         )
 
+
+def _place_gates_and_markers(layers: dict, cfg, drep: DeriveReport, prog: _Progress) -> None:
     common = dict(
         communes_2009=layers.get("communes_2009"),
         communes_2025=layers.get("communes_2025"),
         seats_2025=layers.get("commune_seats_2025"),
         segments_2009=layers.get("border_segments_2009"),
         communes_gb=layers.get("communes_gb"),
-        metric_crs=metric,
-        tol=tol,
+        metric_crs=cfg["metric_crs"],
+        tol=float(cfg["assign_tolerance_m"]),
         rep=drep,
     )
     layers["gates"] = place_points(layers["gates"], derive_missing=True, label="gates", id_field="gate_id", **common)
     layers["markers"] = place_points(
         layers["markers"], derive_missing=False, label="markers", id_field="marker_id", **common
     )
+    m = drep.measures
     prog.step(
-        f"placed gates ({drep.measures['gates_published']} published, {drep.measures['gates_derived']} "
-        f"derived, {drep.measures['gates_unplaced']} without location) and markers "
-        f"({drep.measures['markers_published']} with position, {drep.measures['markers_unplaced']} "
+        f"placed gates ({m['gates_published']} published, {m['gates_derived']} derived, {m['gates_unplaced']} "
+        f"without location) and markers ({m['markers_published']} with position, {m['markers_unplaced']} "
         f"known by place only)"
     )
-    # A point layer holds only what has a position (GIS clients and strict GeoJSON schemas expect
-    # a geometry); the rest stays in the store as a table, each row with its unplaced_reason.
+
+
+def _split_unplaced(layers: dict, catalog: Catalog) -> dict[str, pd.DataFrame]:
+    """A point layer holds only what has a position (GIS clients and strict GeoJSON schemas expect
+    a geometry); the rest stays in the store as a table, each row with its unplaced_reason."""
     unplaced: dict[str, pd.DataFrame] = {}
     for lyr in catalog.layers:
         if lyr.unplaced_table and lyr.id in layers:
@@ -267,8 +208,11 @@ def build(
             placed = gdf.geometry.notna()
             layers[lyr.id] = gdf[placed].reset_index(drop=True)
             unplaced[lyr.unplaced_table] = pd.DataFrame(gdf[~placed].drop(columns="geometry")).reset_index(drop=True)
+    return unplaced
 
-    # order and schema exactly as the catalog says: deterministic output
+
+def _in_catalog_order(layers: dict, catalog: Catalog) -> None:
+    """Order and schema exactly as the catalog says: deterministic output."""
     for lyr in catalog.layers:
         if lyr.id not in layers:
             continue
@@ -281,41 +225,48 @@ def build(
             gdf = gdf.sort_values(lyr.key, kind="stable").reset_index(drop=True)
         layers[lyr.id] = gdf
 
-    built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+
+def _report(pack: Path, layers, unplaced, load_reports, absent, drep: DeriveReport) -> dict:
     report = {
-        "built_at": built_at,
+        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "pack": str(pack.resolve()),
         "geoborder_version": __version__,
         "counts": {k: int(len(v)) for k, v in layers.items()},
         "absent": absent,
         "repaired": {k: r.repaired for k, r in load_reports.items() if r.repaired},
         "load_notes": {k: r.notes for k, r in load_reports.items() if r.notes},
+        # values a source gives that mean "no data" (a census population of 0), per layer and field
+        "no_data": {k: r.no_data for k, r in load_reports.items() if r.no_data},
         "derive_notes": drep.notes,
         "measures": drep.measures,
         "unplaced": drep.unplaced,
     }
     for name, table in unplaced.items():
         report["counts"][name] = int(len(table))
+    return report
 
-    store.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".building-", suffix=".gpkg", dir=store.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        for lyr in catalog.layers:
-            if lyr.id not in layers:
-                continue
-            _write_layer(tmp, lyr.id, layers[lyr.id], lyr.geometry)
-        for lyr in catalog.layers:  # sorted by key like the layer, for a deterministic store
-            name = lyr.unplaced_table
-            if name in unplaced:
-                _write_table(tmp, name, unplaced[name].sort_values(lyr.key, kind="stable").reset_index(drop=True))
-        _write_meta(tmp, catalog, layers, load_reports, sums, report, fp)
-        os.replace(tmp, store)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+def build(
+    pack: Path, store: Path, *, catalog: Catalog | None = None, emit: Callable[[str], None] = print
+) -> BuildResult:
+    """Build the store at `store` from the pack at `pack`. Raises BuildError on bad input."""
+    catalog = catalog or load_catalog()
+    pack = check_pack(pack)
+    store = Path(store)
+    prog = _Progress(emit)
+    fp, sums = fingerprint(pack, catalog)
+    prog.step(f"pack {pack}: {len(sums)} source files checksummed")
+    cfg = catalog.build
+
+    layers, load_reports, absent = _load_sources(pack, catalog, prog)
+    drep = DeriveReport()
+    _gb_parents(layers, cfg["metric_crs"], float(cfg["assign_tolerance_m"]))
+    _derive_border(layers, cfg, drep, prog)
+    _place_gates_and_markers(layers, cfg, drep, prog)
+    unplaced = _split_unplaced(layers, catalog)
+    _in_catalog_order(layers, catalog)
+    report = _report(pack, layers, unplaced, load_reports, absent, drep)
+    write_store(store, catalog, layers, unplaced, load_reports, sums, report, fp)
     prog.step(f"wrote {store} ({store.stat().st_size / 1e6:.1f} MB, {len(layers)} layers)")
     return BuildResult(
         store=store, counts=report["counts"], report=report, seconds=time.perf_counter() - prog.t0, fingerprint=fp
@@ -325,8 +276,6 @@ def build(
 def _gb_parents(layers: dict[str, gpd.GeoDataFrame], metric: str, tol: float):
     """geoBoundaries VNM units have no parent codes: name the district / province holding a point
     inside each commune (and the province of each district), when those layers are present."""
-    import shapely
-
     for child, parent, out in (
         ("communes_gb", "districts_gb", "district_name"),
         ("communes_gb", "provinces_gb", "province_name"),
@@ -336,120 +285,6 @@ def _gb_parents(layers: dict[str, gpd.GeoDataFrame], metric: str, tol: float):
             continue
         c, p = layers[child], layers[parent]
         pts = shapely.point_on_surface(to_metric(c, metric))
-        idx, _ = _nearest(to_metric(p, metric), pts, tol)
+        idx, _ = nearest(to_metric(p, metric), pts, tol)
         names = p["name"].to_numpy()
         c[out] = pd.Series([names[i] if i >= 0 else None for i in idx], index=c.index, dtype=object)
-
-
-def np_length(geoms) -> np.ndarray:
-    import shapely
-
-    return shapely.length(np.asarray(geoms, dtype=object))
-
-
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Nullable pandas dtypes -> numpy dtypes GDAL understands (NaN / object None for missing)."""
-    df = df.copy()
-    for col in df.columns:
-        if col == "geometry":
-            continue
-        dt = df[col].dtype
-        if isinstance(dt, pd.Float64Dtype):
-            df[col] = df[col].astype("float64")
-        elif isinstance(dt, pd.Int64Dtype):
-            df[col] = df[col].astype("float64") if df[col].isna().any() else df[col].astype("int64")
-    return df
-
-
-def _write_layer(path: Path, layer_id: str, gdf: gpd.GeoDataFrame, gtype: str):
-    pyogrio.write_dataframe(
-        _plain(gdf),
-        path,
-        layer=layer_id,
-        driver="GPKG",
-        geometry_type=gtype,
-        promote_to_multi=gtype != "Point",
-        layer_options={"SPATIAL_INDEX": "YES"},
-    )
-
-
-def _write_table(path: Path, name: str, df: pd.DataFrame):
-    if len(df.columns) == 0:
-        return
-    pyogrio.write_dataframe(_plain(df), path, layer=name, driver="GPKG")
-
-
-def _write_meta(path: Path, catalog: Catalog, layers, load_reports, sums, report, fp):
-    rows = []
-    for lyr in catalog.layers:
-        if lyr.id not in layers:
-            continue
-        src = lyr.source
-        rows.append(
-            {
-                "layer_id": lyr.id,
-                "title_vi": lyr.vi,
-                "title_en": lyr.en,
-                "kind": lyr.kind,
-                "geometry_type": lyr.geometry,
-                "key_field": lyr.key or "",
-                "vintage": lyr.vintage or 0,
-                "source_file": src.file if src else "",
-                "licence": src.licence if src else "derived",
-                "attribution": src.attribution if src else "derived by geoborder from the layers above",
-                "source_vintage": src.vintage if src else "",
-                "source_sha256": sums.get(src.file, "") if src else "",
-                "feature_count": int(len(layers[lyr.id])),
-                "repaired": int(load_reports[lyr.id].repaired) if lyr.id in load_reports else 0,
-                "built_at": report["built_at"],
-            }
-        )
-    _write_table(path, META_LAYERS, pd.DataFrame(rows))
-    _write_table(path, META_SOURCES, pd.DataFrame([{"file": k, "sha256": v} for k, v in sorted(sums.items())]))
-    meta = {
-        "fingerprint": fp,
-        "built_at": report["built_at"],
-        "pack": report["pack"],
-        "geoborder_version": __version__,
-        "catalog_sha256": catalog.checksum,
-        "report": json.dumps(report, ensure_ascii=False, sort_keys=True),
-    }
-    _write_table(path, META_BUILD, pd.DataFrame([{"key": k, "value": v} for k, v in meta.items()]))
-
-
-def format_report(report: dict) -> str:
-    """The build report as text for the terminal."""
-    lines = ["Build report", "  features per layer:"]
-    for k, v in report["counts"].items():
-        lines.append(f"    {k:24s} {v:>7,}")
-    for k, f in report.get("absent", {}).items():
-        lines.append(f"  {k}: optional source {f} not in the pack, layer left out")
-    if report["repaired"]:
-        lines.append(
-            "  geometries repaired (make_valid): " + ", ".join(f"{k} {v}" for k, v in report["repaired"].items())
-        )
-    for k, notes in report["load_notes"].items():
-        for n in notes:
-            lines.append(f"  {k}: {n}")
-    for n in report["derive_notes"]:
-        lines.append(f"  {n}")
-    m = report["measures"]
-    for vintage in (2025, 2009, "gb"):
-        d = m.get(f"piece_to_commune_m_{vintage}")
-        if d:
-            lines.append(
-                f"  border piece -> nearest {vintage} commune distance (m): "
-                + ", ".join(f"{k} {v}" for k, v in d.items())
-            )
-    err = m.get("gates_derivation_error_km")
-    if err:
-        vals = sorted(err.values())
-        lines.append(
-            f"  gate derivation checked on {len(vals)} gates with a published position: "
-            f"median {vals[len(vals) // 2]:.1f} km, max {vals[-1]:.1f} km off"
-        )
-    if report["unplaced"]:
-        lines.append(f"  not placed ({len(report['unplaced'])}):")
-        for u in report["unplaced"]:
-            lines.append(f"    {u['layer']} {u['id']}: {u['reason']}")
-    return "\n".join(lines)
