@@ -1,0 +1,184 @@
+"""A map's commune at a point (popups, hovers) and its GeoJSON download: read from the same
+Choropleth as the tiles, so the popup and the download say what the map shows."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import orjson
+import shapely
+
+from geoborder.core.cache import LRU
+from geoborder.core.errors import InvalidParameter
+from geoborder.maps.choropleth import Choropleth
+from geoborder.maps.classes import fmt_number
+
+_TREES = LRU(8)
+
+FIELD_LABELS = {
+    "vi": {
+        "commune": "Xã",
+        "province": "Tỉnh",
+        "district": "Huyện",
+        "code": "Mã",
+        "year": "Năm",
+        "class": "Lớp",
+        "border_length": "Chiều dài biên giới",
+        "faces": "Giáp với",
+        "population": "Dân số",
+        "outside": "Ngoài vùng bản đồ",
+    },
+    "en": {
+        "commune": "Commune",
+        "province": "Province",
+        "district": "District",
+        "code": "Code",
+        "year": "Year",
+        "class": "Class",
+        "border_length": "Border length",
+        "faces": "Faces",
+        "population": "Population",
+        "outside": "Outside the map's area",
+    },
+}
+
+
+def _tree(store, layer_id: str) -> shapely.STRtree:
+    return _TREES.get_or_make(
+        (id(store), store.version, layer_id),
+        lambda: shapely.STRtree(np.asarray(store.frame(layer_id).geometry.values, dtype=object)),
+    )
+
+
+def commune_at(store, vintage: int, lon: float, lat: float) -> int | None:
+    """The row (in communes_<vintage>) of the commune containing lon/lat, or None."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidParameter(f"lon/lat: {lon}, {lat} is not a longitude/latitude")
+    hits = _tree(store, f"communes_{vintage}").query(shapely.Point(lon, lat), predicate="intersects")
+    return int(min(hits)) if len(hits) else None
+
+
+def describe(store, ch: Choropleth, row: int, lang: str = "vi") -> dict:
+    """One commune of the map, as a popup shows it: its figures, class and (border communes) the
+    partner units it faces. `fields` are ready-to-show [label, text] pairs in `lang`."""
+    communes = store.frame(ch.layer_id)
+    rec = communes.iloc[row]
+    code = str(rec["commune_code"])
+    value = ch.values[row] if ch.area.mask[row] else np.nan
+    cls = int(ch.classes[row])
+    L = FIELD_LABELS[lang]
+    value_text = fmt_number(value, lang, integer=ch.info.integer)
+    if math.isfinite(value):
+        value_text += f" {ch.info.unit(lang)}"
+    fields = [[L["code"], code], [L["province"], str(rec["province_name"])]]
+    if "district_name" in communes.columns and rec.get("district_name"):
+        fields.append([L["district"], str(rec["district_name"])])
+    fields += [[ch.info.title(lang), value_text], [L["year"], str(ch.year)]]
+    if ch.area.mask[row]:
+        fields.append([L["class"], ch.label_of(cls, lang)])
+    else:
+        fields.append([L["class"], L["outside"]])
+    border = store.frame(f"border_communes_{ch.spec.vintage}")
+    b = border[border["commune_code"].astype(str) == code]
+    out_border = None
+    if len(b):
+        br = b.iloc[0]
+        out_border = {
+            "length_km": float(br["border_length_km"]),
+            "partner_countries": br.get("partner_countries"),
+            "partner_units": br.get("partner_units"),
+        }
+        fields.append([L["border_length"], f"{fmt_number(float(br['border_length_km']), lang)} km"])
+        if br.get("partner_units"):
+            fields.append([L["faces"], str(br["partner_units"])])
+    return {
+        "commune_code": code,
+        "name": str(rec["name"]),
+        "unit_type": rec.get("unit_type"),
+        "province_code": str(rec["province_code"]),
+        "province_name": str(rec["province_name"]),
+        "indicator": ch.spec.indicator,
+        "value": float(value) if math.isfinite(value) else None,
+        "value_text": value_text,
+        "unit": ch.info.unit(lang),
+        "year": ch.year,
+        "vintage": ch.spec.vintage,
+        "in_area": bool(ch.area.mask[row]),
+        "class": cls if ch.area.mask[row] else None,
+        "class_label": ch.label_of(cls, lang) if ch.area.mask[row] else None,
+        "color": ch.color_of(cls) if ch.area.mask[row] else None,
+        "border": out_border,
+        "title": f"{rec.get('unit_type') or ''} {rec['name']}".strip(),
+        "fields": fields,
+    }
+
+
+def geojson(store, ch: Choropleth, lang: str = "vi") -> bytes:
+    """The communes of the map's area with value, year and class: exactly what the map shows."""
+    communes = store.frame(ch.layer_id)
+    rows = np.flatnonzero(ch.area.mask)
+    legend_ = ch.legend(lang)
+    keep = [
+        c
+        for c in (
+            "commune_code",
+            "name",
+            "unit_type",
+            "district_code",
+            "district_name",
+            "province_code",
+            "province_name",
+        )
+        if c in communes.columns
+    ]
+    attrs = communes[keep].iloc[rows].astype(object).where(communes[keep].iloc[rows].notna(), None)
+    geoms = shapely.to_geojson(np.asarray(communes.geometry.values[rows], dtype=object))
+    parts = []
+    for rec, r, g in zip(attrs.to_dict("records"), rows, geoms):
+        v = ch.values[r]
+        cls = int(ch.classes[r])
+        props = dict(rec)
+        props.update(
+            {
+                "indicator": ch.spec.indicator,
+                "value": float(v) if math.isfinite(v) else None,
+                "unit": ch.info.unit(lang),
+                "year": ch.year,
+                "vintage": ch.spec.vintage,
+                "class": cls if cls >= 0 else None,
+                "class_label": legend_[cls]["label"],
+                "color": ch.color_of(cls),
+            }
+        )
+        parts.append(
+            b'{"type":"Feature","id":'
+            + orjson.dumps(str(rec["commune_code"]))
+            + b',"geometry":'
+            + (g.encode() if g is not None else b"null")
+            + b',"properties":'
+            + orjson.dumps(props)
+            + b"}"
+        )
+    meta = {
+        "indicator": ch.spec.indicator,
+        "title": ch.info.title(lang),
+        "unit": ch.info.unit(lang),
+        "year": ch.year,
+        "vintage": ch.spec.vintage,
+        "area": ch.spec.area,
+        "area_title": ch.area.title(lang),
+        "classes": ch.spec.method,
+        "k": ch.spec.k,
+        "legend": legend_,
+        "data_version": ch.version,
+    }
+    return (
+        b'{"type":"FeatureCollection","geoborder:map":'
+        + orjson.dumps(meta)
+        + b',"numberReturned":'
+        + str(len(parts)).encode()
+        + b',"features":['
+        + b",".join(parts)
+        + b"]}"
+    )
