@@ -13,65 +13,17 @@ import json
 from dataclasses import dataclass
 
 import folium
-import numpy as np
-import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from geoborder.core.cache import LRU
 from geoborder.core.tilegrid import MAX_ZOOM
+from geoborder.indicators.catalog import DATA_YEAR
 from geoborder.maps import choropleth as C
 
 from .assets import map_css, map_js
-
-TEXT = {
-    "vi": {
-        "download": "Tải GeoJSON",
-        "picker": "Chọn bản đồ khác",
-        "other_lang": "English",
-        "area": "Vùng",
-        "year": "Năm",
-        "units": "Địa giới",
-        "units_2025": "đơn vị hành chính 2025",
-        "units_2009": "đơn vị trước 2025 (địa giới 2009)",
-        "classes": "Phân lớp",
-        "hover": "Di chuột lên bản đồ để xem số liệu của xã; bấm để xem chi tiết.",
-        "border": "Đường biên giới",
-        "gates": "Cửa khẩu",
-        "partners": "Tỉnh của Lào và Trung Quốc",
-        "places": "Điểm dân cư",
-        "roads": "Quốc lộ, tỉnh lộ, đường sắt",
-        "seats": "Trụ sở UBND xã",
-        "osm": "Nền OpenStreetMap (cần Internet)",
-        "gate_class": {"international": "Cửa khẩu quốc tế", "main": "Cửa khẩu chính", "secondary": "Cửa khẩu phụ"},
-        "unit": "Đơn vị",
-        "communes": "xã",
-    },
-    "en": {
-        "download": "Download GeoJSON",
-        "picker": "Pick another map",
-        "other_lang": "Tiếng Việt",
-        "area": "Area",
-        "year": "Year",
-        "units": "Units",
-        "units_2025": "2025 administrative units",
-        "units_2009": "pre-2025 units (2009 geography)",
-        "classes": "Classes",
-        "hover": "Hover over the map to see a commune's figures; click for details.",
-        "border": "Border line",
-        "gates": "Border gates",
-        "partners": "Lao and Chinese provinces",
-        "places": "Settlements",
-        "roads": "National and provincial roads, railways",
-        "seats": "Commune seats",
-        "osm": "OpenStreetMap basemap (needs internet)",
-        "gate_class": {"international": "International gate", "main": "Main gate", "secondary": "Secondary gate"},
-        "unit": "Unit",
-        "communes": "communes",
-    },
-}
-GATE_COLORS = {"international": "#08306b", "main": "#2171b5", "secondary": "#9ecae1"}
-BORDER_COLOR = "#d7191c"
-PARTNER_COLOR = "#4d4d4d"
+from .map_layers import add_context_layers
+from .map_style import BORDER_COLOR, GATE_COLORS, TEXT, esc
 
 
 @dataclass(frozen=True)
@@ -87,180 +39,37 @@ class MapUrls:
     vendor: str  # prefix of the served JS/CSS
 
 
-def _rounded(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    g = shapely.simplify(geoms, tolerance, preserve_topology=True)
-    return shapely.set_precision(g, 1e-4)
-
-
-def _clip_box(bounds, pad: float):
-    return shapely.box(bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
-
-
-def _feature_collection(geoms, props: list[dict]) -> dict:
-    feats = []
-    for g, p in zip(geoms, props):
-        if g is None or g.is_empty:
-            continue
-        feats.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)), "properties": p})
-    return {"type": "FeatureCollection", "features": feats}
-
-
-def _context_layers(store, ch: C.Choropleth, m: folium.Map, lang: str, urls: MapUrls) -> None:
-    t = TEXT[lang]
-    national = ch.spec.area in ("all", "border", "border_communes")
-    pad = 0.6 if not national else 1.0
-    tol = 0.01 if national else 0.003
-    box = _clip_box(ch.bounds, pad)
-
-    # partner provinces: simplified, clipped, labelled
-    partners = folium.FeatureGroup(name=t["partners"], show=True)
-    for layer_id, name_col in (
-        ("lao_provinces", "name"),
-        ("china_provinces", "name_vi" if lang == "vi" else "name_en"),
-    ):
-        try:
-            gdf = store.frame(layer_id)
-        except Exception:  # a store without partner layers (tests on tiny stores)
-            continue
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        keep = shapely.intersects(geoms, box)
-        if not keep.any():
-            continue
-        clipped = _rounded(shapely.intersection(geoms[keep], box), tol * 2)
-        names = [str(n) for n in gdf[name_col].to_numpy()[keep]]
-        fc = _feature_collection(clipped, [{"name": n} for n in names])
-        folium.GeoJson(
-            fc,
-            style_function=lambda f: {
-                "color": PARTNER_COLOR,
-                "weight": 1,
-                "fill": True,
-                "fillColor": "#f0f0f0",
-                "fillOpacity": 0.6,
-            },
-            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
-            name=layer_id,
-        ).add_to(partners)
-        for g, n in zip(clipped, names):
-            if g is None or g.is_empty:
-                continue
-            p = g.representative_point()
-            folium.Marker(
-                [p.y, p.x],
-                icon=folium.DivIcon(
-                    html=f'<div class="gb-partner-label">{_esc(n)}</div>', icon_size=(120, 18), icon_anchor=(60, 9)
-                ),
-            ).add_to(partners)
-    partners.add_to(m)
-
-    # styled map tiles of the larger context layers
-    for layer_id, key, show in (
-        ("roads", "roads", True),
-        ("places", "places", False),
-        ("commune_seats_2025", "seats", False),
-    ):
-        folium.TileLayer(
-            tiles=urls.layer_tiles.replace("{layer}", layer_id),
-            name=t[key],
-            overlay=True,
-            control=True,
-            show=show,
-            attr="geoborder",
-            max_zoom=MAX_ZOOM,
-            max_native_zoom=MAX_ZOOM,
-        ).add_to(m)
-
-    # the border line: simplified, clipped
-    try:
-        bl = store.frame("border_lines")
-    except Exception:
-        bl = None
-    if bl is not None and len(bl):
-        geoms = np.asarray(bl.geometry.values, dtype=object)
-        keep = shapely.intersects(geoms, box)
-        if keep.any():
-            clipped = _rounded(shapely.intersection(geoms[keep], box), tol / 3)
-            fc = _feature_collection(clipped, [{"pair": str(p)} for p in bl["pair"].to_numpy()[keep]])
-            folium.GeoJson(
-                fc,
-                name=t["border"],
-                style_function=lambda f: {"color": BORDER_COLOR, "weight": 3, "opacity": 1.0},
-                tooltip=folium.GeoJsonTooltip(["pair"], labels=False),
-            ).add_to(m)
-
-    # gates, coloured by class
-    try:
-        gates = store.frame("gates")
-    except Exception:
-        gates = None
-    if gates is not None and len(gates):
-        fg = folium.FeatureGroup(name=t["gates"], show=True)
-        located = gates[gates.geometry.notna()]
-        located = located[shapely.intersects(np.asarray(located.geometry.values, dtype=object), box)]
-        for _, g in located.iterrows():
-            cls = str(g.get("gate_class") or "secondary")
-            label = f"{g['name_vi']} — {t['gate_class'].get(cls, cls)}"
-            partner = g.get("partner_gate")
-            popup = f"<b>{_esc(g['name_vi'])}</b><br>{_esc(t['gate_class'].get(cls, cls))}"
-            if partner:
-                popup += f"<br>↔ {_esc(partner)}"
-            folium.CircleMarker(
-                [g.geometry.y, g.geometry.x],
-                radius=7 if cls == "international" else 5,
-                color="#000",
-                weight=1,
-                fill=True,
-                fill_color=GATE_COLORS.get(cls, "#999"),
-                fill_opacity=1,
-                tooltip=label,
-                bubbling_mouse_events=False,
-                popup=folium.Popup(popup, max_width=260),
-            ).add_to(fg)
-        fg.add_to(m)
-
-
-def _esc(s) -> str:
-    return (
-        str(s)
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&#39;")
-    )
-
-
 def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
     t = TEXT[lang]
     rows = "".join(
         f'<div class="gb-row"><span class="gb-sw" style="background:{e["color"]}"></span>'
-        f'<span class="gb-lab">{_esc(e["label"])}</span><span class="gb-n">{e["count"]}</span></div>'
+        f'<span class="gb-lab">{esc(e["label"])}</span><span class="gb-n">{e["count"]}</span></div>'
         for e in ch.legend(lang)
         if e["class"] >= 0 or e["count"] > 0
     )
     gates = "".join(
-        f'<div class="gb-row"><span class="gb-dot" style="background:{c}"></span>{_esc(t["gate_class"][k])}</div>'
+        f'<div class="gb-row"><span class="gb-dot" style="background:{c}"></span>{esc(t["gate_class"][k])}</div>'
         for k, c in GATE_COLORS.items()
     )
     units = t["units_2025"] if ch.spec.vintage == 2025 else t["units_2009"]
     method = C.LABELS[lang]["method"][ch.spec.method]
     return f"""
 <div id="gb-legend" class="gb-box" role="region" aria-label="legend">
- <div class="gb-title">{_esc(ch.info.title(lang))}</div>
- <div class="gb-sub">{_esc(t["unit"])}: {_esc(ch.info.unit(lang))} · {_esc(t["year"])} {ch.year}</div>
- <div class="gb-sub">{_esc(t["classes"])}: {_esc(method)}, k = {ch.spec.k}</div>
+ <div class="gb-title">{esc(ch.info.title(lang))}</div>
+ <div class="gb-sub">{esc(t["unit"])}: {esc(ch.info.unit(lang))} · {esc(t["year"])} {ch.year}</div>
+ <div class="gb-sub">{esc(t["classes"])}: {esc(method)}, k = {ch.spec.k}</div>
  {rows}
  <div class="gb-sep"></div>
- <div class="gb-row"><span class="gb-line" style="background:{BORDER_COLOR}"></span>{_esc(t["border"])}</div>
+ <div class="gb-row"><span class="gb-line" style="background:{BORDER_COLOR}"></span>{esc(t["border"])}</div>
  {gates}
 </div>
 <div id="gb-panel" class="gb-box">
- <div class="gb-title">{_esc(ch.area.title(lang))}</div>
- <div class="gb-sub">{_esc(t["units"])}: {_esc(units)} · {int(ch.area.mask.sum())} {_esc(t["communes"])}</div>
- <div id="gb-hover" class="gb-sub">{_esc(t["hover"])}</div>
- <div class="gb-links"><a id="gb-download" href="{_esc(urls.data)}" download>{_esc(t["download"])}</a> ·
-  <a href="{_esc(urls.picker)}">{_esc(t["picker"])}</a> ·
-  <a id="gb-lang" href="{_esc(urls.other_lang)}">{_esc(t["other_lang"])}</a></div>
+ <div class="gb-title">{esc(ch.area.title(lang))}</div>
+ <div class="gb-sub">{esc(t["units"])}: {esc(units)} · {int(ch.area.mask.sum())} {esc(t["communes"])}</div>
+ <div id="gb-hover" class="gb-sub">{esc(t["hover"])}</div>
+ <div class="gb-links"><a id="gb-download" href="{esc(urls.data)}" download>{esc(t["download"])}</a> ·
+  <a href="{esc(urls.picker)}">{esc(t["picker"])}</a> ·
+  <a id="gb-lang" href="{esc(urls.other_lang)}">{esc(t["other_lang"])}</a></div>
 </div>"""
 
 
@@ -335,7 +144,7 @@ class _Script(MacroElement):
         self.js = js
 
 
-_PAGES = C.LRU(128)
+_PAGES = LRU(128)
 
 
 def map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str | None = None) -> str:
@@ -374,10 +183,10 @@ def _map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str
         max_zoom=MAX_ZOOM,
         max_native_zoom=MAX_ZOOM,
     ).add_to(m)
-    _context_layers(store, ch, m, lang, urls)
+    add_context_layers(store, ch, m, lang, urls.layer_tiles)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
-    root.header.add_child(Element(f'<meta name="geoborder:data-version" content="{_esc(ch.version)}">'))
+    root.header.add_child(Element(f'<meta name="geoborder:data-version" content="{esc(ch.version)}">'))
     root.header.add_child(Element('<link rel="icon" href="data:,">'))
     root.header.add_child(Element(_CSS))
     root.html.add_child(Element(_legend_html(ch, lang, urls)))
@@ -402,11 +211,11 @@ def picker_context(store, indicators_db, lang: str) -> dict:
             if v not in vintages:
                 available[v] = []
             elif ind.source == "computed":
-                available[v] = [C.DATA_YEAR[v]]
+                available[v] = [DATA_YEAR[v]]
             elif indicators_db is None:
                 available[v] = []
             else:
-                available[v] = C._db_years(indicators_db, ind.name, v)
+                available[v] = C.db_years(indicators_db, ind.name, v)
         inds.append(
             {
                 "name": ind.name,

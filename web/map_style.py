@@ -1,0 +1,65 @@
+"""What the map page and its layers share: the page's texts in both languages, the colours of
+the context layers, and HTML escaping."""
+
+from __future__ import annotations
+
+TEXT = {
+    "vi": {
+        "download": "Tải GeoJSON",
+        "picker": "Chọn bản đồ khác",
+        "other_lang": "English",
+        "area": "Vùng",
+        "year": "Năm",
+        "units": "Địa giới",
+        "units_2025": "đơn vị hành chính 2025",
+        "units_2009": "đơn vị trước 2025 (địa giới 2009)",
+        "classes": "Phân lớp",
+        "hover": "Di chuột lên bản đồ để xem số liệu của xã; bấm để xem chi tiết.",
+        "border": "Đường biên giới",
+        "gates": "Cửa khẩu",
+        "partners": "Tỉnh của Lào và Trung Quốc",
+        "places": "Điểm dân cư",
+        "roads": "Quốc lộ, tỉnh lộ, đường sắt",
+        "seats": "Trụ sở UBND xã",
+        "osm": "Nền OpenStreetMap (cần Internet)",
+        "gate_class": {"international": "Cửa khẩu quốc tế", "main": "Cửa khẩu chính", "secondary": "Cửa khẩu phụ"},
+        "unit": "Đơn vị",
+        "communes": "xã",
+    },
+    "en": {
+        "download": "Download GeoJSON",
+        "picker": "Pick another map",
+        "other_lang": "Tiếng Việt",
+        "area": "Area",
+        "year": "Year",
+        "units": "Units",
+        "units_2025": "2025 administrative units",
+        "units_2009": "pre-2025 units (2009 geography)",
+        "classes": "Classes",
+        "hover": "Hover over the map to see a commune's figures; click for details.",
+        "border": "Border line",
+        "gates": "Border gates",
+        "partners": "Lao and Chinese provinces",
+        "places": "Settlements",
+        "roads": "National and provincial roads, railways",
+        "seats": "Commune seats",
+        "osm": "OpenStreetMap basemap (needs internet)",
+        "gate_class": {"international": "International gate", "main": "Main gate", "secondary": "Secondary gate"},
+        "unit": "Unit",
+        "communes": "communes",
+    },
+}
+GATE_COLORS = {"international": "#08306b", "main": "#2171b5", "secondary": "#9ecae1"}
+BORDER_COLOR = "#d7191c"
+PARTNER_COLOR = "#4d4d4d"
+
+
+def esc(s) -> str:
+    return (
+        str(s)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
