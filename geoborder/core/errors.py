@@ -61,3 +61,19 @@ class DataImportError(GeoborderError):
         where = ", ".join(f"{k} {v}" for k, v in (("file", file), ("row", row), ("column", column)) if v is not None)
         super().__init__(f"{message} ({where})" if where else message)
         self.message = message
+
+
+class Unauthorized(GeoborderError):
+    """A caller who must say who they are did not (no API key)."""
+
+
+class Forbidden(GeoborderError):
+    """A caller is not allowed to do this (an API key that is not valid)."""
+
+
+class PayloadTooLarge(GeoborderError):
+    """What a caller sent is larger than the service takes."""
+
+
+class Unavailable(GeoborderError):
+    """A part of the service that this request needs is not configured or not open."""

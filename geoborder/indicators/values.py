@@ -3,9 +3,11 @@ ones from the indicator database, pre-2025 tables on 2025 communes through the c
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-from geoborder.core.errors import InvalidParameter
+from geoborder.core.errors import InvalidParameter, Unavailable
 from geoborder.indicators import computed as indicator_compute
 from geoborder.indicators import reform as indicator_reform
 from geoborder.indicators.catalog import IndicatorCatalog, layer_vintage, load_indicators
@@ -68,3 +70,106 @@ def reform_values(
     values = cur.set_index("commune_code")["value"] if len(cur) else pd.Series(dtype=float)
     links = indicator_reform.links_for(store)
     return indicator_reform.to_2025(values, ind, links, store)
+
+
+# --------------------------------------------------------------------------- tables of the API
+
+VINTAGES = (2025, 2009)
+REFORM_NOTE = (
+    "pre-2025 values shown on 2025 communes through the GSO crosswalk; a sum over a "
+    "partly merged source is not split (value null, partial true)"
+)
+
+
+def _clean(v):
+    """A number as JSON takes it: NaN and infinities are null."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def check_vintages(vintage: int, source_vintage: int | None) -> None:
+    """The units values are shown on (`vintage`) and keyed by (`source_vintage`, None: the same)."""
+    if vintage not in VINTAGES:
+        raise InvalidParameter("vintage must be 2025 or 2009")
+    if source_vintage not in (None, *VINTAGES):
+        raise InvalidParameter("source_vintage must be 2025 or 2009")
+    if source_vintage == 2025 and vintage == 2009:
+        raise InvalidParameter("2025 values cannot be shown on pre-2025 units (a 2025 commune is not split)")
+
+
+def _reform_row(code: str, name, r) -> dict:
+    return {
+        "commune_code": code,
+        "name": name,
+        "value": _clean(r["value"]),
+        "complete": bool(r["complete"]),
+        "partial": bool(r["partial"]),
+        "sources": list(r["sources"]),
+        "partial_sources": list(r["partial_sources"]),
+        "missing_sources": list(r["missing_sources"]),
+        "unlinked_2024_codes": list(r["unlinked_2024_codes"]),
+    }
+
+
+def value_rows(
+    store, indicators_db, name: str, *, vintage: int, year: int | None, source_vintage: int | None
+) -> tuple[list[dict], dict]:
+    """The values of one indicator per commune of `vintage`, as rows of plain values (JSON-ready),
+    and what else the table says (a pre-2025 table on 2025 communes: the aggregation and a note).
+
+    Computed indicators: one row per commune, from the store. Reported ones: the current values of
+    `year` (None: each commune's latest), with their year and import version; keyed by
+    `source_vintage=2009` on 2025 units, through the crosswalk with the flags of the join.
+    `indicators_db` None: only computed indicators can be shown."""
+    ind = load_indicators().get(name)
+    units = store.frame(f"communes_{vintage}").drop(columns="geometry").set_index("commune_code")
+    names = units["name"]
+    if ind.source == "computed":
+        if source_vintage not in (None, vintage):
+            raise InvalidParameter(f"{name} is computed on the units themselves: leave source_vintage out")
+        s = indicator_compute.compute(store, vintage, [name])[name]
+        return [{"commune_code": code, "name": names.at[code], "value": _clean(float(v))} for code, v in s.items()], {}
+    if indicators_db is None:
+        raise Unavailable("the indicator database is not open")
+    if (source_vintage or vintage) == vintage:
+        cur = indicators_db.current(name, vintage=vintage, year=year)
+        rows = [
+            {
+                "commune_code": r.commune_code,
+                "name": names.get(r.commune_code),
+                "year": int(r.year),
+                "value": _clean(float(r.value)),
+                "version": int(r.import_id),
+            }
+            for r in cur.itertuples(index=False)
+        ]
+        return rows, {}
+    df = reform_values(store, indicators_db, name, year=year)
+    rows = [_reform_row(code, names.get(code), r) for code, r in df.iterrows()]
+    return rows, {"aggregation": ind.aggregation, "note": REFORM_NOTE}
+
+
+def reform_link_rows(store, status: str | None = None) -> tuple[dict, list[dict]]:
+    """How pre-2025 (2009 census) units link to GSO 2024 codes and 2025 communes: the summary, and
+    one JSON-ready row per unit (only those with link `status` when given)."""
+    links = indicator_reform.links_for(store)
+    units = links.units if status is None else links.units[links.units["status"] == status]
+    names = store.frame("communes_2009").drop(columns="geometry").set_index("commune_code")
+    rows = [
+        {
+            "commune_code": code,
+            "name": names.at[code, "name"],
+            "district": names.at[code, "district_name"],
+            "province": names.at[code, "province_name"],
+            "status": r["status"],
+            "method": r["method"] or None,
+            "code2024": r["code2024"] if isinstance(r["code2024"], str) else None,
+            "candidates_2024": list(r["candidates"]),
+            "communes_2025": list(r["targets"]),
+            "partly_merged": bool(r["partly"]),
+            "reason": r["reason"] or None,
+        }
+        for code, r in units.iterrows()
+    ]
+    return links.summary, rows
