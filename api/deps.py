@@ -1,13 +1,13 @@
-"""Dependencies shared by the routers: the store, output negotiation, language."""
+"""Dependencies shared by the routers: the store, the indicator database, the language."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from geoborder.core.errors import Unavailable
+from geoborder.indicators.db import IndicatorStore
 from geoborder.store.base import Store
 
 
@@ -18,38 +18,26 @@ def get_store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-class OutputType(StrEnum):
-    json = "json"
-    html = "html"
+def optional_indicators(request: Request) -> IndicatorStore | None:
+    """The app's indicator database, None when it has none (maps and profiles then show
+    computed indicators only)."""
+    return getattr(request.app.state, "indicators", None)
 
 
-def output_type(
-    request: Request,
-    f: Annotated[
-        OutputType | None,
-        Query(
-            description="Output format; without it the Accept header decides.",
-            openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}},
-        ),
-    ] = None,
-) -> OutputType:
-    if f is not None:
-        return f
-    accept = request.headers.get("accept", "")
-    if "text/html" in accept and "json" not in accept.split(",")[0]:
-        return OutputType.html
-    return OutputType.json
+OptionalIndicatorsDep = Annotated[IndicatorStore | None, Depends(optional_indicators)]
 
 
-OutputDep = Annotated[OutputType, Depends(output_type)]
+def require_indicators(db: OptionalIndicatorsDep) -> IndicatorStore:
+    """The app's indicator database; a 503 when it has none."""
+    if db is None:
+        raise Unavailable("the indicator database is not open")
+    return db
 
 
-@dataclass
-class Lang:
-    code: str
+IndicatorsDep = Annotated[IndicatorStore, Depends(require_indicators)]
 
 
-def language(
+async def language(
     lang: Annotated[
         str | None, Query(pattern="^(vi|en)$", description="Language of titles and labels: vi (default) or en.")
     ] = None,

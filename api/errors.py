@@ -1,4 +1,8 @@
-"""One map from library exceptions to HTTP answers, installed by create_app."""
+"""One map from library exceptions to HTTP answers, installed by create_app.
+
+Every error body is `{"code": ..., "description": ...}` (the OGC exception schema); a rejected
+import adds its `report`.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +12,65 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geoborder.core.errors import CatalogError, GeoborderError, InvalidParameter, NotFound, StoreError
+from geoborder.core.errors import (
+    CatalogError,
+    Forbidden,
+    GeoborderError,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    StoreError,
+    Unauthorized,
+    Unavailable,
+)
+from geoborder.indicators.importing import ImportRejected
 
 from .responses import JSONResponse
 
 log = logging.getLogger("geoborder.api")
 
-STATUS = {
+# library error -> (status, code): the first class that matches wins, so subclasses come first
+STATUS: dict[type[GeoborderError], tuple[int, str]] = {
+    ImportRejected: (422, "ImportRejected"),
     InvalidParameter: (400, "InvalidParameterValue"),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
     NotFound: (404, "NotFound"),
+    PayloadTooLarge: (413, "PayloadTooLarge"),
+    Unavailable: (503, "Unavailable"),
     StoreError: (503, "StoreUnavailable"),
     CatalogError: (500, "ServerError"),
 }
+# the one way to send an API key (see api/routes/indicators.py)
+HEADERS = {Unauthorized: {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}}
+# 5xx errors whose message the caller may read; any other is logged and not described
+PUBLIC_5XX = (Unavailable,)
+# codes of the framework's own answers (unknown path, method not allowed, ...)
+HTTP_CODES = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}
+HIDDEN = "the server could not answer; the error is logged"
 
 
-def _body(status: int, code: str, description: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"code": code, "description": description}, status_code=status, headers=headers)
+def _body(status: int, code: str, description: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse({"code": code, "description": description, **extra}, status_code=status, headers=headers)
+
+
+def error_response(request: Request, exc: GeoborderError) -> JSONResponse:
+    """The answer to a library error."""
+    status, code = next((mapped for cls, mapped in STATUS.items() if isinstance(exc, cls)), (500, "ServerError"))
+    if isinstance(exc, ImportRejected):
+        status = 409 if exc.report.get("kind") == "duplicate_file" else status
+        return _body(status, code, exc.report.get("message", ""), report=exc.report)
+    if status >= 500 and not isinstance(exc, PUBLIC_5XX):
+        log.error("%s %s failed: %r", request.method, request.url.path, exc, exc_info=exc)
+        return _body(status, code, HIDDEN)
+    headers = next((h for cls, h in HEADERS.items() if isinstance(exc, cls)), None)
+    return _body(status, code, str(exc), headers)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(GeoborderError)
     async def _library_error(request: Request, exc: GeoborderError):
-        status, code = next((mapped for cls, mapped in STATUS.items() if isinstance(exc, cls)), (500, "ServerError"))
-        if status >= 500:
-            log.error("%s %s failed: %r", request.method, request.url.path, exc, exc_info=exc)
-            return _body(status, code, "the server could not answer; the error is logged")
-        return _body(status, code, str(exc))
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -45,17 +82,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        code = {
-            401: "Unauthorized",
-            403: "Forbidden",
-            404: "NotFound",
-            405: "MethodNotAllowed",
-            406: "NotAcceptable",
-        }.get(exc.status_code, "Error")
-        # keep the handler's headers: WWW-Authenticate on a 401, Allow on a 405
-        return _body(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        # keep the framework's headers: Allow on a 405
+        return _body(exc.status_code, HTTP_CODES.get(exc.status_code, "Error"), str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return _body(500, "ServerError", "the server could not answer; the error is logged")
+        return _body(500, "ServerError", HIDDEN)

@@ -12,6 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from geoborder import __version__
 from geoborder.core.settings import ApiSettings, StoreSettings
 from geoborder.indicators.open import open_indicators
 from geoborder.store.base import Store
@@ -19,19 +20,9 @@ from geoborder.store.open import open_store
 from web.assets import VENDOR_PREFIX, vendor_dirs
 
 from . import errors
+from .caching import ConditionalGetMiddleware, PinVersionMiddleware
 from .responses import JSONResponse
-from .routes import (
-    health,
-    landing,
-    layers,
-    maps,
-    ogc_collections,
-    ogc_conformance,
-    ogc_http,
-    ogc_items,
-    ogc_openapi,
-    tiles,
-)
+from .routes import health, landing, layers, maps, ogc_collections, ogc_conformance, ogc_items, ogc_openapi, tiles
 from .routes import indicators as indicator_routes
 from .routes import queries as query_routes
 
@@ -59,14 +50,14 @@ def create_app(
         yield
         # what this app opened (not what a caller passed in): PostGIS connection pools
         for opened, given in ((app.state.indicators, indicators), (app.state.store, store)):
-            if given is None and hasattr(opened, "close"):
+            if given is None:
                 opened.close()
 
     # FastAPI's /docs and /redoc load Swagger/ReDoc from CDNs that an office network cannot
     # reach: the API is documented at /api (OpenAPI JSON) and /api?f=html instead
     app = FastAPI(
         title=settings.title,
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -81,10 +72,10 @@ def create_app(
     )
     # one feature by id without query parameters is answered inside this middleware (ogc_items.fast_item):
     # the framework's routing and dependency resolution cost more than the feature itself
-    app.add_middleware(ogc_http.ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_item)
+    app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_item)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
     # one data version per request (PostGIS: the pointer may move while a request is answered)
-    app.add_middleware(ogc_http.PinVersionMiddleware)
+    app.add_middleware(PinVersionMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -3,7 +3,7 @@
 The dependencies are `async def` only because they do no I/O and little work: FastAPI would run a
 plain `def` in the thread pool, a hop that costs more than the parsing itself.
 
-Each dependency parses and validates its parameters into library types (geoborder.features.items,
+Each dependency parses and validates its parameters into library types (geoborder.features,
 geoborder.core.crs); a bad value raises InvalidParameter, which api/errors.py turns into a 400 with an
 OGC exception body.
 """
@@ -18,7 +18,7 @@ from fastapi import Depends, Path, Query, Request
 
 from geoborder.core.crs import SupportedCrs, crs84, resolve_crs
 from geoborder.core.errors import InvalidParameter
-from geoborder.features.items import (
+from geoborder.features import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     FeatureCache,
@@ -30,7 +30,7 @@ from geoborder.features.items import (
     parse_sortby,
 )
 
-from .deps import get_store
+from .deps import LangDep, get_store
 
 # --------------------------------------------------------------------------- output format
 
@@ -64,7 +64,7 @@ def negotiate(request: Request, f: OgcFormat | None, allowed: tuple[OgcFormat, .
             )
         return f
     best, best_q = None, 0.0
-    for _i, part in enumerate(request.headers.get("accept", "").split(",")):
+    for part in request.headers.get("accept", "").split(","):
         media, _, params = part.strip().partition(";")
         q = 1.0
         for p in params.split(";"):
@@ -108,21 +108,23 @@ class SimpleParams:
     lang: str
 
 
-def _simple(allowed: tuple[OgcFormat, ...]):
-    async def dep(
-        request: Request,
-        f: FQuery = None,
-        lang: Annotated[
-            str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")
-        ] = None,
-    ) -> SimpleParams:
-        check_known(request, {"f", "lang", "year"})
-        return SimpleParams(format=negotiate(request, f, allowed), lang=lang or "vi")
-
-    return dep
+DOCUMENT_FORMATS = (OgcFormat.json, OgcFormat.html)
 
 
-DocParams = Annotated[SimpleParams, Depends(_simple((OgcFormat.json, OgcFormat.html)))]
+async def document_format(request: Request, f: FQuery = None) -> OgcFormat:
+    """JSON or HTML, for a document offered in both."""
+    return negotiate(request, f, DOCUMENT_FORMATS)
+
+
+DocFormat = Annotated[OgcFormat, Depends(document_format)]
+
+
+async def doc_params(request: Request, *, f: FQuery = None, lang: LangDep) -> SimpleParams:
+    check_known(request, {"f", "lang", "year"})
+    return SimpleParams(format=negotiate(request, f, DOCUMENT_FORMATS), lang=lang)
+
+
+DocParams = Annotated[SimpleParams, Depends(doc_params)]
 
 
 # --------------------------------------------------------------------------- the collection
@@ -203,80 +205,89 @@ ITEMS_PARAMS = {
 }
 
 
+Bbox = Annotated[
+    str | None,
+    Query(
+        description="Only features whose geometry intersects this box: "
+        "minx,miny,maxx,maxy (or 6 numbers with heights), in `bbox-crs`.",
+        openapi_examples={"son_la": {"value": "103.5,21,104.5,22"}},
+    ),
+]
+BboxCrs = Annotated[
+    str | None,
+    Query(
+        alias="bbox-crs",
+        description="CRS of `bbox` (default CRS84).",
+        openapi_examples={"epsg4326": {"value": "http://www.opengis.net/def/crs/EPSG/0/4326"}},
+    ),
+]
+Crs = Annotated[
+    str | None,
+    Query(
+        description=CRS_DESCRIPTION,
+        openapi_examples={"tm3_104": {"value": "http://www.opengis.net/def/crs/EPSG/0/9206"}},
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Features per page (1 to {MAX_LIMIT}).")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Features to skip (paging; `next` links carry it).")]
+Datetime = Annotated[
+    str | None,
+    Query(
+        description="RFC 3339 instant or interval (a/b, '..' open). Features without a temporal property always match.",
+        openapi_examples={"interval": {"value": "2025-01-01T00:00:00Z/.."}},
+    ),
+]
+Filter = Annotated[
+    str | None,
+    Query(
+        description="CQL2 filter (OGC API - Features Part 3), in `filter-lang`.",
+        openapi_examples={
+            "population": {"value": "population > 10000"},
+            "spatial": {"value": "S_INTERSECTS(geometry, POINT(103.9 21.3))"},
+        },
+    ),
+]
+FilterLang = Annotated[
+    str | None,
+    Query(alias="filter-lang", pattern="^(cql2-text|cql2-json)$", description="cql2-text (default) or cql2-json."),
+]
+FilterCrs = Annotated[
+    str | None, Query(alias="filter-crs", description="CRS of geometries in `filter` (default CRS84).")
+]
+Sortby = Annotated[
+    str | None,
+    Query(
+        description="Comma-separated properties, '-' for descending.",
+        openapi_examples={"population": {"value": "-population"}},
+    ),
+]
+
+
+def _crs_or_crs84(uri: str | None, parameter: str) -> SupportedCrs:
+    return resolve_crs(uri, parameter=parameter) if uri else crs84()
+
+
 async def items_params(
     request: Request,
     lf: CollectionDep,
+    *,
     f: FQuery = None,
-    lang: Annotated[
-        str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")
-    ] = None,
-    bbox: Annotated[
-        str | None,
-        Query(
-            description="Only features whose geometry intersects this box: "
-            "minx,miny,maxx,maxy (or 6 numbers with heights), in `bbox-crs`.",
-            openapi_examples={"son_la": {"value": "103.5,21,104.5,22"}},
-        ),
-    ] = None,
-    bbox_crs: Annotated[
-        str | None,
-        Query(
-            alias="bbox-crs",
-            description="CRS of `bbox` (default CRS84).",
-            openapi_examples={"epsg4326": {"value": "http://www.opengis.net/def/crs/EPSG/0/4326"}},
-        ),
-    ] = None,
-    crs: Annotated[
-        str | None,
-        Query(
-            description=CRS_DESCRIPTION,
-            openapi_examples={"tm3_104": {"value": "http://www.opengis.net/def/crs/EPSG/0/9206"}},
-        ),
-    ] = None,
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description=f"Features per page (1 to {MAX_LIMIT}).")
-    ] = DEFAULT_LIMIT,
-    offset: Annotated[
-        int, Query(ge=0, le=10_000_000, description="Features to skip (paging; `next` links carry it).")
-    ] = 0,
-    datetime: Annotated[
-        str | None,
-        Query(
-            description="RFC 3339 instant or interval (a/b, '..' open). "
-            "Features without a temporal property always match.",
-            openapi_examples={"interval": {"value": "2025-01-01T00:00:00Z/.."}},
-        ),
-    ] = None,
-    filter: Annotated[
-        str | None,
-        Query(
-            description="CQL2 filter (OGC API - Features Part 3), in `filter-lang`.",
-            openapi_examples={
-                "population": {"value": "population > 10000"},
-                "spatial": {"value": "S_INTERSECTS(geometry, POINT(103.9 21.3))"},
-            },
-        ),
-    ] = None,
-    filter_lang: Annotated[
-        str | None,
-        Query(alias="filter-lang", pattern="^(cql2-text|cql2-json)$", description="cql2-text (default) or cql2-json."),
-    ] = None,
-    filter_crs: Annotated[
-        str | None, Query(alias="filter-crs", description="CRS of geometries in `filter` (default CRS84).")
-    ] = None,
-    sortby: Annotated[
-        str | None,
-        Query(
-            description="Comma-separated properties, '-' for descending.",
-            openapi_examples={"population": {"value": "-population"}},
-        ),
-    ] = None,
+    lang: LangDep,
+    bbox: Bbox = None,
+    bbox_crs: BboxCrs = None,
+    crs: Crs = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+    datetime: Datetime = None,
+    filter: Filter = None,
+    filter_lang: FilterLang = None,
+    filter_crs: FilterCrs = None,
+    sortby: Sortby = None,
 ) -> ItemsParams:
-    allowed = ITEMS_PARAMS | set(lf.property_names)
-    check_known(request, allowed)
+    check_known(request, ITEMS_PARAMS | set(lf.property_names))
     props = {k: v for k, v in request.query_params.items() if k in lf.property_names and k not in ITEMS_PARAMS}
-    out_crs = resolve_crs(crs, parameter="crs") if crs else crs84()
-    b_crs = resolve_crs(bbox_crs, parameter="bbox-crs") if bbox_crs else crs84()
+    out_crs = _crs_or_crs84(crs, "crs")
+    b_crs = _crs_or_crs84(bbox_crs, "bbox-crs")
     if bbox_crs and not bbox:
         raise InvalidParameter("bbox-crs: given without bbox")
     f_crs = resolve_crs(filter_crs, parameter="filter-crs") if filter_crs else None
@@ -292,7 +303,7 @@ async def items_params(
         offset=offset,
         crs=out_crs,
     )
-    return ItemsParams(query=q, crs=out_crs, format=fmt, lang=lang or "vi", limit_given="limit" in request.query_params)
+    return ItemsParams(query=q, crs=out_crs, format=fmt, lang=lang, limit_given="limit" in request.query_params)
 
 
 ItemsDep = Annotated[ItemsParams, Depends(items_params)]
@@ -307,18 +318,13 @@ class ItemParams:
 
 async def item_params(
     request: Request,
+    *,
     f: FQuery = None,
-    lang: Annotated[
-        str | None, Query(pattern="^(vi|en)$", description="Language of titles: vi (default) or en.")
-    ] = None,
+    lang: LangDep,
     crs: Annotated[str | None, Query(description=CRS_DESCRIPTION)] = None,
 ) -> ItemParams:
     check_known(request, {"f", "lang", "crs", "year"})
-    return ItemParams(
-        crs=resolve_crs(crs) if crs else crs84(),
-        format=negotiate(request, f, (OgcFormat.json, OgcFormat.html)),
-        lang=lang or "vi",
-    )
+    return ItemParams(crs=_crs_or_crs84(crs, "crs"), format=negotiate(request, f, DOCUMENT_FORMATS), lang=lang)
 
 
 ItemDep = Annotated[ItemParams, Depends(item_params)]

@@ -1,4 +1,5 @@
-"""JSON responses encoded with orjson (numpy values, non-str keys handled)."""
+"""JSON responses encoded with orjson (numpy values, non-str keys handled); bytes are sent as they are
+(documents the library has already encoded, e.g. features)."""
 
 from __future__ import annotations
 
@@ -12,4 +13,10 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
+        if isinstance(content, bytes):
+            return content
         return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"

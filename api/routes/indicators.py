@@ -1,37 +1,27 @@
 """/indicators: the indicator catalog, values per commune, imports (history and upload).
 
 Reads are public; an upload needs an API key (X-API-Key header, or Authorization: Bearer KEY),
-created with `geoborder indicators add-key NAME`.
+created with `geoborder indicators add-key NAME`. Errors are library errors (geoborder.core.errors,
+ImportRejected), answered by the one error map of api/errors.py.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
 
+from geoborder.core.errors import Forbidden, PayloadTooLarge, Unauthorized
 from geoborder.indicators.catalog import load_indicators
-from geoborder.indicators.db import IndicatorStore
-from geoborder.indicators.importing import ImportRejected, import_file
-from geoborder.indicators.values import reform_values
+from geoborder.indicators.importing import import_file
+from geoborder.indicators.values import check_vintages, reform_link_rows, value_rows
 
-from ..deps import LangDep, StoreDep
+from ..deps import IndicatorsDep, LangDep, OptionalIndicatorsDep, StoreDep
 from ..responses import JSONResponse
 
 router = APIRouter(tags=["indicators"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
-
-def get_indicators(request: Request) -> IndicatorStore:
-    db = getattr(request.app.state, "indicators", None)
-    if db is None:
-        raise HTTPException(503, "the indicator database is not open")
-    return db
-
-
-IndicatorsDep = Annotated[IndicatorStore, Depends(get_indicators)]
 
 
 def require_key(
@@ -44,14 +34,10 @@ def require_key(
     if not key and authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
     if not key:
-        raise HTTPException(
-            401,
-            "an API key is needed to upload: send it as the X-API-Key header",
-            headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
-        )
+        raise Unauthorized("an API key is needed to upload: send it as the X-API-Key header")
     name = db.check_key(key)
     if name is None:
-        raise HTTPException(403, "this API key is not valid")
+        raise Forbidden("this API key is not valid")
     return name
 
 
@@ -84,18 +70,7 @@ class ValuesParams:
     ] = None
 
     def __post_init__(self):
-        if self.vintage not in (2025, 2009):
-            raise HTTPException(400, "vintage must be 2025 or 2009")
-        if self.source_vintage not in (None, 2025, 2009):
-            raise HTTPException(400, "source_vintage must be 2025 or 2009")
-        if self.source_vintage == 2025 and self.vintage == 2009:
-            raise HTTPException(400, "2025 values cannot be shown on pre-2025 units (a 2025 commune is not split)")
-
-
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
+        check_vintages(self.vintage, self.source_vintage)
 
 
 @router.get("/indicators", summary="The indicator catalog: reported and computed indicators")
@@ -143,28 +118,14 @@ def import_upload(
     year: Annotated[int | None, Form(description="year of the values when the table has no year column")] = None,
     skip_unmatched: Annotated[bool, Form(description="import matched rows, report the others")] = False,
 ):
-    if vintage not in (2025, 2009):
-        raise HTTPException(400, "vintage must be 2025 or 2009")
+    check_vintages(vintage, None)
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
-    try:
-        report = import_file(
-            store,
-            db,
-            data,
-            file.filename or "upload",
-            vintage=vintage,
-            year=year,
-            who=who,
-            skip_unmatched=skip_unmatched,
-        )
-    except ImportRejected as exc:
-        status = 409 if exc.report.get("kind") == "duplicate_file" else 422
-        return JSONResponse(
-            {"code": "ImportRejected", "description": exc.report.get("message", ""), "report": exc.report},
-            status_code=status,
-        )
+        raise PayloadTooLarge(f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+    # ImportRejected (nothing written): 409 for a file already imported, else 422, with the report
+    report = import_file(
+        store, db, data, file.filename or "upload", vintage=vintage, year=year, who=who, skip_unmatched=skip_unmatched
+    )
     return JSONResponse(report, status_code=201)
 
 
@@ -175,84 +136,22 @@ def reform_links(
         str | None, Query(pattern="^(code|group|unlinked)$", description="only the units with this link status")
     ] = None,
 ) -> dict:
-    from geoborder.indicators.reform import links_for
-
-    links = links_for(store)
-    units = links.units if status is None else links.units[links.units["status"] == status]
-    names = store.frame("communes_2009").drop(columns="geometry").set_index("commune_code")
-    rows = [
-        {
-            "commune_code": code,
-            "name": names.at[code, "name"],
-            "district": names.at[code, "district_name"],
-            "province": names.at[code, "province_name"],
-            "status": r["status"],
-            "method": r["method"] or None,
-            "code2024": r["code2024"] if isinstance(r["code2024"], str) else None,
-            "candidates_2024": list(r["candidates"]),
-            "communes_2025": list(r["targets"]),
-            "partly_merged": bool(r["partly"]),
-            "reason": r["reason"] or None,
-        }
-        for code, r in units.iterrows()
-    ]
-    return {"summary": links.summary, "count": len(rows), "units": rows}
+    summary, rows = reform_link_rows(store, status)
+    return {"summary": summary, "count": len(rows), "units": rows}
 
 
 @router.get("/indicators/{name}/values", summary="Values of one indicator per commune")
 def indicator_values(
-    name: str, store: StoreDep, request: Request, lang: LangDep, params: Annotated[ValuesParams, Depends()]
+    name: str, store: StoreDep, db: OptionalIndicatorsDep, lang: LangDep, params: Annotated[ValuesParams, Depends()]
 ) -> dict:
-    from geoborder.indicators import computed as indicator_compute
-
     ind = load_indicators().get(name)
-    units = store.frame(f"communes_{params.vintage}").drop(columns="geometry").set_index("commune_code")
-    src = params.source_vintage or params.vintage
-    rows = []
-    extra: dict = {}
-    if ind.source == "computed":
-        if params.source_vintage not in (None, params.vintage):
-            raise HTTPException(400, f"{name} is computed on the units themselves: leave source_vintage out")
-        s = indicator_compute.compute(store, params.vintage, [name])[name]
-        for code, v in s.items():
-            rows.append({"commune_code": code, "name": units.at[code, "name"], "value": _clean(float(v))})
-    elif src == params.vintage:
-        cur = get_indicators(request).current(name, vintage=params.vintage, year=params.year)
-        for r in cur.itertuples(index=False):
-            rows.append(
-                {
-                    "commune_code": r.commune_code,
-                    "name": units.at[r.commune_code, "name"] if r.commune_code in units.index else None,
-                    "year": int(r.year),
-                    "value": _clean(float(r.value)),
-                    "version": int(r.import_id),
-                }
-            )
-    else:
-        df = reform_values(store, get_indicators(request), name, year=params.year)
-        for code, r in df.iterrows():
-            rows.append(
-                {
-                    "commune_code": code,
-                    "name": units.at[code, "name"] if code in units.index else None,
-                    "value": _clean(r["value"]),
-                    "complete": bool(r["complete"]),
-                    "partial": bool(r["partial"]),
-                    "sources": list(r["sources"]),
-                    "partial_sources": list(r["partial_sources"]),
-                    "missing_sources": list(r["missing_sources"]),
-                    "unlinked_2024_codes": list(r["unlinked_2024_codes"]),
-                }
-            )
-        extra["aggregation"] = ind.aggregation
-        extra["note"] = (
-            "pre-2025 values shown on 2025 communes through the GSO crosswalk; a sum over a "
-            "partly merged source is not split (value null, partial true)"
-        )
+    rows, extra = value_rows(
+        store, db, name, vintage=params.vintage, year=params.year, source_vintage=params.source_vintage
+    )
     return {
         "indicator": ind.describe(lang),
         "vintage": params.vintage,
-        "source_vintage": src,
+        "source_vintage": params.source_vintage or params.vintage,
         "year": params.year,
         "count": len(rows),
         "values": rows,

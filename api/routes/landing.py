@@ -5,16 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..deps import LangDep, OutputDep, OutputType, StoreDep
+from ..deps import LangDep, StoreDep
+from ..params import DocFormat, OgcFormat
 
 router = APIRouter(tags=["service"])
 
 
 @router.get("/", summary="Landing page", response_model=None)
-def landing(request: Request, store: StoreDep, out: OutputDep, lang: LangDep) -> dict | HTMLResponse:
+def landing(request: Request, store: StoreDep, out: DocFormat, lang: LangDep) -> dict | HTMLResponse:
     info = store.build_info()
     layers = store.layers()
-    if out == OutputType.html:
+    if out == OgcFormat.html:
         return request.app.state.templates.TemplateResponse(
             request,
             "landing.html",

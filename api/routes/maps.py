@@ -16,10 +16,12 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from geoborder.maps import choropleth as C
+from geoborder.maps import lookup as L
 from web.assets import VENDOR_PREFIX
 from web.maps import MapUrls, map_page, picker_context
 
-from ..deps import LangDep, StoreDep
+from ..caching import cache_headers
+from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
 from ..responses import JSONResponse
 
 router = APIRouter(tags=["maps"])
@@ -107,14 +109,6 @@ IndicatorQuery = Annotated[
 ]
 
 
-def get_indicators_db(request: Request):
-    """The indicator database when the service has one (app.state.indicators), else None."""
-    return getattr(request.app.state, "indicators", None)
-
-
-IndicatorsDbDep = Annotated[object, Depends(get_indicators_db)]
-
-
 def _url(request: Request, path: str, q: dict) -> str:
     root = request.scope.get("root_path", "")
     return f"{root}{path}?{urlencode(q)}"
@@ -126,7 +120,7 @@ def _url(request: Request, path: str, q: dict) -> str:
     summary="Map picker: choose indicator, year, unit vintage and area",
     response_class=HTMLResponse,
 )
-def picker(request: Request, store: StoreDep, db: IndicatorsDbDep, lang: LangDep) -> HTMLResponse:
+def picker(request: Request, store: StoreDep, db: OptionalIndicatorsDep, lang: LangDep) -> HTMLResponse:
     ctx = picker_context(store, db, lang)
     return request.app.state.templates.TemplateResponse(
         request, "maps.html", {**ctx, "lang": lang, "version": store.version}
@@ -141,7 +135,7 @@ def picker(request: Request, store: StoreDep, db: IndicatorsDbDep, lang: LangDep
 def lookup(
     request: Request,
     store: StoreDep,
-    db: IndicatorsDbDep,
+    db: OptionalIndicatorsDep,
     p: MapParamsDep,
     indicator: IndicatorQuery,
     lang: LangDep,
@@ -149,14 +143,19 @@ def lookup(
     lat: Annotated[float, Query(description="Latitude (WGS 84)", openapi_examples={"Sơn La": {"value": 21.3}})],
 ) -> JSONResponse:
     ch = C.choropleth(store, db, p.spec(indicator))
-    row = C.commune_at(store, p.vintage, lon, lat)
-    body = {"lon": lon, "lat": lat, "commune": None if row is None else C.describe(store, ch, row, lang)}
-    return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
+    row = L.commune_at(store, p.vintage, lon, lat)
+    body = {"lon": lon, "lat": lat, "commune": None if row is None else L.describe(store, ch, row, lang)}
+    return JSONResponse(body, headers=cache_headers(request))
 
 
 @router.get("/maps/legend", name="map_legend", summary="The legend and classes of a map (JSON)")
 def legend(
-    request: Request, store: StoreDep, db: IndicatorsDbDep, p: MapParamsDep, indicator: IndicatorQuery, lang: LangDep
+    request: Request,
+    store: StoreDep,
+    db: OptionalIndicatorsDep,
+    p: MapParamsDep,
+    indicator: IndicatorQuery,
+    lang: LangDep,
 ) -> JSONResponse:
     ch = C.choropleth(store, db, p.spec(indicator))
     return JSONResponse(
@@ -191,14 +190,19 @@ def legend(
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def data(
-    request: Request, store: StoreDep, db: IndicatorsDbDep, p: MapParamsDep, indicator: IndicatorQuery, lang: LangDep
+    request: Request,
+    store: StoreDep,
+    db: OptionalIndicatorsDep,
+    p: MapParamsDep,
+    indicator: IndicatorQuery,
+    lang: LangDep,
 ) -> Response:
     ch = C.choropleth(store, db, p.spec(indicator))
     name = f"geoborder_{indicator}_{p.vintage}_{p.area}.geojson"
     return Response(
-        C.geojson(store, ch, lang),
+        L.geojson(store, ch, lang),
         media_type="application/geo+json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "public, max-age=300"},
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **cache_headers(request)},
     )
 
 
@@ -211,7 +215,7 @@ def data(
 def page(
     request: Request,
     store: StoreDep,
-    db: IndicatorsDbDep,
+    db: OptionalIndicatorsDep,
     p: MapParamsDep,
     lang: LangDep,
     indicator: Annotated[str, Path(description="Indicator name", openapi_examples={"density": {"value": "density"}})],
@@ -233,6 +237,4 @@ def page(
         layer_tiles=f"{root}/collections/{{layer}}/map/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png",
         vendor=f"{root}{VENDOR_PREFIX}",
     )
-    return HTMLResponse(
-        map_page(store, ch, lang=lang, urls=urls, basemap=bm), headers={"Cache-Control": "public, max-age=300"}
-    )
+    return HTMLResponse(map_page(store, ch, lang=lang, urls=urls, basemap=bm), headers=cache_headers(request))

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from geoborder.core.crs import CRS84_URI, supported_crs
-from geoborder.features.items import queryables as make_queryables
+from geoborder.features import queryables as make_queryables
 from geoborder.store.base import LayerInfo
 
 from ..deps import StoreDep

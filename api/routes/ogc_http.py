@@ -1,14 +1,11 @@
-"""Shared pieces of the OGC API - Features routers: media types, links, HTML pages, conditional GET."""
+"""Shared pieces of the OGC API - Features routers: media types, links, HTML pages."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from urllib.parse import urlencode
 
 from fastapi import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import HTMLResponse
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -18,14 +15,6 @@ OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 GPKG = "application/geopackage+sqlite3"
 CSV = "text/csv"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
-
-
-class GeoJSONResponse(Response):
-    media_type = GEOJSON
-
-
-class RawJSONResponse(Response):
-    media_type = JSON
 
 
 def href(request: Request, path: str, **params) -> str:
@@ -112,110 +101,3 @@ GZIP_HEADERS = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
 
 def content_crs(uri: str) -> dict[str, str]:
     return {"Content-Crs": f"<{uri}>"}
-
-
-# --------------------------------------------------------------------------- conditional GET
-
-
-class PinVersionMiddleware:
-    """Every request is answered from one data version: a store that can switch versions under
-    a running worker (PostgisStore) pins its current snapshot for the whole request, so the
-    ETag, cache keys and body agree. Stores without `pinned` pass through."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        store = getattr(scope["app"].state, "store", None) if scope["type"] == "http" else None
-        pinned = getattr(store, "pinned", None)
-        if pinned is None:
-            await self.app(scope, receive, send)
-            return
-        with pinned():
-            await self.app(scope, receive, send)
-
-
-class ConditionalGetMiddleware:
-    """ETag from (data version, indicator revision, path, query, Accept, Accept-Language) + Cache-Control.
-
-    The ETag is known before the handler runs, so If-None-Match is answered with 304 without
-    computing or streaming the body. Only for the read-only OGC documents (`PATHS`).
-
-    `fast`: optional `fast(scope, indicator_revision) -> Response | None`, tried before the app for
-    the OGC documents; it answers the common cases of a hot route directly (one feature by id,
-    see ogc_items.fast_item) and returns None for anything else, which then goes to the app.
-    Its responses get the same ETag and Cache-Control, and pass the same outer middlewares.
-    """
-
-    # the OGC documents only: other routes under /collections (tiles, maps) may depend on more than
-    # the store version (e.g. indicator values), so they are left alone
-    PATHS = re.compile(r"^/(conformance|api|collections(/[^/]+(/queryables|/items(/[^/]+)?)?)?)?/?$")
-
-    def __init__(self, app: ASGIApp, max_age: int = 300, fast=None):
-        self.app = app
-        self.max_age = max_age
-        self.cache_control = f"public, max-age={max_age}".encode()
-        self.fast = fast
-
-    def _applies(self, scope: Scope) -> bool:
-        return (
-            scope["type"] == "http"
-            and scope["method"] in ("GET", "HEAD")
-            and self.PATHS.match(scope["path"]) is not None
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._applies(scope):
-            await self.app(scope, receive, send)
-            return
-        state = scope["app"].state
-        store = getattr(state, "store", None)
-        version = getattr(store, "version", "") if store is not None else ""
-        indicators = getattr(state, "indicators", None)  # commune items carry indicator values
-        revision = ""
-        if indicators is not None:
-            revision = indicators.revision()
-            version = f"{version}/{revision}"
-            # read once per request: the collection dependency reuses it (same data as the ETag)
-            scope.setdefault("state", {})["indicator_revision"] = revision
-        accept = accept_language = inm = b""
-        for k, v in scope["headers"]:  # one pass over the raw headers, no dict
-            k = k.lower()
-            if k == b"accept":
-                accept = v
-            elif k == b"accept-language":
-                accept_language = v
-            elif k == b"if-none-match":
-                inm = v
-        key = b"\x00".join(
-            (version.encode(), scope["path"].encode(), scope.get("query_string", b""), accept, accept_language)
-        )
-        etag = f'W/"{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
-        if inm:
-            inm_s = inm.decode("latin-1")
-            if inm_s.strip() == "*" or etag in [t.strip() for t in inm_s.split(",")]:
-                await Response(status_code=304, headers={"ETag": etag, "Cache-Control": self.cache_control.decode()})(
-                    scope, receive, send
-                )
-                return
-        etag_b = etag.encode()
-        cache_control = self.cache_control
-
-        async def send_with_etag(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                raw = message.setdefault("headers", [])
-                if not isinstance(raw, list):
-                    raw = message["headers"] = list(raw)
-                names = {k.lower() for k, _ in raw}
-                if b"etag" not in names:
-                    raw.append((b"etag", etag_b))
-                if b"cache-control" not in names:
-                    raw.append((b"cache-control", cache_control))
-            await send(message)
-
-        if self.fast is not None and scope["method"] == "GET":
-            response = self.fast(scope, revision)
-            if response is not None:
-                await response(scope, receive, send_with_etag)
-                return
-        await self.app(scope, receive, send_with_etag)

@@ -17,7 +17,7 @@ from starlette.types import Scope
 
 from geoborder.core.crs import crs84
 from geoborder.core.errors import NotFound
-from geoborder.features.items import (
+from geoborder.features import (
     LayerFeatures,
     feature_collection,
     feature_collection_gzip,
@@ -27,7 +27,8 @@ from geoborder.features.items import (
     write_gpkg,
 )
 
-from ..params import CollectionDep, ItemDep, ItemParams, ItemsDep, ItemsParams, OgcFormat, negotiate
+from ..params import DOCUMENT_FORMATS, CollectionDep, ItemDep, ItemParams, ItemsDep, ItemsParams, OgcFormat, negotiate
+from ..responses import GeoJSONResponse
 from . import ogc_http as h
 from .ogc_openapi import responses_for
 
@@ -124,7 +125,7 @@ def _download(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response:
     name="ogc_items",
     summary="Features of a collection: a page (GeoJSON, HTML) or every match as a file (f=geojson|gpkg|csv)",
     response_model=None,
-    response_class=h.GeoJSONResponse,
+    response_class=GeoJSONResponse,
     responses=responses_for(
         "FeatureCollectionGeoJSON", html=True, not_found=True, media=h.GEOJSON, extra_media=_ITEMS_MEDIA
     ),
@@ -146,9 +147,9 @@ def _items_page(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response
         return _html_items(request, lf, p, sel.positions, sel.matched, links)
     if p.crs.is_crs84 and h.accepts_gzip(request):  # gzip from per-feature segments, not on the fly
         body = feature_collection_gzip(lf, sel.positions, matched=sel.matched, links=links)
-        return h.GeoJSONResponse(body, headers={**h.content_crs(p.crs.uri), **h.GZIP_HEADERS})
+        return GeoJSONResponse(body, headers={**h.content_crs(p.crs.uri), **h.GZIP_HEADERS})
     body = feature_collection(lf.feature_bytes(sel.positions, p.crs), matched=sel.matched, links=links)
-    return h.GeoJSONResponse(body, headers=h.content_crs(p.crs.uri))
+    return GeoJSONResponse(body, headers=h.content_crs(p.crs.uri))
 
 
 @router.get(
@@ -156,7 +157,7 @@ def _items_page(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response
     name="ogc_item",
     summary="One feature",
     response_model=None,
-    response_class=h.GeoJSONResponse,
+    response_class=GeoJSONResponse,
     responses=responses_for("FeatureGeoJSON", html=True, not_found=True, media=h.GEOJSON),
 )
 async def item(
@@ -199,7 +200,7 @@ def _item(request: Request, lf: LayerFeatures, p: ItemParams, feature_id: str) -
             ],
             links=links,
         )
-    return h.GeoJSONResponse(lf.feature_document(pos, links, p.crs), headers=h.content_crs(p.crs.uri))
+    return GeoJSONResponse(lf.feature_document(pos, links, p.crs), headers=h.content_crs(p.crs.uri))
 
 
 # --------------------------------------------------------------------------- fast path
@@ -231,7 +232,7 @@ def fast_item(scope: Scope, indicator_revision: str = "") -> Response | None:
     if lf is None or not lf.prepared:
         return None
     request = Request(scope)
-    if negotiate(request, None, (OgcFormat.json, OgcFormat.html)) is not OgcFormat.json:
+    if negotiate(request, None, DOCUMENT_FORMATS) is not OgcFormat.json:
         return None
     try:
         pos = lf.position(m.group(2))
@@ -245,4 +246,4 @@ def fast_item(scope: Scope, indicator_revision: str = "") -> Response | None:
         h.link(path + "?f=html", "alternate", h.HTML, "This feature as HTML"),
         h.link(f"{base}/collections/{lf.layer_id}", "collection", h.JSON, "The collection"),
     ]
-    return h.GeoJSONResponse(lf.feature_document(pos, links), headers=_CRS84_HEADERS)
+    return GeoJSONResponse(lf.feature_document(pos, links), headers=_CRS84_HEADERS)

@@ -10,19 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from geoborder import queries as q
-from geoborder.indicators.db import IndicatorDB
 
-from ..deps import StoreDep
-from ..responses import JSONResponse
+from ..deps import OptionalIndicatorsDep, StoreDep
+from ..responses import GeoJSONResponse
 
 router = APIRouter(prefix="/queries", tags=["spatial queries"])
-
-
-class GeoJSONResponse(JSONResponse):
-    media_type = "application/geo+json"
 
 
 ERRORS = {
@@ -206,12 +201,6 @@ class ProfileParams:
     ]
 
 
-def optional_indicators(request: Request) -> IndicatorDB | None:
-    """The app's indicator database, None when it has none (a profile then shows computed
-    indicators only)."""
-    return getattr(request.app.state, "indicators", None)
-
-
 def _geo(fc: dict) -> GeoJSONResponse:
     return GeoJSONResponse(fc)
 
@@ -285,11 +274,7 @@ def border_zone(store: StoreDep, p: Annotated[ZoneParams, Depends()]):
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def commune_profile(
-    store: StoreDep,
-    p: Annotated[ProfileParams, Depends()],
-    indicators: Annotated[IndicatorDB | None, Depends(optional_indicators)],
-):
+def commune_profile(store: StoreDep, p: Annotated[ProfileParams, Depends()], indicators: OptionalIndicatorsDep):
     """The first feature is the commune with every figure in its properties, including `indicators`
     (the latest value of each indicator with its year and unit: computed ones, and reported ones
     imported into the indicator database) and `lineage` (2025: the 2009 communes it came from, by

@@ -21,8 +21,9 @@ from geoborder.core import tilegrid as G
 from geoborder.maps import choropleth as C
 from geoborder.tiles import render as T
 
-from ..deps import StoreDep
-from .maps import IndicatorQuery, IndicatorsDbDep, MapParamsDep
+from ..caching import conditional, etag_of
+from ..deps import OptionalIndicatorsDep, StoreDep
+from .maps import IndicatorQuery, MapParamsDep
 
 router = APIRouter(tags=["tiles"])
 
@@ -42,26 +43,29 @@ LayerPath = Annotated[
 
 
 def _answer(
-    request: Request, key: tuple, make: Callable[[], bytes | None], media_type: str, empty: Callable[[], Response]
+    request: Request,
+    key: tuple,
+    make: Callable[[], bytes | None],
+    media_type: str,
+    empty: Callable[[dict[str, str]], Response],
 ) -> Response:
-    body, etag = T.cached(key, make)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={request.app.state.settings.cache_max_age}"}
-    inm = request.headers.get("if-none-match", "")
-    if inm and etag in [t.strip() for t in inm.split(",")]:
-        return Response(status_code=304, headers=headers)
-    if body is None:
-        r = empty()
-        r.headers.update(headers)
-        return r
-    return Response(body, media_type=media_type, headers=headers)
+    """The tile of `key` (rendered once by `make`, None = empty), its ETag from the key, or a 304."""
+
+    def respond(headers: dict[str, str]) -> Response:
+        body, _ = T.cached(key, make)
+        if body is None:
+            return empty(headers)
+        return Response(body, media_type=media_type, headers=headers)
+
+    return conditional(request, etag_of(repr(key).encode()), respond)
 
 
-def _empty_png() -> Response:
-    return Response(T.empty_png(), media_type=G.PNG)
+def _empty_png(headers: dict[str, str]) -> Response:
+    return Response(T.empty_png(), media_type=G.PNG, headers=headers)
 
 
-def _no_content() -> Response:
-    return Response(status_code=204)
+def _no_content(headers: dict[str, str]) -> Response:
+    return Response(status_code=204, headers=headers)
 
 
 # one layer's tiles: the renderer, the media type, the answer when the tile is empty
@@ -87,7 +91,7 @@ def _layer_tile(request: Request, store, kind: str, layer_id: str, tms: str, z: 
 def choropleth_tile(
     request: Request,
     store: StoreDep,
-    db: IndicatorsDbDep,
+    db: OptionalIndicatorsDep,
     p: MapParamsDep,
     indicator: IndicatorQuery,
     tileMatrixSetId: TmsPath,

@@ -1,0 +1,160 @@
+"""HTTP caching in one place: Cache-Control, ETags and 304 answers, and one data version per request.
+
+- `ConditionalGetMiddleware`: the OGC documents, whose ETag is known before the handler runs
+  (data version, indicator revision, path, query, Accept, Accept-Language).
+- `conditional`: handlers that know their ETag only from their parameters (tiles).
+- `cache_headers`: Cache-Control alone (map pages, lookups, downloads).
+- `PinVersionMiddleware`: a request is answered from one data version, so ETag and body agree.
+
+The max-age is the setting `cache_max_age` (GEOBORDER_CACHE_MAX_AGE).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+
+from fastapi import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def cache_control(max_age: int) -> str:
+    return f"public, max-age={max_age}"
+
+
+def cache_headers(request: Request) -> dict[str, str]:
+    """Cache-Control of the app's settings."""
+    return {"Cache-Control": cache_control(request.app.state.settings.cache_max_age)}
+
+
+def etag_of(key: bytes, *, weak: bool = False) -> str:
+    tag = f'"{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
+    return f"W/{tag}" if weak else tag
+
+
+def matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match names `etag` (or is `*`): the client's copy is current."""
+    return if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+
+
+def conditional(request: Request, etag: str, respond: Callable[[dict[str, str]], Response]) -> Response:
+    """304 when the client has `etag`, else `respond(headers)`; both with the ETag and Cache-Control."""
+    headers = {"ETag": etag, **cache_headers(request)}
+    inm = request.headers.get("if-none-match", "")
+    if inm and matches(inm, etag):
+        return Response(status_code=304, headers=headers)
+    return respond(headers)
+
+
+class PinVersionMiddleware:
+    """Every request is answered from one data version: a store that can switch versions under
+    a running worker (PostgisStore) pins its current snapshot for the whole request, so the
+    ETag, cache keys and body agree; on the other stores `pinned()` does nothing."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with scope["app"].state.store.pinned():
+            await self.app(scope, receive, send)
+
+
+def _request_headers(scope: Scope) -> tuple[bytes, bytes, bytes]:
+    """Accept, Accept-Language and If-None-Match, in one pass over the raw headers (no dict)."""
+    accept = accept_language = inm = b""
+    for k, v in scope["headers"]:
+        k = k.lower()
+        if k == b"accept":
+            accept = v
+        elif k == b"accept-language":
+            accept_language = v
+        elif k == b"if-none-match":
+            inm = v
+    return accept, accept_language, inm
+
+
+class ConditionalGetMiddleware:
+    """ETag from (data version, indicator revision, path, query, Accept, Accept-Language) + Cache-Control.
+
+    The ETag is known before the handler runs, so If-None-Match is answered with 304 without
+    computing or streaming the body. Only for the read-only OGC documents (`PATHS`).
+
+    `fast`: optional `fast(scope, indicator_revision) -> Response | None`, tried before the app for
+    the OGC documents; it answers the common cases of a hot route directly (one feature by id,
+    see ogc_items.fast_item) and returns None for anything else, which then goes to the app.
+    Its responses get the same ETag and Cache-Control, and pass the same outer middlewares.
+    """
+
+    # the OGC documents only: other routes under /collections (tiles, maps) may depend on more than
+    # the store version (e.g. indicator values), so they are left alone
+    PATHS = re.compile(r"^/(conformance|api|collections(/[^/]+(/queryables|/items(/[^/]+)?)?)?)?/?$")
+
+    def __init__(self, app: ASGIApp, max_age: int = 300, fast=None):
+        self.app = app
+        self.cache_control = cache_control(max_age)
+        self.fast = fast
+
+    def _applies(self, scope: Scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and self.PATHS.match(scope["path"]) is not None
+        )
+
+    def _version(self, scope: Scope) -> tuple[str, str]:
+        """(data version with the indicator revision, indicator revision)."""
+        state = scope["app"].state
+        version = state.store.version
+        indicators = getattr(state, "indicators", None)  # commune items carry indicator values
+        if indicators is None:
+            return version, ""
+        revision = indicators.revision()
+        # read once per request: the collection dependency reuses it (same data as the ETag)
+        scope.setdefault("state", {})["indicator_revision"] = revision
+        return f"{version}/{revision}", revision
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._applies(scope):
+            await self.app(scope, receive, send)
+            return
+        version, revision = self._version(scope)
+        accept, accept_language, inm = _request_headers(scope)
+        key = b"\x00".join(
+            (version.encode(), scope["path"].encode(), scope.get("query_string", b""), accept, accept_language)
+        )
+        etag = etag_of(key, weak=True)
+        if inm and matches(inm.decode("latin-1"), etag):
+            await Response(status_code=304, headers={"ETag": etag, "Cache-Control": self.cache_control})(
+                scope, receive, send
+            )
+            return
+        send_with_etag = self._sender(send, etag.encode(), self.cache_control.encode())
+        if self.fast is not None and scope["method"] == "GET":
+            response = self.fast(scope, revision)
+            if response is not None:
+                await response(scope, receive, send_with_etag)
+                return
+        await self.app(scope, receive, send_with_etag)
+
+    @staticmethod
+    def _sender(send: Send, etag: bytes, cache_control: bytes) -> Send:
+        """`send` that adds the ETag and Cache-Control to a 200 that has none."""
+
+        async def send_with_etag(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                raw = message.setdefault("headers", [])
+                if not isinstance(raw, list):
+                    raw = message["headers"] = list(raw)
+                names = {k.lower() for k, _ in raw}
+                if b"etag" not in names:
+                    raw.append((b"etag", etag))
+                if b"cache-control" not in names:
+                    raw.append((b"cache-control", cache_control))
+            await send(message)
+
+        return send_with_etag
