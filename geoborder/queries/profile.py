@@ -260,85 +260,10 @@ def commune_profile(store, code: str, *, indicators_db=None) -> dict:
     props["is_border_commune"] = bool(props["border_length_km"] >= m.min_km)
 
     extra_props, extra_geoms = [], []
-    gates = store.frame("gates")
-    gfield = f"commune_code_{vintage}"
-    g_rows = np.flatnonzero((gates[gfield] == code).to_numpy())
-    props["gates"] = [
-        {
-            "gate_id": gates["gate_id"].iat[j],
-            "name_vi": gates["name_vi"].iat[j],
-            "gate_class": gates["gate_class"].iat[j],
-            "location_quality": gates["location_quality"].iat[j],
-        }
-        for j in g_rows
-    ]
-    for j in g_rows:
-        extra_props.append(
-            {
-                "role": "gate",
-                "gate_id": gates["gate_id"].iat[j],
-                "name": gates["name_vi"].iat[j],
-                "gate_class": gates["gate_class"].iat[j],
-                "partner_gate": gates["partner_gate"].iat[j],
-                "location_quality": gates["location_quality"].iat[j],
-            }
-        )
-        extra_geoms.append(gates.geometry.iat[j])
-    markers = store.frame("markers")
-    mk_rows = np.flatnonzero((markers[gfield] == code).to_numpy())
-    props["markers"] = [
-        {
-            "marker_id": markers["marker_id"].iat[j],
-            "marker": markers["marker"].iat[j],
-            "location_quality": markers["location_quality"].iat[j],
-        }
-        for j in mk_rows
-    ]
-    for j in mk_rows:
-        extra_props.append(
-            {
-                "role": "marker",
-                "marker_id": markers["marker_id"].iat[j],
-                "name": markers["marker"].iat[j],
-                "border": markers["border"].iat[j],
-                "location_quality": markers["location_quality"].iat[j],
-            }
-        )
-        extra_geoms.append(markers.geometry.iat[j])
-    props["seat"] = None
-    if vintage == 2025:
-        j = _seat_row(store, code)
-        if j is not None:
-            seats = store.frame("commune_seats_2025")
-            props["seat"] = {"name": seats["name"].iat[j], "admin_centre": seats["admin_centre"].iat[j]}
-            extra_props.append(
-                {"role": "seat", "name": seats["name"].iat[j], "admin_centre": seats["admin_centre"].iat[j]}
-            )
-            extra_geoms.append(seats.geometry.iat[j])
-    places = store.frame("places")
-    pc = _place_communes(store, vintage)
-    p_rows = np.flatnonzero(pc == i)
-    _, rdist = nearest_roads(store)
-    props["settlements"] = [
-        {
-            "geonameid": places["geonameid"].iat[j],
-            "name": places["name"].iat[j],
-            "population": places["population"].iat[j],
-            "distance_to_road_m": round(float(rdist[j]), 1),
-        }
-        for j in p_rows
-    ]
-    for j in p_rows:
-        extra_props.append(
-            {
-                "role": "settlement",
-                "geonameid": places["geonameid"].iat[j],
-                "name": places["name"].iat[j],
-                "population": places["population"].iat[j],
-                "distance_to_road_m": round(float(rdist[j]), 1),
-            }
-        )
-        extra_geoms.append(places.geometry.iat[j])
+    for key, make in (("gates", _gates_of), ("markers", _markers_of), ("seat", _seat_of), ("settlements", _places_of)):
+        props[key], more_props, more_geoms = make(store, code, vintage, i)
+        extra_props += more_props
+        extra_geoms += more_geoms
     props["indicators"] = _indicator_values(store, indicators_db, layer, vintage, code, i)
     props["lineage"] = _lineage_2025(store, m, code, geom) if vintage == 2025 else _lineage_2009(store, m, row, geom)
     props["role"] = "commune"
@@ -346,3 +271,72 @@ def commune_profile(store, code: str, *, indicators_db=None) -> dict:
     return _collection(
         feats, query={"question": "commune-profile", "code": code, "vintage": vintage}, numberMatched=len(feats)
     )
+
+
+# the features a profile carries besides the commune: (summary in the commune's properties,
+# properties of the point features, their geometries)
+
+
+def _gates_of(store, code: str, vintage: int, i: int) -> tuple[list, list, list]:
+    gates = store.frame("gates")
+    rows = np.flatnonzero((gates[f"commune_code_{vintage}"] == code).to_numpy())
+    col = {
+        k: gates[k].to_numpy(dtype=object)
+        for k in ("gate_id", "name_vi", "gate_class", "partner_gate", "location_quality")
+    }
+    summary = [{k: col[k][j] for k in ("gate_id", "name_vi", "gate_class", "location_quality")} for j in rows]
+    points = [
+        {
+            "role": "gate",
+            "gate_id": col["gate_id"][j],
+            "name": col["name_vi"][j],
+            "gate_class": col["gate_class"][j],
+            "partner_gate": col["partner_gate"][j],
+            "location_quality": col["location_quality"][j],
+        }
+        for j in rows
+    ]
+    return summary, points, [gates.geometry.iat[j] for j in rows]
+
+
+def _markers_of(store, code: str, vintage: int, i: int) -> tuple[list, list, list]:
+    markers = store.frame("markers")
+    rows = np.flatnonzero((markers[f"commune_code_{vintage}"] == code).to_numpy())
+    col = {k: markers[k].to_numpy(dtype=object) for k in ("marker_id", "marker", "border", "location_quality")}
+    summary = [{k: col[k][j] for k in ("marker_id", "marker", "location_quality")} for j in rows]
+    points = [
+        {
+            "role": "marker",
+            "marker_id": col["marker_id"][j],
+            "name": col["marker"][j],
+            "border": col["border"][j],
+            "location_quality": col["location_quality"][j],
+        }
+        for j in rows
+    ]
+    return summary, points, [markers.geometry.iat[j] for j in rows]
+
+
+def _seat_of(store, code: str, vintage: int, i: int) -> tuple[dict | None, list, list]:
+    j = _seat_row(store, code) if vintage == 2025 else None
+    if j is None:
+        return None, [], []
+    seats = store.frame("commune_seats_2025")
+    seat = {"name": seats["name"].iat[j], "admin_centre": seats["admin_centre"].iat[j]}
+    return seat, [{"role": "seat", **seat}], [seats.geometry.iat[j]]
+
+
+def _places_of(store, code: str, vintage: int, i: int) -> tuple[list, list, list]:
+    places = store.frame("places")
+    rows = np.flatnonzero(_place_communes(store, vintage) == i)
+    _, rdist = nearest_roads(store)
+    summary = [
+        {
+            "geonameid": places["geonameid"].iat[j],
+            "name": places["name"].iat[j],
+            "population": places["population"].iat[j],
+            "distance_to_road_m": round(float(rdist[j]), 1),
+        }
+        for j in rows
+    ]
+    return summary, [{"role": "settlement", **d} for d in summary], [places.geometry.iat[j] for j in rows]

@@ -54,6 +54,24 @@ class Store(Protocol):
     def version(self) -> str:
         """Changes whenever the data changes: the key of caches and ETags."""
 
+    def layers(self) -> list[LayerInfo]: ...
+
+    def layer(self, layer_id: str) -> LayerInfo: ...
+
+    def catalog_layer(self, layer_id: str) -> Layer:
+        """The catalog's description of a layer the store holds (fields, key, titles)."""
+        ...
+
+    def frame(self, layer_id: str) -> gpd.GeoDataFrame:
+        """The whole layer in EPSG:4326, indexed by fid."""
+        ...
+
+    def build_info(self) -> dict: ...
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A non-spatial table of the store (e.g. gates_unplaced)."""
+        ...
+
     def pinned(self) -> AbstractContextManager[None]:
         """A block within which every read sees one data version (a request: the middleware wraps
         each one). A store whose data cannot change while it is open has nothing to pin."""
@@ -198,16 +216,6 @@ class RoadlessArrays:
     commune_row: np.ndarray  # the commune holding the settlement, -1 for none
     border_m: np.ndarray | None  # distance to the border (None: not asked)
     selected: np.ndarray  # bool
-
-    def layers(self) -> list[LayerInfo]: ...
-
-    def layer(self, layer_id: str) -> LayerInfo: ...
-
-    def frame(self, layer_id: str) -> gpd.GeoDataFrame: ...
-
-    def build_info(self) -> dict: ...
-
-    def table(self, name: str) -> pd.DataFrame: ...
 
 
 def missing_layer(catalog: Catalog, layer_id: str, present) -> NotFound:

@@ -5,20 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from geoborder.core.catalog import Catalog
-from geoborder.core.settings import is_postgres_url
+from geoborder.core.settings import StoreSettings, is_postgres_url
 from geoborder.store.base import Store
 from geoborder.store.gpkg import GpkgStore
 
 
-def open_store(path: Path | str, catalog: Catalog | None = None) -> Store:
-    """The store named by GEOBORDER_STORE: a postgresql:// URL gives a PostgisStore (see
-    geoborder.store.postgis.store), anything else a GpkgStore."""
-    if is_postgres_url(path):
-        from geoborder.core.settings import StoreSettings
-        from geoborder.store.postgis.store import PostgisStore
+def open_store(location: Path | str, catalog: Catalog | None = None, *, settings: StoreSettings | None = None) -> Store:
+    """The store at `location`: a postgresql:// URL gives a PostgisStore (see
+    geoborder.store.postgis.store), anything else a GpkgStore (a GeoPackage path).
 
-        settings = StoreSettings()
-        return PostgisStore(
-            path, catalog, refresh_seconds=settings.store_refresh_seconds, pool_size=settings.store_pool_size
-        )
-    return GpkgStore(path, catalog)
+    `settings`: the caller's settings (the ones given to `create_app`, or the CLI's), for the
+    PostGIS refresh interval and pool size; without them the defaults hold. The environment is
+    read where a StoreSettings is made, never here."""
+    if is_postgres_url(location):
+        from geoborder.store.postgis.store import DEFAULT_POOL_SIZE, DEFAULT_REFRESH_SECONDS, PostgisStore
+
+        refresh = settings.store_refresh_seconds if settings is not None else DEFAULT_REFRESH_SECONDS
+        pool = settings.store_pool_size if settings is not None else DEFAULT_POOL_SIZE
+        return PostgisStore(str(location), catalog, refresh_seconds=refresh, pool_size=pool)
+    return GpkgStore(Path(location), catalog)

@@ -439,9 +439,14 @@ def test_open_store_chooses_the_implementation_from_the_setting(published_url, r
     monkeypatch.setenv("GEOBORDER_STORE_POOL_SIZE", "3")
     s = StoreSettings()
     assert s.store == published_url
-    st = open_store(s.store)
+    st = open_store(s.store, settings=s)
     assert isinstance(st, PostgisStore) and st.refresh_seconds == 7 and st.pool_size == 3
     assert "postgres@127.0.0.1" in st.path
+    st.close()
+    # the settings given reach the store; the environment is not read again behind them
+    given = StoreSettings(store=published_url, store_refresh_seconds=2, store_pool_size=5)
+    st = open_store(given.store, settings=given)
+    assert st.refresh_seconds == 2 and st.pool_size == 5
     st.close()
     monkeypatch.setenv("GEOBORDER_STORE", str(real_store_path))
     assert StoreSettings().store == real_store_path

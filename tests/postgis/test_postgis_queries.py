@@ -158,7 +158,7 @@ def _no_memory(monkeypatch):
 
 
 def _count_sql(monkeypatch) -> list:
-    from geoborder.store.postgis import queries as _sql
+    from geoborder.store.postgis import spatial_sql as _sql
 
     seen = []
     real = _sql.fetch
@@ -174,7 +174,7 @@ def _count_sql(monkeypatch) -> list:
 def test_the_spatial_work_runs_in_sql(pstore, real_store, monkeypatch):
     from geoborder import queries as q
     from geoborder.core.cache import LRU
-    from geoborder.store.postgis import queries as _sql
+    from geoborder.store.postgis import spatial_sql as _sql
 
     _no_memory(monkeypatch)
     # what the SQL path keeps per version (nearest roads, communes of settlements, ...) is computed
@@ -284,7 +284,7 @@ def test_publish_stores_the_metric_geometry(published_url, pstore):
     import psycopg
     from psycopg import sql
 
-    from geoborder.store.postgis.publish import METRIC_COLUMN, METRIC_LAYERS, metric_srid
+    from geoborder.store.postgis.naming import METRIC_COLUMN, METRIC_LAYERS, metric_srid
 
     srid = metric_srid(pstore.catalog)
     schema = pstore.snapshot().schema

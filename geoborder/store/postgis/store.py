@@ -45,7 +45,8 @@ from geoborder.store.postgis.naming import (
     redact,
     schema_for,
 )
-from geoborder.store.postgis.queries import PostgisSpatial, answers_in_sql
+from geoborder.store.postgis.queries import PostgisSpatial
+from geoborder.store.postgis.spatial_sql import answers_in_sql
 from geoborder.store.postgis.tiles import PostgisTiles
 
 log = logging.getLogger("geoborder.store")
