@@ -22,7 +22,18 @@ from web.assets import VENDOR_PREFIX, vendor_dirs
 from . import errors
 from .caching import ConditionalGetMiddleware, PinVersionMiddleware
 from .responses import JSONResponse
-from .routes import health, landing, layers, maps, ogc_collections, ogc_conformance, ogc_items, ogc_openapi, tiles
+from .routes import (
+    health,
+    landing,
+    layers,
+    maps,
+    ogc_collections,
+    ogc_conformance,
+    ogc_items,
+    ogc_openapi,
+    openapi_doc,
+    tiles,
+)
 from .routes import indicators as indicator_routes
 from .routes import queries as query_routes
 
@@ -95,7 +106,7 @@ def create_app(
     app.include_router(tiles.router)
     for name, folder in vendor_dirs().items():  # Leaflet, jQuery (xstatic packages) for the map pages
         app.mount(f"{VENDOR_PREFIX}/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
-    ogc_openapi.install(app)
+    openapi_doc.install(app)
     return app
 
 

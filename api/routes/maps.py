@@ -6,12 +6,10 @@ exactly the map the page shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
@@ -22,91 +20,10 @@ from web.maps import MapUrls, map_page, picker_context
 
 from ..caching import cache_headers
 from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
+from ..map_params import Basemap, IndicatorQuery, MapParamsDep
 from ..responses import JSONResponse
 
 router = APIRouter(tags=["maps"])
-
-
-class ClassMethod(StrEnum):
-    quantiles = "quantiles"
-    natural_breaks = "natural_breaks"
-    equal_interval = "equal_interval"
-
-
-class Basemap(StrEnum):
-    none = "none"
-    osm = "osm"
-
-
-@dataclass
-class MapParams:
-    """The map a planner chose (everything but the indicator)."""
-
-    vintage: Annotated[
-        int,
-        Query(
-            description="Unit vintage: 2025 (units after the 1 July 2025 reform) or 2009 "
-            "(pre-2025 units, 2009 census geography).",
-            openapi_examples={"2025": {"value": 2025}, "2009": {"value": 2009}},
-        ),
-    ] = 2025
-    area: Annotated[
-        str,
-        Query(
-            description="`all` (whole country), `border` (the border provinces), "
-            "`border_communes` (the border communes only) or a province code of "
-            "the vintage (2025: GSO 2-digit, e.g. 14 = Sơn La; 2009: census "
-            "3-digit, e.g. 303 = Sơn La).",
-            openapi_examples={"Sơn La (2025)": {"value": "14"}, "border": {"value": "border"}, "all": {"value": "all"}},
-        ),
-    ] = "border"
-    year: Annotated[
-        int | None,
-        Query(
-            description="Year of the values; default: the year of the commune layer's "
-            "attributes (computed indicators) or the latest imported year "
-            "(reported indicators).",
-            openapi_examples={"2025": {"value": 2025}},
-        ),
-    ] = None
-    classes: Annotated[
-        ClassMethod,
-        Query(
-            description="Classification (mapclassify): quantiles, natural_breaks (Fisher-Jenks) or equal_interval.",
-            openapi_examples={"quantiles": {"value": "quantiles"}, "natural breaks": {"value": "natural_breaks"}},
-        ),
-    ] = ClassMethod.quantiles
-    k: Annotated[
-        int, Query(ge=C.K_MIN, le=C.K_MAX, description="Number of classes.", openapi_examples={"5": {"value": 5}})
-    ] = C.K_DEFAULT
-
-    def spec(self, indicator: str) -> C.MapSpec:
-        return C.MapSpec(
-            indicator=indicator,
-            vintage=self.vintage,
-            area=self.area,
-            year=self.year,
-            method=self.classes.value,
-            k=self.k,
-        ).check()
-
-    def query(self, indicator: str | None = None, **extra) -> dict:
-        q = {"indicator": indicator} if indicator else {}
-        q.update({"vintage": self.vintage, "area": self.area, "classes": self.classes.value, "k": self.k})
-        if self.year is not None:
-            q["year"] = self.year
-        q.update({k: v for k, v in extra.items() if v is not None})
-        return q
-
-
-MapParamsDep = Annotated[MapParams, Depends()]
-IndicatorQuery = Annotated[
-    str,
-    Query(
-        description="Indicator name (see /maps or /indicators).",
-        openapi_examples={"density": {"value": "density"}, "population": {"value": "population"}},
-    ),
-]
 
 
 def _url(request: Request, path: str, q: dict) -> str:

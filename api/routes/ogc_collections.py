@@ -14,7 +14,7 @@ from ..deps import StoreDep
 from ..params import CollectionDep, DocParams, OgcFormat
 from ..responses import JSONResponse
 from . import ogc_http as h
-from .ogc_openapi import responses_for
+from .openapi_doc import responses_for
 
 router = APIRouter(tags=["OGC API - Features"])
 

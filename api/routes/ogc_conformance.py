@@ -8,7 +8,7 @@ from starlette.responses import Response
 from ..params import DocParams, OgcFormat
 from ..responses import JSONResponse
 from . import ogc_http as h
-from .ogc_openapi import responses_for
+from .openapi_doc import responses_for
 
 router = APIRouter(tags=["OGC API - Features"])
 

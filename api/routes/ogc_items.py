@@ -30,7 +30,7 @@ from geoborder.features import (
 from ..params import DOCUMENT_FORMATS, CollectionDep, ItemDep, ItemParams, ItemsDep, ItemsParams, OgcFormat, negotiate
 from ..responses import GeoJSONResponse
 from . import ogc_http as h
-from .ogc_openapi import responses_for
+from .openapi_doc import responses_for
 
 router = APIRouter(tags=["OGC API - Features"])
 

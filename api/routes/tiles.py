@@ -23,7 +23,7 @@ from geoborder.tiles import render as T
 
 from ..caching import conditional, etag_of
 from ..deps import OptionalIndicatorsDep, StoreDep
-from .maps import IndicatorQuery, MapParamsDep
+from ..map_params import IndicatorQuery, MapParamsDep
 
 router = APIRouter(tags=["tiles"])
 

@@ -1,0 +1,94 @@
+"""Parameters of a map (/maps/..., the choropleth tiles): the same on every endpoint, so the page,
+its tiles, lookup and download are the same map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from geoborder.maps import choropleth as C
+
+
+class ClassMethod(StrEnum):
+    quantiles = "quantiles"
+    natural_breaks = "natural_breaks"
+    equal_interval = "equal_interval"
+
+
+class Basemap(StrEnum):
+    none = "none"
+    osm = "osm"
+
+
+@dataclass
+class MapParams:
+    """The map a planner chose (everything but the indicator)."""
+
+    vintage: Annotated[
+        int,
+        Query(
+            description="Unit vintage: 2025 (units after the 1 July 2025 reform) or 2009 "
+            "(pre-2025 units, 2009 census geography).",
+            openapi_examples={"2025": {"value": 2025}, "2009": {"value": 2009}},
+        ),
+    ] = 2025
+    area: Annotated[
+        str,
+        Query(
+            description="`all` (whole country), `border` (the border provinces), "
+            "`border_communes` (the border communes only) or a province code of "
+            "the vintage (2025: GSO 2-digit, e.g. 14 = Sơn La; 2009: census "
+            "3-digit, e.g. 303 = Sơn La).",
+            openapi_examples={"Sơn La (2025)": {"value": "14"}, "border": {"value": "border"}, "all": {"value": "all"}},
+        ),
+    ] = "border"
+    year: Annotated[
+        int | None,
+        Query(
+            description="Year of the values; default: the year of the commune layer's "
+            "attributes (computed indicators) or the latest imported year "
+            "(reported indicators).",
+            openapi_examples={"2025": {"value": 2025}},
+        ),
+    ] = None
+    classes: Annotated[
+        ClassMethod,
+        Query(
+            description="Classification (mapclassify): quantiles, natural_breaks (Fisher-Jenks) or equal_interval.",
+            openapi_examples={"quantiles": {"value": "quantiles"}, "natural breaks": {"value": "natural_breaks"}},
+        ),
+    ] = ClassMethod.quantiles
+    k: Annotated[
+        int, Query(ge=C.K_MIN, le=C.K_MAX, description="Number of classes.", openapi_examples={"5": {"value": 5}})
+    ] = C.K_DEFAULT
+
+    def spec(self, indicator: str) -> C.MapSpec:
+        return C.MapSpec(
+            indicator=indicator,
+            vintage=self.vintage,
+            area=self.area,
+            year=self.year,
+            method=self.classes.value,
+            k=self.k,
+        ).check()
+
+    def query(self, indicator: str | None = None, **extra) -> dict:
+        q = {"indicator": indicator} if indicator else {}
+        q.update({"vintage": self.vintage, "area": self.area, "classes": self.classes.value, "k": self.k})
+        if self.year is not None:
+            q["year"] = self.year
+        q.update({k: v for k, v in extra.items() if v is not None})
+        return q
+
+
+MapParamsDep = Annotated[MapParams, Depends()]
+IndicatorQuery = Annotated[
+    str,
+    Query(
+        description="Indicator name (see /maps or /indicators).",
+        openapi_examples={"density": {"value": "density"}, "population": {"value": "population"}},
+    ),
+]
