@@ -54,10 +54,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.store = store if store is not None else open_store((store_settings or StoreSettings()).store)
-        app.state.indicators = (
-            indicators if indicators is not None else open_indicators((store_settings or StoreSettings()).indicators)
-        )
+        # the settings given reach the store: the environment is read once, here, when none are given
+        where = store_settings or StoreSettings()
+        app.state.store = store if store is not None else open_store(where.store, settings=where)
+        app.state.indicators = indicators if indicators is not None else open_indicators(where.indicators)
         yield
         # what this app opened (not what a caller passed in): PostGIS connection pools
         for opened, given in ((app.state.indicators, indicators), (app.state.store, store)):
