@@ -453,6 +453,22 @@ def test_open_store_chooses_the_implementation_from_the_setting(published_url, r
     assert isinstance(open_store(StoreSettings().store), GpkgStore)
 
 
+def test_the_settings_given_to_create_app_reach_the_store(published_url, monkeypatch, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from geoborder.core.settings import StoreSettings
+
+    monkeypatch.setenv("GEOBORDER_STORE_POOL_SIZE", "9")  # the environment says otherwise
+    given = StoreSettings(
+        store=published_url, store_refresh_seconds=3, store_pool_size=2, indicators=tmp_path / "i.sqlite"
+    )
+    with TestClient(create_app(store_settings=given)) as client:
+        store = client.app.state.store
+        assert (store.refresh_seconds, store.pool_size) == (3, 2)
+        assert client.get("/health").status_code == 200
+
+
 @pytest.mark.parametrize(
     "name,value",
     [
