@@ -5,6 +5,7 @@
 - `conditional`: handlers that know their ETag only from their parameters (tiles).
 - `cache_headers`: Cache-Control alone (map pages, lookups, downloads).
 - `PinVersionMiddleware`: a request is answered from one data version, so ETag and body agree.
+- `HeadMiddleware`: HEAD on every GET resource: the GET's status and headers, no body.
 
 The max-age is the setting `cache_max_age` (GEOBORDER_CACHE_MAX_AGE).
 """
@@ -34,9 +35,51 @@ def etag_of(key: bytes, *, weak: bool = False) -> str:
     return f"W/{tag}" if weak else tag
 
 
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag[:2] in ("W/", "w/") else tag
+
+
 def matches(if_none_match: str, etag: str) -> bool:
-    """If-None-Match names `etag` (or is `*`): the client's copy is current."""
-    return if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+    """If-None-Match names `etag` (or is `*`): the client's copy is current. The weak comparison
+    of RFC 9110 13.1.2: `W/"x"` and `"x"` match."""
+    if if_none_match.strip() == "*":
+        return True
+    mine = _opaque(etag)
+    return any(_opaque(t) == mine for t in if_none_match.split(","))
+
+
+# what a negotiated document varies by: the ETag covers Accept and Accept-Language, and the
+# GZip middleware adds Accept-Encoding to a compressed 200 (a 304 carries all three)
+VARY = "Accept, Accept-Language"
+VARY_304 = "Accept, Accept-Language, Accept-Encoding"
+
+
+class HeadMiddleware:
+    """HEAD is answered as the GET of the same URL without its body (RFC 9110 9.3.2): the routes
+    declare GET only (so the OpenAPI document lists GET), and this passes HEAD to them as GET,
+    keeping the status and every header (Content-Length, ETag, Link...) and dropping the body."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        done = False
+
+        async def send_headers_only(message: Message) -> None:
+            nonlocal done
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body" and not done and not message.get("more_body", False):
+                done = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app(dict(scope, method="GET"), receive, send_headers_only)
+        if not done:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def conditional(request: Request, etag: str, respond: Callable[[dict[str, str]], Response]) -> Response:
@@ -92,7 +135,12 @@ class ConditionalGetMiddleware:
 
     # the OGC documents only: other routes under /collections (tiles, maps) may depend on more than
     # the store version (e.g. indicator values), so they are left alone
-    PATHS = re.compile(r"^/(conformance|api|collections(/[^/]+(/queryables|/items(/[^/]+)?)?)?)?/?$")
+    # the spatial questions and the indicator reads depend on the same two versions (profiles and
+    # indicator values on the indicator revision)
+    PATHS = re.compile(
+        r"^/(conformance|api|collections(/[^/]+(/queryables|/items(/[^/]+)?)?)?"
+        r"|queries/[a-z-]+(/by-commune)?|indicators(/[^/]+(/values)?)?|indicators/imports/[^/]+)?/?$"
+    )
 
     def __init__(self, app: ASGIApp, max_age: int = 300, fast=None):
         self.app = app
@@ -129,9 +177,9 @@ class ConditionalGetMiddleware:
         )
         etag = etag_of(key, weak=True)
         if inm and matches(inm.decode("latin-1"), etag):
-            await Response(status_code=304, headers={"ETag": etag, "Cache-Control": self.cache_control})(
-                scope, receive, send
-            )
+            await Response(
+                status_code=304, headers={"ETag": etag, "Cache-Control": self.cache_control, "Vary": VARY_304}
+            )(scope, receive, send)
             return
         send_with_etag = self._sender(send, etag.encode(), self.cache_control.encode())
         if self.fast is not None and scope["method"] == "GET":
@@ -143,18 +191,33 @@ class ConditionalGetMiddleware:
 
     @staticmethod
     def _sender(send: Send, etag: bytes, cache_control: bytes) -> Send:
-        """`send` that adds the ETag and Cache-Control to a 200 that has none."""
+        """`send` that adds the ETag and Cache-Control to a 200 that has none, and Vary: Accept,
+        Accept-Language to every answer (an error can be HTML or JSON by Accept too)."""
 
         async def send_with_etag(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 200:
+            if message["type"] == "http.response.start":
                 raw = message.setdefault("headers", [])
                 if not isinstance(raw, list):
                     raw = message["headers"] = list(raw)
                 names = {k.lower() for k, _ in raw}
-                if b"etag" not in names:
-                    raw.append((b"etag", etag))
-                if b"cache-control" not in names:
-                    raw.append((b"cache-control", cache_control))
+                if message["status"] == 200:
+                    if b"etag" not in names:
+                        raw.append((b"etag", etag))
+                    if b"cache-control" not in names:
+                        raw.append((b"cache-control", cache_control))
+                _add_vary(raw, VARY)
             await send(message)
 
         return send_with_etag
+
+
+def _add_vary(raw: list, value: str) -> None:
+    """Merge `value`'s names into the Vary header of raw ASGI headers."""
+    for i, (k, v) in enumerate(raw):
+        if k.lower() == b"vary":
+            have = {t.strip().lower() for t in v.decode("latin-1").split(",")}
+            extra = [t for t in value.split(", ") if t.lower() not in have]
+            if extra:
+                raw[i] = (k, v + b", " + ", ".join(extra).encode())
+            return
+    raw.append((b"vary", value.encode()))

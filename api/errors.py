@@ -7,10 +7,12 @@ import adds its `report`.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from geoborder.core.errors import (
     CatalogError,
@@ -45,9 +47,47 @@ STATUS: dict[type[GeoborderError], tuple[int, str]] = {
 HEADERS = {Unauthorized: {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}}
 # 5xx errors whose message the caller may read; any other is logged and not described
 PUBLIC_5XX = (Unavailable,)
-# codes of the framework's own answers (unknown path, method not allowed, ...)
-HTTP_CODES = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}
+# codes of the framework's own answers (unknown path, method not allowed, a body that is not a
+# form ...); any other status gets its reason phrase in CamelCase (413 "ContentTooLarge")
+HTTP_CODES = {
+    400: "InvalidRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    413: "PayloadTooLarge",
+    414: "URITooLong",
+    415: "UnsupportedMediaType",
+}
 HIDDEN = "the server could not answer; the error is logged"
+
+
+def http_code(status: int) -> str:
+    """The `code` of an error body for an HTTP status."""
+    if status in HTTP_CODES:
+        return HTTP_CODES[status]
+    try:
+        return "".join(w[:1].upper() + w[1:] for w in HTTPStatus(status).phrase.replace("-", " ").split())
+    except ValueError:
+        return "ServerError" if status >= 500 else "InvalidRequest"
+
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (the framework's 405 names only the first
+    route it tried: GET on /indicators/imports, which also takes POST). Asked of the routes'
+    own `matches`, one method at a time (only on a 405)."""
+    allowed = [
+        m
+        for m in METHODS
+        if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in request.app.router.routes)
+    ]
+    if "GET" in allowed:
+        allowed.insert(1, "HEAD")  # api/caching.py HeadMiddleware
+    return ", ".join(allowed)
 
 
 def _body(status: int, code: str, description: str, headers: dict | None = None, **extra) -> JSONResponse:
@@ -82,8 +122,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        # keep the framework's headers: Allow on a 405
-        return _body(exc.status_code, HTTP_CODES.get(exc.status_code, "Error"), str(exc.detail), exc.headers)
+        # keep the framework's headers, with the Allow of a 405 naming every route's methods
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+        return _body(exc.status_code, http_code(exc.status_code), str(exc.detail), headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

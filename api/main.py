@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import jinja2
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +20,8 @@ from geoborder.store.open import open_store
 from web.assets import VENDOR_PREFIX, vendor_dirs
 
 from . import errors
-from .caching import ConditionalGetMiddleware, PinVersionMiddleware
+from .caching import ConditionalGetMiddleware, HeadMiddleware, PinVersionMiddleware
+from .params import check_query
 from .responses import JSONResponse
 from .routes import (
     health,
@@ -74,6 +75,8 @@ def create_app(
         redoc_url=None,
         default_response_class=JSONResponse,
         description="Maps and data of Vietnam's land-border communes and crossing points.",
+        # every route: 400 for a query parameter it does not declare, or one given twice
+        dependencies=[Depends(check_query)],
     )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(
@@ -87,12 +90,15 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
     # one data version per request (PostGIS: the pointer may move while a request is answered)
     app.add_middleware(PinVersionMiddleware)
+    # an upload is refused by its headers (size, key) before its body is read
+    app.add_middleware(indicator_routes.UploadGuard)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
     )
+    app.add_middleware(HeadMiddleware)  # HEAD = the GET without its body, on every GET route
     errors.install(app)
     for r in (landing.router, health.router, layers.router):
         app.include_router(r)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.dependencies.models import Dependant
 
 from geoborder.core.crs import SupportedCrs, crs84, resolve_crs
 from geoborder.core.errors import InvalidParameter
@@ -98,6 +100,78 @@ def check_known(request: Request, allowed: set[str]) -> None:
             f"unknown query parameter(s): {', '.join(sorted(set(unknown)))}; "
             f"this endpoint accepts: {', '.join(sorted(allowed))}"
         )
+
+
+def _is_sequence(annotation) -> bool:
+    """list[str], list[str] | None, Annotated[...] of those: a parameter that may repeat."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_sequence(get_args(annotation)[0])
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (Union, UnionType):
+        return any(_is_sequence(a) for a in get_args(annotation) if a is not type(None))
+    return False
+
+
+@dataclass(frozen=True)
+class DeclaredQuery:
+    """The query parameters a route declares, through its dependencies, by alias."""
+
+    names: frozenset[str]
+    repeatable: frozenset[str]
+    open: bool  # the route takes more names than it declares (items: any property) and checks them itself
+
+
+def declared_query(dependant: Dependant) -> DeclaredQuery:
+    names: set[str] = set()
+    repeatable: set[str] = set()
+    open_ = False
+    stack = [dependant]
+    while stack:
+        d = stack.pop()
+        open_ = open_ or getattr(d.call, "open_query", False)
+        for field in d.query_params:
+            names.add(field.alias)
+            if _is_sequence(field.field_info.annotation):
+                repeatable.add(field.alias)
+        stack.extend(d.dependencies)
+    return DeclaredQuery(frozenset(names), frozenset(repeatable), open_)
+
+
+_DECLARED: dict[int, DeclaredQuery] = {}
+
+
+async def check_query(request: Request) -> None:
+    """An app-wide dependency (create_app): 400 for a query parameter the matched route does not
+    declare (OGC /req/core/query-param-unknown), and for a parameter given twice that takes one
+    value (`crs=3857&crs=4326` would silently take the last). Routes marked `open_query` (items,
+    whose property names are parameters too) check unknown names themselves."""
+    if not request.scope.get("query_string"):
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = _DECLARED.get(id(route))
+    if declared is None:
+        declared = _DECLARED[id(route)] = declared_query(dependant)
+    seen: set[str] = set()
+    repeated: list[str] = []
+    unknown: list[str] = []
+    for key, _ in request.query_params.multi_items():
+        if key in seen:
+            if key not in repeated and key not in declared.repeatable:
+                repeated.append(key)
+            continue
+        seen.add(key)
+        if key not in declared.names:
+            unknown.append(key)
+    accepts = ", ".join(sorted(declared.names)) or "no query parameters"
+    if unknown and not declared.open:
+        raise InvalidParameter(f"unknown query parameter(s): {', '.join(unknown)}; this endpoint accepts: {accepts}")
+    if repeated:
+        raise InvalidParameter(f"query parameter(s) given more than once: {', '.join(repeated)}; give each one once")
 
 
 @dataclass
@@ -306,6 +380,7 @@ async def items_params(
     return ItemsParams(query=q, crs=out_crs, format=fmt, lang=lang, limit_given="limit" in request.query_params)
 
 
+items_params.open_query = True  # type: ignore[attr-defined]  # property names: check_known above
 ItemsDep = Annotated[ItemsParams, Depends(items_params)]
 
 

@@ -3,6 +3,10 @@
 Reads are public; an upload needs an API key (X-API-Key header, or Authorization: Bearer KEY),
 created with `geoborder indicators add-key NAME`. Errors are library errors (geoborder.core.errors,
 ImportRejected), answered by the one error map of api/errors.py.
+
+`UploadGuard` (installed by create_app) refuses an upload by its headers before a byte of its body
+is read: too large by Content-Length (413), no key (401), a key that is not valid (403); and
+stops reading a body without Content-Length once it passes the limit.
 """
 
 from __future__ import annotations
@@ -10,35 +14,106 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geoborder.core.errors import Forbidden, PayloadTooLarge, Unauthorized
+from geoborder.core.errors import Forbidden, GeoborderError, PayloadTooLarge, Unauthorized, Unavailable
 from geoborder.indicators.catalog import load_indicators
 from geoborder.indicators.importing import import_file
 from geoborder.indicators.values import check_vintages, reform_link_rows, value_rows
 
 from ..deps import IndicatorsDep, LangDep, OptionalIndicatorsDep, StoreDep
+from ..errors import error_response
 from ..responses import JSONResponse
 
 router = APIRouter(tags=["indicators"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_PATH = "/indicators/imports"
+# the whole multipart body: the file plus its part headers and the form fields
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+_TOO_LARGE = f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB"
 
 
-def require_key(
-    db: IndicatorsDep,
-    x_api_key: Annotated[str | None, Header(description="API key for uploads")] = None,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> str:
-    """The name of the caller's API key: 401 without a key, 403 with a key that is not valid."""
+def _key_of(x_api_key: str | None, authorization: str | None) -> str | None:
     key = x_api_key
     if not key and authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
+    return key or None
+
+
+def _check_key(db, key: str | None) -> str:
+    """The name of the caller's API key: 401 without a key, 403 with a key that is not valid."""
     if not key:
         raise Unauthorized("an API key is needed to upload: send it as the X-API-Key header")
     name = db.check_key(key)
     if name is None:
         raise Forbidden("this API key is not valid")
     return name
+
+
+def require_key(
+    request: Request,
+    db: IndicatorsDep,
+    x_api_key: Annotated[str | None, Header(description="API key for uploads")] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str:
+    """The name of the caller's API key (UploadGuard has checked it before the body was read)."""
+    checked = request.scope.get("state", {}).get("upload_key_name")
+    return checked if checked is not None else _check_key(db, _key_of(x_api_key, authorization))
+
+
+class UploadGuard:
+    """Pure ASGI, ahead of the multipart parsing: POST /indicators/imports is refused by its
+    headers, before its body is read (a 200 MB body is not received to be refused, and no
+    scrypt key check waits for it). A body without Content-Length is counted as it arrives, and
+    reading stops at the limit with 413."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != UPLOAD_PATH:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            name = await self._check(request)
+        except GeoborderError as exc:
+            response = error_response(request, exc)
+            response.headers["Connection"] = "close"  # the unread body is not waited for
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["upload_key_name"] = name
+        await self.app(scope, self._counting(receive), send)
+
+    @staticmethod
+    async def _check(request: Request) -> str:
+        length = request.headers.get("content-length")
+        if length is not None and length.strip().isdigit() and int(length) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(_TOO_LARGE)
+        db = getattr(request.app.state, "indicators", None)
+        if db is None:
+            raise Unavailable("the indicator database is not open")
+        key = _key_of(request.headers.get("x-api-key"), request.headers.get("authorization"))
+        return await run_in_threadpool(_check_key, db, key)  # scrypt: off the event loop
+
+    @staticmethod
+    def _counting(receive: Receive) -> Receive:
+        read = 0
+
+        async def counted() -> Message:
+            nonlocal read
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > MAX_BODY_BYTES:
+                    # an HTTPException passes FastAPI's body parsing as it is (anything else becomes a 400)
+                    raise HTTPException(413, _TOO_LARGE, headers={"Connection": "close"})
+            return message
+
+        return counted
 
 
 @dataclass
@@ -121,7 +196,7 @@ def import_upload(
     check_vintages(vintage, None)
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+        raise PayloadTooLarge(_TOO_LARGE)
     # ImportRejected (nothing written): 409 for a file already imported, else 422, with the report
     report = import_file(
         store, db, data, file.filename or "upload", vintage=vintage, year=year, who=who, skip_unmatched=skip_unmatched

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from starlette.responses import HTMLResponse
@@ -42,6 +42,38 @@ def link(href_: str, rel: str, type_: str, title: str | None = None, **extra) ->
         d["title"] = title
     d.update(extra)
     return d
+
+
+def _param(name: str, value: str) -> str:
+    if value.isascii() and value.isprintable():
+        return f'{name}="{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+    return f"{name}*=UTF-8''{quote(value, safe='')}"  # RFC 8187: a title in Vietnamese
+
+
+def link_header(links: list[dict]) -> dict[str, str]:
+    """The `Link` header (RFC 8288) of a document's links: `{"Link": ...}` for a response's
+    headers, so clients that read headers only (HEAD, ogctests Part 3) find self, alternate,
+    next, prev and queryables. Hrefs are absolute and percent-encoded (self_href), so a comma or
+    a semicolon in them is always escaped."""
+    parts = []
+    for lk in links:
+        params = [f"<{lk['href']}>", _param("rel", lk["rel"])]
+        if lk.get("type"):
+            params.append(_param("type", lk["type"]))
+        if lk.get("title"):
+            params.append(_param("title", lk["title"]))
+        parts.append("; ".join(params))
+    return {"Link": ", ".join(parts)} if parts else {}
+
+
+def queryables_link(request: Request, collection_id: str) -> dict:
+    """rel=queryables of a collection (its document and its items' Link header)."""
+    return link(
+        href(request, f"/collections/{collection_id}/queryables"),
+        REL_QUERYABLES,
+        SCHEMA_JSON,
+        "Queryable properties of this collection",
+    )
 
 
 def json_and_html_links(request: Request, fmt_is_html: bool, json_type: str = JSON) -> list[dict]:
