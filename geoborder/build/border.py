@@ -23,8 +23,46 @@ from geoborder.build.report import DeriveReport
 PARTNER_UNITS = {
     "LAO": ("lao_provinces", "iso_code", "name"),
     "CHN": ("china_provinces", "code", "name_en"),
-    "KHM": ("countries", "code", "name_en"),
+    "KHM": ("khm_provinces", "iso_code", "name"),
 }
+# A pack without the Cambodian provinces (optional): Cambodia as a whole, from the country layer.
+PARTNER_FALLBACK = {"KHM": ("countries", "code", "name_en", "KH")}
+# The district-level partner units: (layer, code, name, its province's code, its province's name).
+PARTNER_DISTRICTS = {
+    "LAO": ("lao_districts", "shape_id", "name", "province_iso", "province_name"),
+    "CHN": ("cn_counties", "adcode", "name", "province_code", "province_name"),
+}
+
+
+@dataclass
+class PartnerLayer:
+    """One partner layer and the names of its fields (a district-level layer also names the
+    fields that give its province)."""
+
+    units: gpd.GeoDataFrame
+    code: str
+    name: str
+    parent_code: str | None = None
+    parent_name: str | None = None
+
+
+def partner_layers(layers: dict) -> tuple[dict[str, PartnerLayer], dict[str, PartnerLayer]]:
+    """(partner units, district-level partner units) per partner country, from the layers the
+    pack has: Cambodian provinces when present, else Cambodia; Lao districts and Chinese counties
+    when present."""
+    units, districts = {}, {}
+    for iso3, (lid, code, name) in PARTNER_UNITS.items():
+        if lid in layers:
+            units[iso3] = PartnerLayer(layers[lid], code, name)
+        elif iso3 in PARTNER_FALLBACK and PARTNER_FALLBACK[iso3][0] in layers:
+            flid, fcode, fname, value = PARTNER_FALLBACK[iso3]
+            sel = layers[flid][layers[flid][fcode] == value].reset_index(drop=True)
+            units[iso3] = PartnerLayer(sel, fcode, fname)
+    for iso3, (lid, code, name, pcode, pname) in PARTNER_DISTRICTS.items():
+        if lid in layers:
+            districts[iso3] = PartnerLayer(layers[lid], code, name, pcode, pname)
+    return units, districts
+
 
 SEGMENT_COLUMNS = (
     "partner_iso3",
@@ -79,51 +117,47 @@ def _commune_of_pieces(pieces: Pieces, cgeom: np.ndarray, tol: float, rep: Deriv
 
 
 def partner_of_pieces(
-    pieces: Pieces,
-    partners: dict[str, gpd.GeoDataFrame],
-    lao_districts: gpd.GeoDataFrame | None,
-    metric_crs: str,
-    tol: float,
+    pieces: Pieces, partners: dict[str, PartnerLayer], districts: dict[str, PartnerLayer], metric_crs: str, tol: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(unit code, unit name, district code, district name) of the partner side of each piece.
 
-    Each piece gets the nearest partner unit (a Lao or Chinese province, Cambodia). On the Lao
-    border the district decides the province: a piece takes the nearest Lao district, and the
-    province that district belongs to (its `province_iso`). The two layers are simplified
-    separately, so near a meeting of provinces the nearest province and the nearest district
-    disagreed (8 segments, 3.45 km, e.g. Mường Lèo "Luang Prabang / Xon" with Xon in
-    Houaphan). The district is the finer unit and carries its province, so taking the province
-    from it makes the pair agree by construction without moving a piece to a farther district
-    (choosing the district among the nearest province's would). A piece beyond `tol` of every
-    district keeps the nearest province.
+    Each piece gets the nearest partner unit (a Lao or Chinese province, a Cambodian province or
+    Cambodia). Where there is a district-level layer (Lao districts, Chinese counties) the
+    district decides the province: a piece takes the nearest district, and the province that
+    district belongs to. The layers are simplified separately, so near a meeting of provinces
+    the nearest province and the nearest district disagreed (8 Lao segments, 3.45 km, e.g.
+    Mường Lèo "Luang Prabang / Xon" with Xon in Houaphan). The district is the finer unit and
+    carries its province, so taking the province from it makes the pair agree by construction
+    without moving a piece to a farther district (choosing the district among the nearest
+    province's would). A piece beyond `tol` of every district keeps the nearest province.
     """
     n = len(pieces.mid)
     unit_code, unit_name, dist_code, dist_name = (np.full(n, None, dtype=object) for _ in range(4))
-    for iso3, units in partners.items():
+    for iso3, p in partners.items():
         sel = np.flatnonzero(pieces.partner_iso3 == iso3)
         if not len(sel):
             continue
-        _, code_f, name_f = PARTNER_UNITS[iso3]
-        uidx, _ = nearest(to_metric(units, metric_crs), pieces.mid[sel], tol)
+        uidx, _ = nearest(to_metric(p.units, metric_crs), pieces.mid[sel], tol)
         good = uidx >= 0
-        unit_code[sel[good]] = units[code_f].to_numpy()[uidx[good]]
-        unit_name[sel[good]] = units[name_f].to_numpy()[uidx[good]]
-    if lao_districts is None:
-        return unit_code, unit_name, dist_code, dist_name
-    sel = np.flatnonzero(pieces.partner_iso3 == "LAO")
-    didx, _ = nearest(to_metric(lao_districts, metric_crs), pieces.mid[sel], tol)
-    good = didx >= 0
-    at = sel[good]
-    dist_code[at] = lao_districts["shape_id"].to_numpy()[didx[good]]
-    dist_name[at] = lao_districts["name"].to_numpy()[didx[good]]
-    prov_iso = lao_districts["province_iso"].to_numpy()[didx[good]]
-    prov_name = lao_districts["province_name"].to_numpy()[didx[good]]
-    names = {}
-    if "LAO" in partners:
-        _, code_f, name_f = PARTNER_UNITS["LAO"]
-        names = dict(zip(partners["LAO"][code_f], partners["LAO"][name_f]))
-    unit_code[at] = prov_iso
-    unit_name[at] = [names.get(c, nm) for c, nm in zip(prov_iso, prov_name)]
+        unit_code[sel[good]] = p.units[p.code].to_numpy()[uidx[good]]
+        unit_name[sel[good]] = p.units[p.name].to_numpy()[uidx[good]]
+    for iso3, d in districts.items():
+        sel = np.flatnonzero(pieces.partner_iso3 == iso3)
+        if not len(sel) or not len(d.units):
+            continue
+        didx, _ = nearest(to_metric(d.units, metric_crs), pieces.mid[sel], tol)
+        good = didx >= 0
+        at = sel[good]
+        dist_code[at] = d.units[d.code].to_numpy()[didx[good]]
+        dist_name[at] = d.units[d.name].to_numpy()[didx[good]]
+        prov_code = d.units[d.parent_code].to_numpy()[didx[good]]
+        prov_name = d.units[d.parent_name].to_numpy()[didx[good]]
+        names = {}
+        if iso3 in partners:
+            p = partners[iso3]
+            names = dict(zip(p.units[p.code], p.units[p.name]))
+        unit_code[at] = prov_code
+        unit_name[at] = [names.get(c, nm) for c, nm in zip(prov_code, prov_name)]
     return unit_code, unit_name, dist_code, dist_name
 
 
@@ -153,8 +187,8 @@ def _segment_rows(df: pd.DataFrame, communes: gpd.GeoDataFrame, commune_fields: 
 def border_segments(
     pieces: Pieces,
     communes: gpd.GeoDataFrame,
-    partners: dict[str, gpd.GeoDataFrame],
-    lao_districts: gpd.GeoDataFrame | None,
+    partners: dict[str, PartnerLayer],
+    districts: dict[str, PartnerLayer],
     metric_crs: str,
     tol: float,
     commune_fields: dict[str, str],
@@ -168,7 +202,7 @@ def border_segments(
     communes without codes); `vintage` labels the measures and notes (2025, 2009, "gb")."""
     cidx = _commune_of_pieces(pieces, to_metric(communes, metric_crs), tol, rep, vintage)
     ok = cidx >= 0
-    unit_code, unit_name, dist_code, dist_name = partner_of_pieces(pieces, partners, lao_districts, metric_crs, tol)
+    unit_code, unit_name, dist_code, dist_name = partner_of_pieces(pieces, partners, districts, metric_crs, tol)
     df = pd.DataFrame(
         {
             "c": cidx[ok],
@@ -229,3 +263,28 @@ def border_communes(
     base = communes[[f for f in fields if f in communes.columns] + ["geometry"]]
     out = base.merge(agg, on=key, how="inner").sort_values(key).reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)
+
+
+def facing_summary(segments: gpd.GeoDataFrame, min_km: float) -> dict:
+    """Which partner units face Vietnam and which Vietnamese provinces face each country, from one
+    vintage's segments. A unit counts when at least `min_km` of line faces it (shorter contacts
+    are corners of misaligned layers, listed apart)."""
+    out: dict = {}
+    if not len(segments):
+        return out
+    for iso3, g in segments.groupby("partner_iso3", sort=True):
+        units = g.groupby(["partner_unit_code", "partner_unit_name"], sort=True)["length_km"].sum()
+        prov = g.groupby("province_name", sort=True)["length_km"].sum()
+        entry = {
+            "partner_units": {f"{c} {n}": round(float(v), 1) for (c, n), v in units.items() if v >= min_km},
+            "partner_units_corner_only": sorted(f"{c} {n}" for (c, n), v in units.items() if v < min_km),
+            "vn_provinces": {str(p): round(float(v), 1) for p, v in prov.items() if v >= min_km},
+            "vn_provinces_corner_only": sorted(str(p) for p, v in prov.items() if v < min_km),
+        }
+        d = g.dropna(subset=["partner_district_code"])
+        if len(d):
+            dist = d.groupby(["partner_district_code", "partner_district_name"], sort=True)["length_km"].sum()
+            entry["partner_districts"] = {f"{c} {n}": round(float(v), 1) for (c, n), v in dist.items() if v >= min_km}
+            entry["partner_districts_corner_only"] = sorted(f"{c} {n}" for (c, n), v in dist.items() if v < min_km)
+        out[str(iso3)] = entry
+    return out

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from geoborder import __version__
+from geoborder.build.partner_names import PARTNER_NAMES_PATH
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.files import sha256_file
 from geoborder.core.tables import META_BUILD
@@ -38,6 +39,8 @@ def fingerprint(pack: Path, catalog: Catalog) -> tuple[str, dict[str, str]]:
     h = hashlib.sha256()
     h.update(catalog.checksum.encode())
     h.update(code_checksum().encode())
+    # the Vietnamese names of partner units are written into the partner layers
+    h.update(PARTNER_NAMES_PATH.read_bytes() if PARTNER_NAMES_PATH.exists() else b"")
     for name, s in sorted(sums.items()):
         h.update(f"{name}={s}".encode())
     return h.hexdigest(), sums

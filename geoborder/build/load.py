@@ -17,6 +17,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from geoborder.build.partner_names import partner_vi_names
 from geoborder.core.catalog import Catalog, Layer
 from geoborder.core.errors import BuildError
 from geoborder.core.text import nfc, slug, split_unit_prefix
@@ -256,7 +257,46 @@ def _t_markers(df):
     return df
 
 
+def _t_villages(df):
+    """GeoNames ids read as numbers ("8365602.0") back to GeoNames' text ("8365602"); the source's
+    -9999 elevation (GeoNames' "no value") and NaT dates to empty; the position precision."""
+    df["geonameid"] = [v[:-2] if isinstance(v, str) and v.endswith(".0") else v for v in df["geonameid"]]
+    dem = df["dem_m"].astype("Int64")
+    df["dem_m"] = dem.where(dem != -9999)
+    df["gn_modified"] = [v[:10] if isinstance(v, str) and v[:1].isdigit() else None for v in df["gn_modified"]]
+    df["position_precision"] = [
+        "whole arc-minute grid: about ±1-2 km"
+        if g
+        else "as GeoNames gives it (finer than the minute grid; not surveyed)"
+        for g in df["coord_minute_grid"].fillna(False)
+    ]
+    return df
+
+
+# the Chinese province of a county (its province adcode) as the code of `china_provinces`
+CN_PROVINCES = {"530000": ("CN.YN", "Yunnan"), "450000": ("CN.GX", "Guangxi")}
+
+
+def _t_cn_counties(df):
+    df["name"] = [en if isinstance(en, str) and en else zh for en, zh in zip(df["name_en"], df["name_zh"])]
+    prov = [CN_PROVINCES.get(a, (None, None)) for a in df["province_adcode"]]
+    df["province_code"] = [p[0] for p in prov]
+    df["province_name"] = [p[1] for p in prov]
+    names = partner_vi_names("district")
+    df["name_vi"] = [names.get(c) for c in df["adcode"]]
+    return df
+
+
+def _t_khm_provinces(df):
+    names = partner_vi_names("province")
+    df["name_vi"] = [names.get(c) for c in df["iso_code"]]
+    return df
+
+
 TRANSFORMS = {
+    "villages": _t_villages,
+    "cn_counties": _t_cn_counties,
+    "khm_provinces": _t_khm_provinces,
     "unit_prefix": _t_unit_prefix,
     "border_pair": _t_border_pair,
     "road_kind": _t_road_kind,
@@ -358,7 +398,9 @@ def _fields(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer, rep: LoadReport) -> p
 def _check_unique_key(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer, is_csv: bool) -> None:
     keys = gdf[lyr.key]
     dup = keys[keys.duplicated(keep=False) & keys.notna()]
-    if len(dup) and lyr.id not in ("border_lines_wdbii",):
+    # villages: Who's On First repeats a few GeoNames records (two WOF ids, one geonameid); the
+    # build keeps one of each and counts the others (build/villages.py)
+    if len(dup) and lyr.id not in ("border_lines_wdbii", "villages"):
         i = int(dup.index[0])
         raise BuildError(
             f"duplicate key {dup.iloc[0]!r} ({dup.nunique()} keys repeated)",

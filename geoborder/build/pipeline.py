@@ -21,12 +21,14 @@ import pandas as pd
 import shapely
 
 from geoborder import __version__
-from geoborder.build.border import PARTNER_UNITS, border_communes, border_segments, cut_border
+from geoborder.build.border import border_communes, border_segments, cut_border, facing_summary, partner_layers
 from geoborder.build.fingerprint import fingerprint, is_stale, stored_fingerprint
 from geoborder.build.geom import nearest, to_metric
 from geoborder.build.load import LoadReport, load_source_layer
 from geoborder.build.places import place_points
 from geoborder.build.report import DeriveReport, format_report
+from geoborder.build.terrain import commune_terrain, read_dem
+from geoborder.build.villages import place_villages
 from geoborder.build.write import write_store
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import BuildError
@@ -144,19 +146,17 @@ def _derive_border(layers: dict, cfg, drep: DeriveReport, prog: _Progress) -> No
     lines = layers["border_lines"]
     lines["length_km"] = np.round(shapely.length(np.asarray(to_metric(lines, metric), dtype=object)) / 1000, 3)
     pieces = cut_border(lines, metric, float(cfg["segment_step_m"]))
-    partners = {iso3: layers[lid] for iso3, (lid, _, _) in PARTNER_UNITS.items()}
-    partners["KHM"] = layers["countries"][layers["countries"]["code"] == "KH"].reset_index(drop=True)
+    partners, districts = partner_layers(layers)
     for vintage, (cid, cfields, bfields) in VINTAGES.items():
         if cid not in layers or (vintage == "gb" and "communes_2009" in layers):
             continue
         key = next(iter(cfields))
-        seg = border_segments(
-            pieces, layers[cid], partners, layers["lao_districts"], metric, tol, cfields, drep, vintage, key=key
-        )
+        seg = border_segments(pieces, layers[cid], partners, districts, metric, tol, cfields, drep, vintage, key=key)
         layers[f"border_segments_{vintage}"] = seg
         layers[f"border_communes_{vintage}"] = border_communes(
             seg, layers[cid], bfields, float(cfg["border_commune_min_km"]), drep, vintage, key=key
         )
+        drep.measures[f"facing_{vintage}"] = facing_summary(seg, float(cfg["border_commune_min_km"]))
         prog.step(
             f"derived border_segments_{vintage} ({len(seg)}) and border_communes_{vintage} "
             f"({len(layers[f'border_communes_{vintage}'])})"
@@ -198,6 +198,51 @@ def _place_gates_and_markers(layers: dict, cfg, drep: DeriveReport, prog: _Progr
     )
 
 
+def _place_villages(layers: dict, cfg, drep: DeriveReport, prog: _Progress) -> None:
+    if "villages" not in layers:
+        return
+    layers["villages"] = place_villages(
+        layers["villages"],
+        places=layers.get("places"),
+        communes={2025: layers.get("communes_2025"), 2009: layers.get("communes_2009")},
+        metric_crs=cfg["metric_crs"],
+        tol=float(cfg.get("village_commune_tolerance_m", 2000.0)),
+        rep=drep,
+    )
+    v = drep.measures["villages"]
+    prog.step(
+        f"placed villages ({v['kept']} kept, {v['left_out_abandoned_or_destroyed']} abandoned or destroyed and "
+        f"{v['left_out_no_geonameid']} without a GeoNames id left out, {v['matched_to_towns']} towns in places)"
+    )
+
+
+def _terrain(layers: dict, pack: Path, catalog: Catalog, drep: DeriveReport, prog: _Progress) -> dict[str, str]:
+    """Elevation fields of the commune layers from the pack's DEM; the DEM when it is absent."""
+    cfg = catalog.build
+    sid = cfg.get("dem_source")
+    src = catalog.sources.get(sid) if sid else None
+    dem = None
+    absent: dict[str, str] = {}
+    if src is not None and (pack / src.file).exists():
+        try:
+            dem = read_dem(pack / src.file, src.attribution)
+        except Exception as exc:  # rasterio says why: not a raster, truncated ...
+            raise BuildError(f"cannot read the DEM: {exc}", file=str(pack / src.file), layer=sid) from exc
+    elif src is not None:
+        absent[sid] = src.file
+        drep.notes.append(f"terrain: no DEM in the pack ({src.file}): the elevation fields of the communes are empty")
+    high = float(cfg.get("dem_high_m", 1000.0))
+    for vintage in (2025, 2009):
+        lid = f"communes_{vintage}"
+        if lid not in layers:
+            continue
+        layers[lid], summary = commune_terrain(layers[lid], dem, high, layers.get("villages"), vintage)
+        drep.measures[f"terrain_{vintage}"] = summary
+    if dem is not None:
+        prog.step(f"terrain of the communes from {src.file} ({dem.label})")
+    return absent
+
+
 def _split_unplaced(layers: dict, catalog: Catalog) -> dict[str, pd.DataFrame]:
     """A point layer holds only what has a position (GIS clients and strict GeoJSON schemas expect
     a geometry); the rest stays in the store as a table, each row with its unplaced_reason."""
@@ -226,13 +271,15 @@ def _in_catalog_order(layers: dict, catalog: Catalog) -> None:
         layers[lyr.id] = gdf
 
 
-def _report(pack: Path, layers, unplaced, load_reports, absent, drep: DeriveReport) -> dict:
+def _report(pack: Path, layers, unplaced, load_reports, absent, absent_sources, drep: DeriveReport) -> dict:
     report = {
         "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "pack": str(pack.resolve()),
         "geoborder_version": __version__,
         "counts": {k: int(len(v)) for k, v in layers.items()},
         "absent": absent,
+        # sources that are not layers (the DEM) and are absent from the pack
+        "absent_sources": absent_sources,
         "repaired": {k: r.repaired for k, r in load_reports.items() if r.repaired},
         "load_notes": {k: r.notes for k, r in load_reports.items() if r.notes},
         # values a source gives that mean "no data" (a census population of 0), per layer and field
@@ -263,9 +310,11 @@ def build(
     _gb_parents(layers, cfg["metric_crs"], float(cfg["assign_tolerance_m"]))
     _derive_border(layers, cfg, drep, prog)
     _place_gates_and_markers(layers, cfg, drep, prog)
+    _place_villages(layers, cfg, drep, prog)
+    absent_sources = _terrain(layers, pack, catalog, drep, prog)
     unplaced = _split_unplaced(layers, catalog)
     _in_catalog_order(layers, catalog)
-    report = _report(pack, layers, unplaced, load_reports, absent, drep)
+    report = _report(pack, layers, unplaced, load_reports, absent, absent_sources, drep)
     write_store(store, catalog, layers, unplaced, load_reports, sums, report, fp)
     prog.step(f"wrote {store} ({store.stat().st_size / 1e6:.1f} MB, {len(layers)} layers)")
     return BuildResult(

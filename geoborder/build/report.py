@@ -43,8 +43,43 @@ def format_report(report: dict) -> str:
             f"  gate derivation checked on {len(vals)} gates with a published position: "
             f"median {vals[len(vals) // 2]:.1f} km, max {vals[-1]:.1f} km off"
         )
+    for sid, f in report.get("absent_sources", {}).items():
+        lines.append(f"  {sid}: source {f} not in the pack")
+    lines.extend(_whole_border_lines(m))
     if report["unplaced"]:
         lines.append(f"  not placed ({len(report['unplaced'])}):")
         for u in report["unplaced"]:
             lines.append(f"    {u['layer']} {u['id']}: {u['reason']}")
     return "\n".join(lines)
+
+
+def _whole_border_lines(m: dict) -> list[str]:
+    """Partner units on every side, villages and terrain, as report lines."""
+    lines = []
+    for vintage in (2025, 2009):
+        f = m.get(f"facing_{vintage}") or {}
+        if "KHM" in f:
+            k = f["KHM"]
+            lines.append(
+                f"  {vintage}: {len(k['partner_units'])} Cambodian units face Vietnam "
+                f"({', '.join(k['partner_units'])}); {len(k['vn_provinces'])} Vietnamese provinces face Cambodia"
+            )
+        if "CHN" in f and "partner_districts" in f["CHN"]:
+            lines.append(f"  {vintage}: {len(f['CHN']['partner_districts'])} Chinese counties face Vietnam")
+    v = m.get("villages")
+    if v:
+        for vintage in (2025, 2009):
+            c = v.get(f"commune_{vintage}")
+            if isinstance(c, dict):
+                lines.append(
+                    f"    {vintage} commune: {c['inside']:,} inside, {c['nearest_within_tolerance']} nearest "
+                    f"within tolerance, {c['none']} none"
+                )
+    for vintage in (2025, 2009):
+        t = m.get(f"terrain_{vintage}")
+        if t and "dem" in t:
+            lines.append(
+                f"  terrain {vintage} ({t['dem']}): {t['cells_inside']:,} communes from the cells inside, "
+                f"{t['centroid_cell']:,} from the centroid cell (smaller than a cell), {t['no_land_cell']} none"
+            )
+    return lines
