@@ -32,6 +32,8 @@ COMPUTED = {
     "gates_in_commune",
     "nearest_gate_km",
     "roadless_settlements",
+    "villages",
+    "villages_far_from_road_pct",
 }
 
 
