@@ -4,6 +4,12 @@ FastAPI writes OpenAPI 3.1; OGC API - Features Part 1 asks for 3.0 (and so do GD
 OGC test suite), so the generated document is rewritten to 3.0 here: nullable instead of
 `type: null`, `example` instead of schema `examples`, no `const`; the `bbox` parameter gets the
 array definition of /req/core/fc-bbox-definition; 422 becomes 400 with the OGC exception schema.
+
+The document tells the truth about each operation (`tell_the_truth`): the JSON answers have the
+schemas of api/models.py (no `{"type": "string"}` for a JSON body), every error status the service
+answers is listed with the exception schema (400 for unknown or malformed parameters everywhere,
+404 where a path names something, 500), `f` offers only the formats the operation serves, tile
+z/x/y are bounded by the tile grid and uploads are `format: binary`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from geoborder.core.tilegrid import MAX_ZOOM, MIN_ZOOM
+
+from .. import models
+from ..params import DOCUMENT_FORMATS, OgcFormat
 from . import ogc_http as h
 
 REF = "#/components/schemas/"
@@ -171,6 +181,11 @@ def responses_for(
 # --------------------------------------------------------------------------- 3.1 -> 3.0
 
 
+def _is_null(x: Any) -> bool:
+    """A 3.1 `{"type": "null"}`, before or after _schema_30 rewrote it."""
+    return isinstance(x, dict) and (x.get("type") == "null" or x.get("enum") == [None])
+
+
 def _schema_30(s: Any) -> Any:
     if isinstance(s, list):
         return [_schema_30(x) for x in s]
@@ -178,8 +193,8 @@ def _schema_30(s: Any) -> Any:
         return s
     s = {k: _schema_30(v) for k, v in s.items()}
     for key in ("anyOf", "oneOf"):
-        if key in s and any(isinstance(x, dict) and x.get("type") == "null" for x in s[key]):
-            rest = [x for x in s[key] if not (isinstance(x, dict) and x.get("type") == "null")]
+        if key in s and any(_is_null(x) for x in s[key]):
+            rest = [x for x in s[key] if not _is_null(x)]
             del s[key]
             if len(rest) == 1:
                 only = rest[0]
@@ -190,6 +205,8 @@ def _schema_30(s: Any) -> Any:
             else:
                 s[key] = rest
             s["nullable"] = True
+    if s.get("type") == "null":  # 3.0 has no null type: a value that can only be null
+        s.update(type="object", nullable=True, enum=[None])
     if isinstance(s.get("type"), list):
         types = [t for t in s["type"] if t != "null"]
         if len(types) < len(s["type"]):
@@ -210,6 +227,8 @@ def _schema_30(s: Any) -> Any:
         if bound in s and not isinstance(s[bound], bool):
             s[flag] = s.pop(bound)
             s[bound] = True
+    if s.get("type") == "string" and s.get("contentMediaType") == "application/octet-stream":
+        s["format"] = "binary"  # an uploaded file (FastAPI writes the 3.1 spelling)
     for drop in ("contentMediaType", "contentEncoding", "$schema", "prefixItems"):
         s.pop(drop, None)
     return s
@@ -218,8 +237,80 @@ def _schema_30(s: Any) -> Any:
 BBOX_SCHEMA = {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}
 
 
+# --------------------------------------------------------------------------- the truth per operation
+
+#: the formats each operation serves (`f`); every other operation with `f` serves DOCUMENT_FORMATS
+FORMATS: dict[str, tuple[OgcFormat, ...]] = {"/collections/{collectionId}/items": tuple(OgcFormat)}
+JSON_MEDIA = (h.JSON, h.GEOJSON, h.SCHEMA_JSON, h.OPENAPI_JSON)
+TILE_MAX = 2**MAX_ZOOM - 1
+
+
+def attach_models(doc: dict) -> None:
+    """The models of api/models.py for the operations whose routes return a bare Response."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for (method, path), (status, model) in models.ATTACHED.items():
+        op = doc.get("paths", {}).get(path, {}).get(method)
+        if op is None:
+            continue
+        js = model.model_json_schema(ref_template=REF + "{model}", mode="serialization")
+        for name, sub in js.pop("$defs", {}).items():
+            schemas.setdefault(name, sub)
+        schemas.setdefault(model.__name__, js)
+        r = op.setdefault("responses", {}).setdefault(str(status), {"description": "OK"})
+        r.setdefault("content", {})[h.JSON] = {"schema": {"$ref": REF + model.__name__}}
+        if str(status) != "200":
+            op["responses"].pop("200", None)  # FastAPI's default 200 for a route that answers 201
+
+
+def tell_the_truth(path: str, op: dict) -> None:
+    """Responses and parameters of one operation as the service answers them."""
+    responses = op.setdefault("responses", {})
+    params = op.get("parameters", [])
+    for code, r in responses.items():
+        content = r.get("content") or {}
+        # a JSON body without a schema (FastAPI's default media beside the declared one): drop it
+        # when the operation declares its JSON answer under another media type, else say "object"
+        for media in [m for m in content if m in JSON_MEDIA]:
+            if content[media].get("schema") in ({}, {"type": "string"}, None):
+                if any(m in JSON_MEDIA and content[m].get("schema") not in ({}, None) for m in content if m != media):
+                    del content[media]
+                else:
+                    content[media]["schema"] = {"type": "object"}
+        if code[0] in "45" and not content:
+            r.update(copy.deepcopy(ERR))
+    responses.setdefault("400", {"description": "A parameter is malformed or unknown", **copy.deepcopy(ERR)})
+    if any(p.get("in") == "path" for p in params) or path.startswith("/queries/"):
+        responses.setdefault("404", {"description": "Not found (the message says what)", **copy.deepcopy(ERR)})
+    responses.setdefault("500", {"description": "Server error", **copy.deepcopy(ERR)})
+    for p in params:
+        schema = p.get("schema", {})
+        if p.get("name") == "f" and p.get("in") == "query":
+            allowed = FORMATS.get(path, DOCUMENT_FORMATS)
+            p["schema"] = {"type": "string", "enum": [f.value for f in allowed]}
+        if "/tiles/" in path and p.get("in") == "path" and p.get("name") in ("z", "x", "y"):
+            schema.setdefault("minimum", MIN_ZOOM if p["name"] == "z" else 0)
+            schema.setdefault("maximum", MAX_ZOOM if p["name"] == "z" else TILE_MAX)
+
+
+def _inline_nullable_refs(node: Any, schemas: dict) -> Any:
+    """`allOf: [$ref], nullable: true` (a 3.1 `X | None`) says nothing to a 3.0 validator, which
+    checks null against X: inline a nullable copy of X instead."""
+    if isinstance(node, list):
+        return [_inline_nullable_refs(x, schemas) for x in node]
+    if not isinstance(node, dict):
+        return node
+    all_of = node.get("allOf")
+    if node.get("nullable") and isinstance(all_of, list) and len(all_of) == 1 and "$ref" in all_of[0]:
+        target = schemas.get(all_of[0]["$ref"].rsplit("/", 1)[-1])
+        if isinstance(target, dict):
+            rest = {k: v for k, v in node.items() if k != "allOf"}
+            return _inline_nullable_refs({**copy.deepcopy(target), **rest}, schemas)
+    return {k: _inline_nullable_refs(v, schemas) for k, v in node.items()}
+
+
 def to_openapi_30(doc: dict) -> dict:
     doc = copy.deepcopy(doc)
+    attach_models(doc)
     doc["openapi"] = "3.0.3"
     comps = doc.setdefault("components", {})
     schemas = comps.setdefault("schemas", {})
@@ -258,10 +349,13 @@ def to_openapi_30(doc: dict) -> dict:
                 responses.setdefault(
                     "400", {"description": "A parameter is malformed or unknown", **copy.deepcopy(ERR)}
                 )
+            tell_the_truth(path, op)
             for r in responses.values():
                 for media in (r.get("content") or {}).values():
                     if "schema" in media:
                         media["schema"] = _schema_30(media["schema"])
+    doc["components"]["schemas"] = _inline_nullable_refs(schemas, schemas)
+    doc["paths"] = _inline_nullable_refs(doc.get("paths", {}), schemas)
     return doc
 
 

@@ -13,20 +13,22 @@ from fastapi import APIRouter, Depends
 
 from geoborder import queries as q
 
+from .. import models
 from ..deps import OptionalIndicatorsDep, StoreDep
 from ..query_params import GatesParams, ProfileParams, RoadlessParams, TouchingParams, ZoneParams
 from ..responses import GeoJSONResponse
+from .openapi_doc import ERR
 
 router = APIRouter(prefix="/queries", tags=["spatial queries"])
 
 
 ERRORS = {
-    400: {"description": "A parameter is malformed or out of range, or a code is not in the store"},
-    404: {"description": "A name matches no unit; the message lists the closest names"},
+    400: {"description": "A parameter is malformed or out of range, or a code is not in the store", **ERR},
+    404: {"description": "A name matches no unit; the message lists the closest names", **ERR},
 }
 FC = {
     "description": "A GeoJSON FeatureCollection; the query as resolved is in `query`",
-    "content": {"application/geo+json": {}},
+    "model": models.QueryFeatureCollection,
 }
 
 
