@@ -57,7 +57,7 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
 <div id="gb-legend" class="gb-box" role="region" aria-label="legend">
  <div class="gb-title">{esc(ch.info.title(lang))}</div>
  <div class="gb-sub">{esc(t["unit"])}: {esc(ch.info.unit(lang))} · {esc(t["year"])} {ch.year}</div>
- <div class="gb-sub">{esc(t["classes"])}: {esc(method)}, k = {ch.spec.k}</div>
+ <div class="gb-sub">{esc(t["classes"])}: {esc(method)}, {esc(ch.k_text(lang))}</div>
  {rows}
  <div class="gb-sep"></div>
  <div class="gb-row"><span class="gb-line" style="background:{BORDER_COLOR}"></span>{esc(t["border"])}</div>
@@ -125,7 +125,7 @@ _JS = """
       ask(e.latlng).then(function (d) {
         if (!d || !d.commune) { hover.innerHTML = idle; return; }
         var c = d.commune;
-        hover.innerHTML = '<b>' + esc(c.title) + '</b> (' + esc(c.province_name) + '): ' + esc(c.value_text) + ' · ' + esc(c.year);
+        hover.innerHTML = '<b>' + esc(c.title) + '</b> (' + esc(c.province_name) + '): ' + esc(c.value_text) + (c.in_area ? ' · ' + esc(c.year) : '');
       });
     }, 250);
   });

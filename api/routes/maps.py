@@ -85,7 +85,8 @@ def legend(
             "area": p.area,
             "area_title": ch.area.title(lang),
             "classes": p.classes.value,
-            "k": p.k,
+            "k": ch.k,  # the classes the map has (fewer than asked when values tie or intervals are empty)
+            "k_requested": p.k,
             "communes": int(ch.area.mask.sum()),
             "bbox": list(ch.bounds),
             "legend": ch.legend(lang),

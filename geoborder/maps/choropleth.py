@@ -12,6 +12,7 @@ classes and the legend), .colours (ColorBrewer). Their names used with a map are
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,7 @@ from geoborder.maps.classes import (
     classify,
     fisher_jenks_bins,
     fmt_number,
+    k_text,
     legend,
 )
 from geoborder.maps.colours import NO_DATA_COLOR
@@ -61,6 +63,7 @@ __all__ = [
     "indicator",
     "indicator_values",
     "indicators",
+    "k_text",
     "legend",
     "provinces",
 ]
@@ -107,6 +110,14 @@ class Choropleth:
     def layer_id(self) -> str:
         return f"communes_{self.spec.vintage}"
 
+    @property
+    def k(self) -> int:
+        """The classes the map really has (the legend's k), maybe fewer than asked (`spec.k`)."""
+        return self.classification.n_classes
+
+    def k_text(self, lang: str = "vi") -> str:
+        return k_text(self.classification, lang)
+
     def legend(self, lang: str = "vi") -> list[dict]:
         return legend(self.classification, self.info, lang)
 
@@ -118,15 +129,32 @@ class Choropleth:
 
 
 _MAPS = LRU(64)
+_MAKING: dict = {}  # key -> the lock of the one request computing that map
+_MAKING_LOCK = threading.Lock()
 
 
 def choropleth(store, indicators_db, spec: MapSpec) -> Choropleth:
-    """The map of `spec`, cached per (data version, indicator imports, spec)."""
+    """The map of `spec`, cached per (data version, indicator revision, spec: indicator, vintage,
+    area, year, method, k). Requests of one new map at once (a page's legend, lookup and tiles)
+    wait for one computation instead of each making its own."""
     spec.check()
     info = indicator(spec.indicator)
     stamp = db_stamp(indicators_db) if info.source == "reported" else ""
     version = f"{store.version}:{stamp}"
-    return _MAPS.get_or_make((id(store), version, spec), lambda: _make(store, indicators_db, spec, info, version))
+    key = (id(store), version, spec)
+
+    def make() -> Choropleth:
+        return _make(store, indicators_db, spec, info, version)
+
+    with _MAKING_LOCK:
+        lock = _MAKING.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            return _MAPS.get_or_make(key, make)
+    finally:
+        with _MAKING_LOCK:
+            if _MAKING.get(key) is lock:
+                del _MAKING[key]
 
 
 def _make(store, indicators_db, spec: MapSpec, info: IndicatorInfo, version: str) -> Choropleth:

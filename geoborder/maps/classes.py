@@ -1,5 +1,12 @@
 """Classes of a map: mapclassify bounds (quantiles, natural breaks, equal interval), colours,
-counts, and the legend's labels. Values that are NaN are "no data", a class of their own, never 0."""
+counts, and the legend's labels. Values that are NaN are "no data", a class of their own, never 0.
+
+A legend says what the map has (issue 13): a class no value falls in is not a class (ties that
+collapse quantiles, empty equal intervals), so `n_classes` may be fewer than the k asked; each
+class's bounds are the smallest and largest of its members, never a break no value reaches.
+Natural breaks on more than NATURAL_BREAKS_EXACT values are computed on a fixed sample of
+NATURAL_BREAKS_SAMPLE order statistics (the exact minimum and maximum among them): the same
+breaks on every call, so every legend and tile of a map page agree."""
 
 from __future__ import annotations
 
@@ -15,6 +22,10 @@ from geoborder.maps.colours import NO_DATA_COLOR, class_colors
 
 METHODS = ("quantiles", "natural_breaks", "equal_interval")
 K_MIN, K_MAX, K_DEFAULT = 2, 9, 5
+#: natural breaks are exact up to this many values (every map on the 3,321 communes of 2025) ...
+NATURAL_BREAKS_EXACT = 3_500
+#: ... and above it computed on this many evenly spaced order statistics (bench/legend.py)
+NATURAL_BREAKS_SAMPLE = 2_000
 
 LABELS = {
     "vi": {
@@ -23,6 +34,7 @@ LABELS = {
         "all": "Toàn quốc",
         "border": "Các tỉnh biên giới",
         "border_communes": "Các xã biên giới",
+        "k_fewer": "chọn {asked} lớp; số liệu chỉ tách được {k}",
     },
     "en": {
         "no_data": "No data",
@@ -30,6 +42,7 @@ LABELS = {
         "all": "Whole country",
         "border": "Border provinces",
         "border_communes": "Border communes",
+        "k_fewer": "{asked} asked; the values make only {k}",
     },
 }
 
@@ -86,15 +99,28 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
 class Classification:
     method: str
     k: int  # classes asked for
-    bins: tuple[float, ...]  # upper bound of each class (the last is the maximum)
+    bins: tuple[float, ...]  # upper break of each class shown (the last is the maximum)
     minimum: float | None
     colors: tuple[str, ...]
-    counts: tuple[int, ...]
+    counts: tuple[int, ...]  # every one > 0: a class no value falls in is not shown
     no_data: int
+    lows: tuple[float, ...] = ()  # smallest member of each class
+    highs: tuple[float, ...] = ()  # largest member of each class
 
     @property
     def n_classes(self) -> int:
+        """The classes the map really has (may be fewer than `k`: ties, empty intervals)."""
         return len(self.bins)
+
+
+def natural_breaks_sample(y: np.ndarray) -> np.ndarray:
+    """The values natural breaks are computed on: all of them up to NATURAL_BREAKS_EXACT, else
+    NATURAL_BREAKS_SAMPLE evenly spaced order statistics, the minimum and maximum among them.
+    A fixed sample (no random draw): the same values give the same breaks, in any order."""
+    y = np.sort(np.asarray(y, dtype=float))
+    if len(y) <= NATURAL_BREAKS_EXACT:
+        return y
+    return y[np.round(np.linspace(0, len(y) - 1, NATURAL_BREAKS_SAMPLE)).astype(np.int64)]
 
 
 def _bins(y: np.ndarray, method: str, k: int) -> np.ndarray:
@@ -109,7 +135,7 @@ def _bins(y: np.ndarray, method: str, k: int) -> np.ndarray:
         elif method == "equal_interval":
             bins = mapclassify.EqualInterval(y, k=k).bins
         else:
-            bins = fisher_jenks_bins(y, k)
+            bins = fisher_jenks_bins(natural_breaks_sample(y), k)
     bins = np.unique(np.asarray(bins, dtype=float))
     bins[-1] = max(bins[-1], y.max())
     return bins
@@ -118,7 +144,10 @@ def _bins(y: np.ndarray, method: str, k: int) -> np.ndarray:
 def classify(
     values: np.ndarray, method: str, k: int, *, higher_is_better: bool | None = None
 ) -> tuple[Classification, np.ndarray]:
-    """Classes of `values` (NaN = no data): the classification and each value's class (-1 = no data)."""
+    """Classes of `values` (NaN = no data): the classification and each value's class (-1 = no data).
+
+    Classes no value falls in are dropped (the values' classes do not change: an empty class's
+    interval joins the next one's), so classes, colours and counts are those the map shows."""
     check_method(method, k)
     values = np.asarray(values, dtype=float)
     ok = np.isfinite(values)
@@ -130,13 +159,28 @@ def classify(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cls = mapclassify.UserDefined(y, bins=list(bins), lowest=float(y.min()))
-    classes = np.asarray(cls.yb, dtype=np.int16)
+    raw = np.asarray(cls.yb, dtype=np.int64)
+    counts = np.bincount(raw, minlength=len(bins))
+    kept = np.flatnonzero(counts > 0)
+    renumber = np.full(len(bins), -1, dtype=np.int64)
+    renumber[kept] = np.arange(len(kept))
+    classes = renumber[raw].astype(np.int16)
     yb[ok] = classes
-    n = len(bins)
-    colors = class_colors(n, higher_is_better=higher_is_better)
-    counts = tuple(int((classes == i).sum()) for i in range(n))
+    n = len(kept)
+    lows = np.full(n, np.inf)
+    highs = np.full(n, -np.inf)
+    np.minimum.at(lows, classes, y)
+    np.maximum.at(highs, classes, y)
     return Classification(
-        method, k, tuple(float(b) for b in bins), float(y.min()), colors, counts, int((~ok).sum())
+        method,
+        k,
+        tuple(float(b) for b in bins[kept]),
+        float(y.min()),
+        class_colors(n, higher_is_better=higher_is_better),
+        tuple(int(c) for c in counts[kept]),
+        int((~ok).sum()),
+        tuple(float(v) for v in lows),
+        tuple(float(v) for v in highs),
     ), yb
 
 
@@ -156,16 +200,15 @@ def fmt_number(v: float | None, lang: str = "vi", *, integer: bool = False) -> s
 
 
 def legend(c: Classification, info, lang: str = "vi") -> list[dict]:
-    """Legend entries, lowest class first, then "no data": colour, label (class bounds), count.
+    """Legend entries, lowest class first, then "no data": colour, label, count. A class's
+    `lower` and `upper` (and its label) are the smallest and largest of its members.
     `info`: the indicator (an IndicatorInfo); its `integer` says how the bounds are written."""
     out = []
-    lower = c.minimum
-    for i, (upper, color, count) in enumerate(zip(c.bins, c.colors, c.counts)):
+    for i, (lower, upper, color, count) in enumerate(zip(c.lows, c.highs, c.colors, c.counts)):
         lo = fmt_number(lower, lang, integer=info.integer)
         hi = fmt_number(upper, lang, integer=info.integer)
         label = hi if lo == hi else f"{lo} – {hi}"
         out.append({"class": i, "color": color, "lower": lower, "upper": upper, "label": label, "count": count})
-        lower = upper
     out.append(
         {
             "class": -1,
@@ -177,3 +220,10 @@ def legend(c: Classification, info, lang: str = "vi") -> list[dict]:
         }
     )
     return out
+
+
+def k_text(c: Classification, lang: str = "vi") -> str:
+    """ "k = 5", or when the values make fewer classes than asked "k = 2 (5 asked; ...)"."""
+    if c.n_classes == c.k:
+        return f"k = {c.k}"
+    return f"k = {c.n_classes} ({LABELS[lang]['k_fewer'].format(asked=c.k, k=c.n_classes)})"

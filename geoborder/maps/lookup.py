@@ -28,6 +28,7 @@ FIELD_LABELS = {
         "faces": "Giáp với",
         "population": "Dân số",
         "outside": "Ngoài vùng bản đồ",
+        "area": "Vùng bản đồ",
     },
     "en": {
         "commune": "Commune",
@@ -40,6 +41,7 @@ FIELD_LABELS = {
         "faces": "Faces",
         "population": "Population",
         "outside": "Outside the map's area",
+        "area": "Map area",
     },
 }
 
@@ -65,20 +67,24 @@ def describe(store, ch: Choropleth, row: int, lang: str = "vi") -> dict:
     communes = store.frame(ch.layer_id)
     rec = communes.iloc[row]
     code = str(rec["commune_code"])
-    value = ch.values[row] if ch.area.mask[row] else np.nan
+    in_area = bool(ch.area.mask[row])
+    value = ch.values[row] if in_area else np.nan
     cls = int(ch.classes[row])
     L = FIELD_LABELS[lang]
-    value_text = fmt_number(value, lang, integer=ch.info.integer)
-    if math.isfinite(value):
-        value_text += f" {ch.info.unit(lang)}"
+    if not in_area:  # not "no data": the map does not show this commune at all
+        value_text = L["outside"]
+    else:
+        value_text = fmt_number(value, lang, integer=ch.info.integer)
+        if math.isfinite(value):
+            value_text += f" {ch.info.unit(lang)}"
     fields = [[L["code"], code], [L["province"], str(rec["province_name"])]]
     if "district_name" in communes.columns and rec.get("district_name"):
         fields.append([L["district"], str(rec["district_name"])])
     fields += [[ch.info.title(lang), value_text], [L["year"], str(ch.year)]]
-    if ch.area.mask[row]:
+    if in_area:
         fields.append([L["class"], ch.label_of(cls, lang)])
     else:
-        fields.append([L["class"], L["outside"]])
+        fields.append([L["area"], f"{L['outside']} ({ch.area.title(lang)})"])
     border = store.frame(f"border_communes_{ch.spec.vintage}")
     b = border[border["commune_code"].astype(str) == code]
     out_border = None
@@ -104,10 +110,10 @@ def describe(store, ch: Choropleth, row: int, lang: str = "vi") -> dict:
         "unit": ch.info.unit(lang),
         "year": ch.year,
         "vintage": ch.spec.vintage,
-        "in_area": bool(ch.area.mask[row]),
-        "class": cls if ch.area.mask[row] else None,
-        "class_label": ch.label_of(cls, lang) if ch.area.mask[row] else None,
-        "color": ch.color_of(cls) if ch.area.mask[row] else None,
+        "in_area": in_area,
+        "class": cls if in_area else None,
+        "class_label": ch.label_of(cls, lang) if in_area else None,
+        "color": ch.color_of(cls) if in_area else None,
         "border": out_border,
         "title": f"{rec.get('unit_type') or ''} {rec['name']}".strip(),
         "fields": fields,
@@ -169,7 +175,8 @@ def geojson(store, ch: Choropleth, lang: str = "vi") -> bytes:
         "area": ch.spec.area,
         "area_title": ch.area.title(lang),
         "classes": ch.spec.method,
-        "k": ch.spec.k,
+        "k": ch.k,
+        "k_requested": ch.spec.k,
         "legend": legend_,
         "data_version": ch.version,
     }

@@ -202,7 +202,9 @@ def test_download_is_exactly_the_map(bare):
     assert props["00003"]["value"] is None and props["00003"]["class"] is None  # no data, not 0
     assert props["00003"]["class_label"] == "Không có số liệu"
     assert props["00001"]["value"] == pytest.approx(10.0) and props["00002"]["value"] == pytest.approx(50.0)
-    assert props["00001"]["class"] == 0 and props["00002"]["class"] == 2
+    # 10 and 50 in 3 equal intervals: the middle one is empty, so the map has 2 classes (issue 13)
+    assert props["00001"]["class"] == 0 and props["00002"]["class"] == 1
+    assert fc["geoborder:map"]["k"] == 2 and fc["geoborder:map"]["k_requested"] == 3
     assert fc["geoborder:map"]["legend"] == bare.get(f"/maps/legend?{q}").json()["legend"]
     geom = shapely.geometry.shape(fc["features"][0]["geometry"])
     assert geom.equals(shapely.box(103.50, 21.0, 103.60, 21.1))
