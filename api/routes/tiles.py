@@ -52,7 +52,7 @@ def _answer(
     """The tile of `key` (rendered once by `make`, None = empty), its ETag from the key, or a 304."""
 
     def respond(headers: dict[str, str]) -> Response:
-        body, _ = T.cached(key, make)
+        body = T.cached(key, make)
         if body is None:
             return empty(headers)
         return Response(body, media_type=media_type, headers=headers)
@@ -102,7 +102,7 @@ def choropleth_tile(
     G.check_tms(tileMatrixSetId)
     G.check_tile(z, x, y)
     ch = C.choropleth(store, db, p.spec(indicator))
-    key = ("choropleth", id(store), ch.version, ch.spec, z, x, y)
+    key = ("choropleth", id(store), ch.version, ch.spec, ch.classification, z, x, y)  # ETag follows the legend
     return _answer(request, key, lambda: T.choropleth_png(store, ch, z, x, y), G.PNG, _empty_png)
 
 

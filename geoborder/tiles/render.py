@@ -15,7 +15,6 @@ tiles are kept in an in-process LRU keyed by the data version and every paramete
 
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -317,11 +316,10 @@ def _local_mvt(store: Store, layer_id: str, z: int, x: int, y: int) -> bytes | N
 _TILES = LRU(4096)
 
 
-def cached(key: tuple, make) -> tuple[bytes | None, str]:
-    """(tile bytes or None for an empty tile, ETag), rendered once per key."""
-    body = _TILES.get_or_make(key, make)
-    etag = f'"{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}"'
-    return body, etag
+def cached(key: tuple, make) -> bytes | None:
+    """The tile of `key` (None for an empty tile), rendered once per key. The key holds the data
+    version and every parameter; the API derives the tile's ETag from it (api/caching.py)."""
+    return _TILES.get_or_make(key, make)
 
 
 def clear_cache() -> None:
