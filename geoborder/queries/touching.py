@@ -138,8 +138,28 @@ def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geomet
         },
         numberMatched=len(props),
         shared_length_km=round(total, 3),
-        excluded_short_contacts=excluded,
+        excluded_short_contacts=_named(communes, excluded, vintage),
     )
+
+
+def _named(communes, excluded: list[dict], vintage: int) -> list[dict]:
+    """The short contacts with the commune's name and province (and district, 2009), as the
+    neighbours are given: a code alone says nothing to a planner. Both stores list the contacts by
+    code; the names come from the one communes frame."""
+    if not excluded:
+        return excluded
+    keys = ["name", "province_name"] + (["district_name"] if vintage == 2009 else [])
+    keys = [k for k in keys if k in communes.columns]
+    codes = communes["commune_code"].astype(str)
+    wanted = {str(e["commune_code"]) for e in excluded}
+    rows = communes.loc[codes.isin(wanted).to_numpy(), keys].set_axis(codes[codes.isin(wanted)].to_numpy())
+    rows = rows[~rows.index.duplicated()]
+    out = []
+    for e in excluded:
+        code = str(e["commune_code"])
+        names = {k: (rows.at[code, k] if code in rows.index else None) for k in keys}
+        out.append({"commune_code": code, **names, "shared_length_km": e["shared_length_km"]})
+    return out
 
 
 def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
@@ -195,5 +215,5 @@ def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, ge
         },
         numberMatched=len(props),
         shared_length_km=round(total, 3),
-        excluded_short_contacts=excluded,
+        excluded_short_contacts=_named(c, excluded, vintage),
     )
