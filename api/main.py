@@ -37,6 +37,7 @@ from .routes import (
 )
 from .routes import indicators as indicator_routes
 from .routes import queries as query_routes
+from .routes import records as record_routes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(ogc_items.router)
     app.include_router(indicator_routes.router)
     app.include_router(query_routes.router)
+    app.include_router(record_routes.router)
     app.include_router(maps.router)
     app.include_router(tiles.router)
     for name, folder in vendor_dirs().items():  # Leaflet, jQuery (xstatic packages) for the map pages

@@ -11,6 +11,7 @@ from geoborder.cli.data import fetch_cmd, import_cmd
 from geoborder.cli.indicators import indicators
 from geoborder.cli.publish import publish_cmd
 from geoborder.cli.query import query
+from geoborder.cli.records import records
 from geoborder.core.errors import BuildError, CatalogError, FetchError, StoreError
 from geoborder.core.settings import StoreSettings
 
@@ -203,7 +204,7 @@ def _serve(store, *, host: str, port: int, workers: int, access_log: bool) -> No
     )
 
 
-for _command in (fetch_cmd, import_cmd, indicators, query, publish_cmd):
+for _command in (fetch_cmd, import_cmd, indicators, query, publish_cmd, records):
     main.add_command(_command)
 
 if __name__ == "__main__":
