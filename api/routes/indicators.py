@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from geoborder.core.errors import Forbidden, GeoborderError, PayloadTooLarge, Unauthorized, Unavailable
 from geoborder.indicators.catalog import load_indicators
 from geoborder.indicators.importing import import_file
-from geoborder.indicators.values import check_vintages, reform_link_rows, value_rows
+from geoborder.indicators.values import check_vintages, reform_links_json, value_rows
 
 from ..deps import IndicatorsDep, LangDep, OptionalIndicatorsDep, StoreDep
 from ..errors import error_response
@@ -210,9 +210,8 @@ def reform_links(
     status: Annotated[
         str | None, Query(pattern="^(code|group|unlinked)$", description="only the units with this link status")
     ] = None,
-) -> dict:
-    summary, rows = reform_link_rows(store, status)
-    return {"summary": summary, "count": len(rows), "units": rows}
+) -> JSONResponse:
+    return JSONResponse(reform_links_json(store, status))  # built once per data version and crosswalk
 
 
 @router.get("/indicators/{name}/values", summary="Values of one indicator per commune")

@@ -24,6 +24,7 @@ The pack's pre-2025 polygons carry 2009 census codes (3031939), the official cro
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,12 +337,22 @@ def link_units(store, crosswalk: pd.DataFrame) -> Links:
 
 
 _CACHE: dict = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def crosswalk_key(store) -> tuple:
+    """What the links depend on besides the data version: the crosswalk file (path, mtime, size)."""
+    path = crosswalk_path(store)
+    st = path.stat()
+    return str(path), st.st_mtime_ns, st.st_size
 
 
 def links_for(store) -> Links:
-    """The links of `store` (computed once per store version and process: ~10 s)."""
-    key = (id(store), store.version)
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = link_units(store, read_crosswalk(crosswalk_path(store)))
-    return _CACHE[key]
+    """The links of `store`, computed once per (store, data version, crosswalk) and process
+    (~5-10 s): requests that come at once wait for the one computation."""
+    key = (id(store), store.version, crosswalk_key(store))
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = link_units(store, read_crosswalk(Path(key[2][0])))
+        return _CACHE[key]

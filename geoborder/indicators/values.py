@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 
+import orjson
 import pandas as pd
 
+from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter, Unavailable
 from geoborder.indicators import computed as indicator_compute
 from geoborder.indicators import reform as indicator_reform
@@ -81,11 +83,19 @@ REFORM_NOTE = (
 )
 
 
-def _clean(v):
-    """A number as JSON takes it: NaN and infinities are null."""
-    if isinstance(v, float) and not math.isfinite(v):
+def _number(v, integer: bool):
+    """A value of the tables: null for NaN, an int for a whole value of a count or a boolean
+    (`poor_households: 204`, not 204.0), else the float."""
+    if v is None:
         return None
-    return v
+    v = float(v)
+    if not math.isfinite(v):
+        return None
+    return int(v) if integer and v.is_integer() else v
+
+
+def _is_integer(ind) -> bool:
+    return ind.type in ("count", "boolean")
 
 
 def check_vintages(vintage: int, source_vintage: int | None) -> None:
@@ -98,11 +108,11 @@ def check_vintages(vintage: int, source_vintage: int | None) -> None:
         raise InvalidParameter("2025 values cannot be shown on pre-2025 units (a 2025 commune is not split)")
 
 
-def _reform_row(code: str, name, r) -> dict:
+def _reform_row(code: str, name, r, integer: bool) -> dict:
     return {
         "commune_code": code,
         "name": name,
-        "value": _clean(r["value"]),
+        "value": _number(r["value"], integer),
         "complete": bool(r["complete"]),
         "partial": bool(r["partial"]),
         "sources": list(r["sources"]),
@@ -121,15 +131,19 @@ def value_rows(
     Computed indicators: one row per commune, from the store. Reported ones: the current values of
     `year` (None: each commune's latest), with their year and import version; keyed by
     `source_vintage=2009` on 2025 units, through the crosswalk with the flags of the join.
-    `indicators_db` None: only computed indicators can be shown."""
+    `indicators_db` None: only computed indicators can be shown. Values of a count or a boolean
+    that are whole are ints; NaN is null."""
     ind = load_indicators().get(name)
+    integer = _is_integer(ind)
     units = store.frame(f"communes_{vintage}").drop(columns="geometry").set_index("commune_code")
     names = units["name"]
     if ind.source == "computed":
         if source_vintage not in (None, vintage):
             raise InvalidParameter(f"{name} is computed on the units themselves: leave source_vintage out")
         s = indicator_compute.compute(store, vintage, [name])[name]
-        return [{"commune_code": code, "name": names.at[code], "value": _clean(float(v))} for code, v in s.items()], {}
+        return [
+            {"commune_code": code, "name": names.at[code], "value": _number(v, integer)} for code, v in s.items()
+        ], {}
     if indicators_db is None:
         raise Unavailable("the indicator database is not open")
     if (source_vintage or vintage) == vintage:
@@ -139,14 +153,14 @@ def value_rows(
                 "commune_code": r.commune_code,
                 "name": names.get(r.commune_code),
                 "year": int(r.year),
-                "value": _clean(float(r.value)),
+                "value": _number(r.value, integer),
                 "version": int(r.import_id),
             }
             for r in cur.itertuples(index=False)
         ]
         return rows, {}
     df = reform_values(store, indicators_db, name, year=year)
-    rows = [_reform_row(code, names.get(code), r) for code, r in df.iterrows()]
+    rows = [_reform_row(code, names.get(code), r, integer) for code, r in df.iterrows()]
     return rows, {"aggregation": ind.aggregation, "note": REFORM_NOTE}
 
 
@@ -173,3 +187,18 @@ def reform_link_rows(store, status: str | None = None) -> tuple[dict, list[dict]
         for code, r in units.iterrows()
     ]
     return links.summary, rows
+
+
+_LINK_DOCS = LRU(8)
+
+
+def reform_links_json(store, status: str | None = None) -> bytes:
+    """The /indicators/links document (summary, count, units) as JSON bytes, made once per (store,
+    data version, crosswalk, status): ~3 MB that took seconds to build and encode on every call."""
+    key = (id(store), store.version, indicator_reform.crosswalk_key(store), status)
+
+    def make() -> bytes:
+        summary, rows = reform_link_rows(store, status)
+        return orjson.dumps({"summary": summary, "count": len(rows), "units": rows}, option=orjson.OPT_NON_STR_KEYS)
+
+    return _LINK_DOCS.get_or_make(key, make)
