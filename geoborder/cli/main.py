@@ -12,6 +12,7 @@ from geoborder.cli.indicators import indicators
 from geoborder.cli.publish import publish_cmd
 from geoborder.cli.query import query
 from geoborder.cli.records import records
+from geoborder.cli.report import report as report_cmd
 from geoborder.core.errors import BuildError, CatalogError, FetchError, StoreError
 from geoborder.core.settings import StoreSettings
 
@@ -189,23 +190,31 @@ def _serve(store, *, host: str, port: int, workers: int, access_log: bool) -> No
 
     import uvicorn
 
+    from geoborder.core.settings import ApiSettings
+
     os.environ["GEOBORDER_STORE"] = str(store)
-    # the same server settings as bench/ogc_items.py: httptools + uvloop (uvicorn[standard])
+    api = ApiSettings()
+    # the same server settings as bench/ogc_items.py: httptools + uvloop (uvicorn[standard]); the
+    # protocol is httptools' with a header deadline, a URL limit (414) and JSON error bodies
+    # (api/server.py); slow clients: docs/api.md "Hostile requests"
     uvicorn.run(
         "api.main:app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        http="httptools",
+        http="api.server:GuardedHttpToolsProtocol",
         loop="uvloop",
         access_log=access_log,
         backlog=2048,
+        timeout_keep_alive=api.keep_alive_timeout,
+        limit_concurrency=api.max_connections,
     )
 
 
 for _command in (fetch_cmd, import_cmd, indicators, query, publish_cmd, records):
     main.add_command(_command)
+main.add_command(report_cmd)
 
 if __name__ == "__main__":
     main()

@@ -80,6 +80,11 @@ class ApiSettings(BaseSettings):
     title: str = "geoborder"
     cors_origins: list[str] = ["*"]
     cache_max_age: int = 300
+    # slow and hostile clients (`geoborder run`, api/server.py; docs/api.md "Hostile requests")
+    header_timeout: float = 10.0  # seconds to send a request line and headers (idle new connections too)
+    keep_alive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open after an answer
+    max_url_bytes: int = 32 * 1024  # a longer URL gets 414
+    max_connections: int = 2000  # open connections per worker; beyond, uvicorn answers 503
 
 
 class FetchSettings(BaseSettings):
