@@ -38,6 +38,7 @@ from .routes import (
 from .routes import indicators as indicator_routes
 from .routes import queries as query_routes
 from .routes import records as record_routes
+from .routes import reports as report_routes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 
@@ -112,6 +113,7 @@ def create_app(
     app.include_router(record_routes.router)
     app.include_router(maps.router)
     app.include_router(tiles.router)
+    app.include_router(report_routes.router)
     for name, folder in vendor_dirs().items():  # Leaflet, jQuery (xstatic packages) for the map pages
         app.mount(f"{VENDOR_PREFIX}/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
     openapi_doc.install(app)
