@@ -171,7 +171,13 @@ def test_crossings_matched_by_name_pair_and_partner_and_totals(real_store, db):
     assert rep["summary"] == "0 by id, 6 by name, 1 by partner gate, 0 ambiguous, 0 unknown"
     by_gate = {t["gate_id"]: t for t in crossing_totals(real_store, db, by="gate")["totals"]}
     ls = by_gate["long-sap"]  # four quarters, summed (made-up figures)
-    assert (ls["people_out"], ls["people_in"], ls["from"], ls["parts"], ls["complete"]) == (4600, 3950, "quarter", 4, True)
+    assert (ls["people_out"], ls["people_in"], ls["from"], ls["parts"], ls["complete"]) == (
+        4600,
+        3950,
+        "quarter",
+        4,
+        True,
+    )
     assert ls["exports"] == {"USD": 4_800_000.0} and ls["imports"] == {"USD": 2_100_000.0}
     # Chiềng Khương has a year and a month: the year is used, never both
     assert (by_gate["chieng-khuong"]["people_out"], by_gate["chieng-khuong"]["from"]) == (5000, "year")
@@ -183,9 +189,13 @@ def test_crossings_matched_by_name_pair_and_partner_and_totals(real_store, db):
     q = crossing_totals(real_store, db, by="gate", period="quarter", gate="Lóng Sập", start="2024-Q2")["totals"]
     assert [t["period"] for t in q] == ["2024-Q2", "2024-Q3", "2024-Q4"]
     # a new version of one period replaces it; the old version stays
-    _import(real_store, db, ("crossings_fix_madeup.csv", b"gate,period,people_out\nlong-sap,2024-Q1,1001\n"), "crossings")
+    _import(
+        real_store, db, ("crossings_fix_madeup.csv", b"gate,period,people_out\nlong-sap,2024-Q1,1001\n"), "crossings"
+    )
     ls2 = crossing_totals(real_store, db, by="gate", gate="long-sap")["totals"][0]
-    assert ls2["people_out"] == 4601 and ls2["versions"] == [1, 2] and ls2["people_in"] == 3050  # the new row has no people_in: the whole row is replaced
+    assert (
+        ls2["people_out"] == 4601 and ls2["versions"] == [1, 2] and ls2["people_in"] == 3050
+    )  # the new row has no people_in: the whole row is replaced
     assert len(db.rows("crossings")) == 8
 
 
