@@ -59,7 +59,7 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
     """Exact Fisher-Jenks upper bounds (the same optimum as mapclassify.FisherJenks).
 
     mapclassify's pure-Python FisherJenks takes ~17 s on 3,321 values without numba; this is
-    the same dynamic programme vectorised with numpy (~0.3 s), handed to mapclassify.UserDefined.
+    the same dynamic programme vectorised with numpy (~0.2 s), handed to mapclassify.UserDefined.
     """
     y = np.sort(np.asarray(values, dtype=float))
     n = len(y)
@@ -76,15 +76,16 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
         cur = np.full(n + 1, np.inf)
         prev_full = np.concatenate([[np.inf], prev])  # prev_full[a] = cost of j classes over y[0:a]
         for lo in range(j + 1, n + 1, 512):
-            b = np.arange(lo, min(lo + 512, n + 1))[:, None]
-            a = starts[None, :]
+            hi = min(lo + 512, n + 1)
+            b = np.arange(lo, hi)[:, None]
+            a = starts[None, j : hi - 1]  # a class starts at a >= j and ends before b (a < b)
             cnt = b - a
             with np.errstate(divide="ignore", invalid="ignore"):
                 ssd = (s2[b] - s2[a]) - (s1[b] - s1[a]) ** 2 / cnt
-            cost = np.where((a >= j) & (a < b), prev_full[a] + ssd, np.inf)
+            cost = np.where(a < b, prev_full[a] + ssd, np.inf)
             arg = np.argmin(cost, axis=1)
             cur[b[:, 0]] = cost[np.arange(len(arg)), arg]
-            back[j, b[:, 0]] = arg
+            back[j, b[:, 0]] = arg + j
         prev = cur[1:]
     bounds = []
     b = n
