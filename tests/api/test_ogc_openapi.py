@@ -94,14 +94,18 @@ def test_every_json_answer_has_a_schema_that_is_not_a_string(doc):
 def test_errors_are_documented_and_uploads_are_binary(doc):
     for path, method, op in _ops(doc):
         codes = set(op["responses"])
-        assert "422" not in codes and {"400", "500"} <= codes, (method, path)
+        assert {"400", "500"} <= codes, (method, path)
+        assert "HTTPValidationError" not in str(op["responses"]), (method, path)  # FastAPI's 422 is a 400 here
+        if method == "get":
+            assert "422" not in codes, path
         if "{" in path:
             assert "404" in codes, (method, path)
         for code, r in op["responses"].items():
             if code[0] in "45":
                 assert r["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Exception"}
     upload = doc["paths"]["/indicators/imports"]["post"]
-    assert set(upload["responses"]) >= {"201", "401", "403"} and "200" not in upload["responses"]
+    # 422 is a real answer of the upload (a rejected file, with its report): it stays documented
+    assert set(upload["responses"]) >= {"201", "401", "403", "409", "422"} and "200" not in upload["responses"]
     body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert doc["components"]["schemas"][body]["properties"]["file"]["format"] == "binary"
 
