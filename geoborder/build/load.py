@@ -25,6 +25,11 @@ from geoborder.core.text import nfc, slug, split_unit_prefix
 WGS84 = CRS.from_epsg(4326)
 
 
+class EmptyLayerFile(BuildError):
+    """A source file without features: an error for a required layer; an optional layer (e.g. a
+    regional pack whose cut holds no Cambodian province) is left out, as if the file were absent."""
+
+
 @dataclass
 class LoadReport:
     layer: str
@@ -173,6 +178,8 @@ def _coerce(series: pd.Series, f, path: Path, lyr: Layer) -> pd.Series:
         return pd.array(out, dtype="Int64")
     if f.type == "float":
         return pd.array(out, dtype="Float64")
+    if f.type == "bool":  # a BOOLEAN column in the store, not the text "True" / "False"
+        return pd.array(out, dtype="boolean")
     return pd.Series(out, dtype=object)
 
 
@@ -333,7 +340,7 @@ def _read_features(path: Path, lyr: Layer) -> tuple[gpd.GeoDataFrame, bool]:
     is_csv = path.suffix.lower() == ".csv"
     gdf = _points_from_lonlat(_read_csv(path, lyr), path, lyr) if is_csv else _read_vector(path, lyr)
     if len(gdf) == 0:
-        raise BuildError("the file has no features", file=str(path), layer=lyr.id)
+        raise EmptyLayerFile("the file has no features", file=str(path), layer=lyr.id)
     return gdf, is_csv
 
 

@@ -24,7 +24,7 @@ from geoborder import __version__
 from geoborder.build.border import border_communes, border_segments, cut_border, facing_summary, partner_layers
 from geoborder.build.fingerprint import fingerprint, is_stale, stored_fingerprint
 from geoborder.build.geom import nearest, to_metric
-from geoborder.build.load import LoadReport, load_source_layer
+from geoborder.build.load import EmptyLayerFile, LoadReport, load_source_layer
 from geoborder.build.places import place_points
 from geoborder.build.report import DeriveReport, format_report
 from geoborder.build.terrain import commune_terrain, read_dem
@@ -132,7 +132,14 @@ def _load_sources(pack: Path, catalog: Catalog, prog: _Progress):
             prog.emit(f"          {lyr.id}: optional source {lyr.source.file} absent, skipped")
             absent[lyr.id] = lyr.source.file
             continue
-        gdf, rep = load_source_layer(pack, lyr, catalog)
+        try:
+            gdf, rep = load_source_layer(pack, lyr, catalog)
+        except EmptyLayerFile:
+            if not lyr.optional:
+                raise
+            prog.emit(f"          {lyr.id}: optional source {lyr.source.file} has no features, skipped")
+            absent[lyr.id] = f"{lyr.source.file} (no features)"
+            continue
         layers[lyr.id] = gdf
         load_reports[lyr.id] = rep
         extra = f", {rep.repaired} geometries repaired" if rep.repaired else ""

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import rasterio
 import rasterio.features
-import rasterio.windows
 import shapely
 
 from geoborder.core.crs import reproject
@@ -115,12 +114,10 @@ def zonal_stats(geoms_dem: np.ndarray, dem: Dem, high_m: float) -> pd.DataFrame:
         for i in np.flatnonzero(ok):
             vals = np.array([])
             if r1[i] > r0[i] and c1[i] > c0[i]:
-                win = rasterio.windows.Window(c0[i], r0[i], c1[i] - c0[i], r1[i] - r0[i])
+                # the window's own transform (north-up: the grid's, moved to its first cell)
+                wt = rasterio.Affine(t.a, 0.0, t.c + c0[i] * t.a, 0.0, t.e, t.f + r0[i] * t.e)
                 inside = rasterio.features.geometry_mask(
-                    [geoms_dem[i]],
-                    out_shape=(int(r1[i] - r0[i]), int(c1[i] - c0[i])),
-                    transform=rasterio.windows.transform(win, t),
-                    invert=True,
+                    [geoms_dem[i]], out_shape=(int(r1[i] - r0[i]), int(c1[i] - c0[i])), transform=wt, invert=True
                 )
                 vals = dem.values[r0[i] : r1[i], c0[i] : c1[i]][inside]
                 vals = vals[~np.isnan(vals)]

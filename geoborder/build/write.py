@@ -30,6 +30,8 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
             df[col] = df[col].astype("float64")
         elif isinstance(dt, pd.Int64Dtype) and not df[col].isna().any():
             df[col] = df[col].astype("int64")
+        elif isinstance(dt, pd.BooleanDtype) and not df[col].isna().any():
+            df[col] = df[col].astype("bool")
     return df
 
 
