@@ -122,12 +122,27 @@ def _clean(v):
     return v
 
 
-def _round_coords(geoms: np.ndarray) -> np.ndarray:
+def _round_coords(geoms: np.ndarray, decimals: int = 6) -> np.ndarray:
+    """Coordinates rounded to `decimals`; a geometry that rounding made invalid (a small ring
+    collapsed to too few points) is snapped to the same grid by GEOS' precision reducer instead,
+    which keeps it valid (the twin of features.precision.rounded)."""
     geoms = np.asarray(geoms, dtype=object)
     has = ~shapely.is_missing(geoms)
     out = geoms.copy()
-    if has.any():
-        out[has] = shapely.transform(geoms[has], lambda c: np.round(c, 6))
+    if not has.any():
+        return out
+    out[has] = shapely.transform(geoms[has], lambda c: np.round(c, decimals))
+    bad = np.zeros(len(out), dtype=bool)
+    bad[has] = ~shapely.is_valid(out[has])
+    for i in np.flatnonzero(bad):
+        if not shapely.is_valid(geoms[i]):
+            continue  # invalid before rounding: left as it is
+        try:
+            fixed = shapely.set_precision(out[i], 10.0**-decimals)
+        except shapely.errors.GEOSException:
+            fixed = shapely.make_valid(out[i])
+        again = shapely.transform(fixed, lambda c: np.round(c, decimals))
+        out[i] = again if shapely.is_valid(again) else fixed
     return out
 
 
