@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -19,6 +20,25 @@ from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import NotFound, StoreError
 from geoborder.core.tables import META_BUILD, META_LAYERS
 from geoborder.store.base import LayerInfo, _LayerIndex
+
+
+def int_fields_as_int(frame: pd.DataFrame, catalog: Catalog, layer_id: str) -> pd.DataFrame:
+    """The catalog's `int` fields that came back as floats (an INTEGER column with NULLs reads
+    as float64) as pandas `Int64`, so counts are written 3248, not 3248.0, with nulls kept.
+    A column with a fraction is left as it is (nothing is rounded away)."""
+    if layer_id not in catalog.ids:
+        return frame
+    cast = {}
+    for f in catalog.layer(layer_id).fields:
+        if f.type != "int" or f.name not in frame.columns:
+            continue
+        col = frame[f.name]
+        if pd.api.types.is_float_dtype(col.dtype):
+            v = col.to_numpy(dtype="float64", na_value=np.nan)
+            finite = v[np.isfinite(v)]
+            if np.array_equal(finite, np.round(finite)) and not np.isinf(v).any():
+                cast[f.name] = "Int64"
+    return frame.astype(cast) if cast else frame
 
 
 class GpkgStore(_LayerIndex):
@@ -79,6 +99,7 @@ class GpkgStore(_LayerIndex):
             gdf = self._frames.get(layer_id)
             if gdf is None:
                 gdf = pyogrio.read_dataframe(self.path, layer=layer_id, fid_as_index=True)
+                gdf = int_fields_as_int(gdf, self.catalog, layer_id)
                 self._frames[layer_id] = gdf
         return gdf
 

@@ -33,6 +33,7 @@ from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import InvalidParameter, NotFound, StoreError
 from geoborder.core.tables import META_BUILD, META_LAYERS
 from geoborder.store.base import LayerInfo, SpatialEngine, TileEngine, _LayerIndex, missing_layer
+from geoborder.store.gpkg import int_fields_as_int
 from geoborder.store.postgis.items import SqlItems
 from geoborder.store.postgis.naming import (
     COLUMNS_META,
@@ -380,6 +381,7 @@ class PostgisStore(_LayerIndex):
                 gdf = snap.frames.get(layer_id)
                 if gdf is None:
                     gdf = self._read_table(snap.schema, snap.tables[layer_id], None, geometry=True)
+                    gdf = int_fields_as_int(gdf, self.catalog, layer_id)  # as GpkgStore.frame
                     snap.frames[layer_id] = gdf
         return gdf
 
