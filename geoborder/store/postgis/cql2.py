@@ -13,12 +13,16 @@ The semantics are those of the in-memory evaluator (features.evaluate_filter), s
 answer the same: a comparison with a null is false (not unknown), so `NOT (population > 5)`
 includes features without a population, as it does in memory; text is ordered by code point
 (`COLLATE "C"`); `/` is a floating-point division; CASEI/LOWER and case-insensitive LIKE fold
-case with ICU (`und-x-icu`), which, like Python, folds Vietnamese letters. A geometry literal is
+case with ICU (`und-x-icu`), which, like Python, folds Vietnamese letters; ACCENTI removes the
+combining marks of the NFD form (U+0300..U+036F) and writes đ/Đ as d/D, as
+features.filter.accent_fold does. AND / OR chains are flat n-ary conditions (a 2,000-term OR is
+one level, not 2,000 nested ones). A geometry literal is
 in `filter-crs` and is reprojected to CRS84 in Python, with the same code as in memory.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +54,42 @@ _SPATIAL = {
 _ARITH = {"+": "+", "-": "-", "*": "*"}
 _CAST = {"num": "double precision", "int": "bigint", "text": "text", "bool": "boolean"}
 _ICU = sql.SQL(' COLLATE "und-x-icu"')
+_MARKS_RANGE = "[\u0300-\u036f]"  # the combining marks NFD splits off (a regex class, bound as a value)
+_MARKS = dict.fromkeys(range(0x300, 0x370))
+_MARKS.update({ord("đ"): "d", ord("Đ"): "D"})
+_KIND_WORDS = {"text": "text", "num": "a number", "bool": "a boolean"}
+
+
+def accent_fold(text: str) -> str:
+    """`text` without diacritics (CQL2 ACCENTI), for literals: the SQL below does the same."""
+    return unicodedata.normalize("NFD", text).translate(_MARKS)
+
+
+def _chain_operands(node) -> list:
+    """The operands of a chain of one AND or OR, left to right, found without recursion."""
+    op, out, stack = type(node), [], [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is op:
+            stack += [n.rhs, n.lhs]
+        else:
+            out.append(n)
+    return out
+
+
+def _mismatch_message(node, lhs_kind: str, rhs_kind: str) -> str:
+    """Ordering text against a number: the message of the in-memory evaluator."""
+
+    def show(n, kind):
+        if isinstance(n, cql_ast.Attribute):
+            return f"property {n.name!r} is {_KIND_WORDS[kind]}"
+        return f"{n!r} is {_KIND_WORDS[kind]}"
+
+    hint = " (quote a number, '5', to compare it as text)" if "text" in (lhs_kind, rhs_kind) else ""
+    return (
+        f"filter: {node.op.value!r} cannot order {_KIND_WORDS[lhs_kind]} against {_KIND_WORDS[rhs_kind]}: "
+        f"{show(node.lhs, lhs_kind)}, {show(node.rhs, rhs_kind)}{hint}"
+    )
 
 
 def column_kind(dtype: str) -> str:
@@ -73,19 +113,17 @@ class Expr:
 
 
 def referenced_properties(tree) -> set[str]:
-    """The property names an AST refers to (geometry names excluded)."""
+    """The property names an AST refers to (geometry names excluded); iterative."""
     out: set[str] = set()
-
-    def walk(node):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
         if isinstance(node, cql_ast.Attribute):
             if node.name not in GEOMETRY_NAMES:
                 out.add(node.name)
-            return
+            continue
         subs = node.get_sub_nodes() if hasattr(node, "get_sub_nodes") else None
-        for s in subs if isinstance(subs, list) else [subs] if subs is not None else []:
-            walk(s)
-
-    walk(tree)
+        stack.extend(subs if isinstance(subs, list) else [subs] if subs is not None else [])
     return out
 
 
@@ -152,11 +190,21 @@ class SqlFilter(Evaluator):
         raise InvalidParameter("filter: the expression is not a condition (true/false)")
 
     # ------------------------------------------------------------------ entry
+    def evaluate(self, node, adopt_result: bool = True):
+        # AND / OR chains as one flat condition: no recursion per term
+        if isinstance(node, (cql_ast.And, cql_ast.Or)):
+            op = sql.SQL(" AND " if isinstance(node, cql_ast.And) else " OR ")
+            parts = [self._as_condition(self.evaluate(n, False)) for n in _chain_operands(node)]
+            return Expr(sql.SQL("({})").format(op.join(parts)), "pred")
+        return super().evaluate(node, adopt_result)
+
     def where(self, tree) -> sql.Composable:
         try:
             result = self.evaluate(tree)
         except InvalidParameter:
             raise
+        except RecursionError:
+            raise InvalidParameter("filter: nested too deeply (more than 100 levels)") from None
         except Exception as exc:  # a node type this translator has no handler for
             raise InvalidParameter(
                 f"filter: uses an operator this service does not support ({type(exc).__name__})"
@@ -209,14 +257,14 @@ class SqlFilter(Evaluator):
         """Text compared or sorted by code point, as Python does."""
         return sql.SQL('({} COLLATE "C")').format(e.sql) if e.kind == "text" else e.sql
 
-    def _mismatch(self, lhs: Expr, rhs: Expr, op: str) -> Expr | None:
+    def _mismatch(self, node, lhs: Expr, rhs: Expr, op: str) -> Expr | None:
         """Text against a number: `=` is false and `<>` true (as in memory); ordering is an error."""
         kinds = {lhs.kind, rhs.kind} - {"null"}
         if kinds <= {"num"} or kinds <= {"text"} or kinds <= {"bool"} or len(kinds) < 2:
             return None
         if op in ("=", "<>"):
             return Expr(sql.SQL("true" if op == "<>" else "false"), "pred")
-        raise InvalidParameter(f"filter: cannot compare {lhs.kind} with {rhs.kind} using {op!r}")
+        raise InvalidParameter(_mismatch_message(node, lhs.kind, rhs.kind))
 
     @handle(cql_ast.Comparison, subclasses=True)
     def comparison(self, node, lhs: Expr, rhs: Expr) -> Expr:
@@ -226,7 +274,7 @@ class SqlFilter(Evaluator):
                 raise InvalidParameter(
                     f"filter: {op!r} compares values, not {'geometries' if e.kind == 'geom' else 'conditions'}"
                 )
-        mismatch = self._mismatch(lhs, rhs, op)
+        mismatch = self._mismatch(node, lhs, rhs, op)
         if mismatch is not None:
             return mismatch
         return self._pred(sql.SQL("{} {} {}").format(self._ordered(lhs), sql.SQL(_COMPARE[op]), self._ordered(rhs)))
@@ -305,6 +353,18 @@ class SqlFilter(Evaluator):
             if arg.kind != "text":
                 raise InvalidParameter(f"filter: {node.name}() applies to text")
             return Expr(sql.SQL("lower({}{})").format(arg.sql, _ICU), "text")
+        if node.name.lower() == "accenti" and len(arguments) == 1:
+            (arg,) = arguments
+            if arg.is_literal:
+                return self._literal(accent_fold(str(arg.literal)))
+            if arg.kind != "text":
+                raise InvalidParameter(f"filter: {node.name}() applies to text")
+            return Expr(
+                sql.SQL("translate(regexp_replace(normalize({}, NFD), {}, '', 'g'), 'đĐ', 'dD')").format(
+                    arg.sql, self.param(_MARKS_RANGE, "text")
+                ),
+                "text",
+            )
         if node.name.lower() == "bbox":  # the CQL2 BBOX(x1, y1, x2, y2) literal parses as a function
             if not all(a.is_literal for a in arguments):
                 raise InvalidParameter("filter: BBOX(...) takes 4 or 6 numbers")

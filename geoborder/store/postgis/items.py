@@ -73,13 +73,19 @@ class SqlItems:
     def _where(self, q, params: dict) -> list[sql.Composable]:
         conds: list[sql.Composable] = []
         if q.bbox is not None:
-            params.update(bx0=q.bbox[0], by0=q.bbox[1], bx1=q.bbox[2], by1=q.bbox[3])
-            conds.append(
-                sql.SQL(
-                    "ST_Intersects({}, ST_MakeEnvelope(%(bx0)s::float8, %(by0)s::float8, "
-                    "%(bx1)s::float8, %(by1)s::float8, {}))"
-                ).format(sql.Identifier(GEOMETRY), sql.Literal(SRID))
-            )
+            x0, y0, x1, y1 = q.bbox
+            # minx > maxx: the box crosses the antimeridian, [minx, 180] and [-180, maxx]
+            boxes = [(x0, y0, x1, y1)] if x0 <= x1 else [(x0, y0, 180.0, y1), (-180.0, y0, x1, y1)]
+            parts = []
+            for j, box in enumerate(boxes):
+                params.update({f"bx0_{j}": box[0], f"by0_{j}": box[1], f"bx1_{j}": box[2], f"by1_{j}": box[3]})
+                corners = ", ".join(f"%({k}_{j})s::float8" for k in ("bx0", "by0", "bx1", "by1"))  # j: 0 or 1
+                parts.append(
+                    sql.SQL("ST_Intersects({}, ST_MakeEnvelope(" + corners + ", {}))").format(
+                        sql.Identifier(GEOMETRY), sql.Literal(SRID)
+                    )
+                )
+            conds.append(sql.SQL("({})").format(sql.SQL(" OR ").join(parts)))
         for i, (name, value) in enumerate(q.properties.items()):
             conds.append(self._equals(name, value, f"q{i}", params))
         if q.filter is not None:
