@@ -7,7 +7,9 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated
+from urllib.parse import quote
 
 import numpy as np
 from fastapi import APIRouter, Path, Request
@@ -16,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Scope
 
 from geoborder.core.crs import crs84
-from geoborder.core.errors import NotFound
+from geoborder.core.errors import InvalidParameter, NotFound, PayloadTooLarge
 from geoborder.features import (
     LayerFeatures,
     feature_collection,
@@ -24,6 +26,7 @@ from geoborder.features import (
     iter_csv,
     iter_geojson,
     iter_geojson_gzip,
+    parse_filter_json,
     write_gpkg,
 )
 
@@ -59,9 +62,12 @@ def _html_items(
     cols = ["id", *lf.property_names]
     frame = lf.frame.iloc[positions]
     rows = []
-    for fid, rec in zip(lf.ids[positions], frame[lf.property_names].to_dict("records")):
-        rec["id"] = int(fid)
-        rec["_links"] = {"id": h.href(request, f"/collections/{lf.layer_id}/items/{int(fid)}", f="html")}
+    for pos, rec in zip(positions, frame[lf.property_names].to_dict("records")):
+        fid = lf.feature_id(pos)
+        rec["id"] = fid
+        rec["_links"] = {
+            "id": h.href(request, f"/collections/{lf.layer_id}/items/{quote(str(fid), safe='')}", f="html")
+        }
         rows.append(rec)
     html_links = [
         dict(l, href=h.self_href(request, offset=p.query.offset + p.query.limit, f="html"))
@@ -140,9 +146,63 @@ async def items(request: Request, lf: CollectionDep, p: ItemsDep) -> Response:
     return await run_in_threadpool(_items_page, request, lf, p)
 
 
-def _items_page(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response:
+MAX_FILTER_BODY = 16 * 1024 * 1024  # a CQL2-JSON body: a 20,000-vertex polygon is about 1 MB
+_FILTER_MEDIA = ("application/json", "application/query-cql-json", "application/cql2+json")
+
+
+@router.post(
+    "/collections/{collectionId}/items",
+    name="ogc_items_post",
+    summary="Features of a collection selected by a CQL2-JSON filter sent as the request body "
+    "(for filters too large for a URL; OWSLib's `cql=`); the other parameters in the query string",
+    response_model=None,
+    response_class=GeoJSONResponse,
+    responses=responses_for(
+        "FeatureCollectionGeoJSON", html=True, not_found=True, media=h.GEOJSON, extra_media=_ITEMS_MEDIA
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A CQL2-JSON filter (as the `filter` parameter with filter-lang=cql2-json).",
+            "content": {m: {"schema": {"type": "object"}} for m in _FILTER_MEDIA},
+        }
+    },
+)
+async def items_post(request: Request, lf: CollectionDep, p: ItemsDep) -> Response:
+    body = await _filter_body(request)
+    if p.query.filter is not None:
+        raise InvalidParameter("filter: given both in the query string and in the request body; give one")
+    q = replace(p.query, filter=await run_in_threadpool(parse_filter_json, body))
+    p = replace(p, query=q)
+    if p.format in (OgcFormat.geojson, OgcFormat.gpkg, OgcFormat.csv):
+        return await run_in_threadpool(_download, request, lf, p)
+    return await run_in_threadpool(_items_page, request, lf, p, "POST")
+
+
+async def _filter_body(request: Request) -> bytes:
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media not in _FILTER_MEDIA:
+        raise InvalidParameter(f"the request body must be a CQL2-JSON filter ({', '.join(_FILTER_MEDIA)}), not {media}")
+    size = request.headers.get("content-length")
+    if size and size.isdigit() and int(size) > MAX_FILTER_BODY:
+        raise PayloadTooLarge(f"the filter is larger than {MAX_FILTER_BODY // 1024 // 1024} MB")
+    chunks, n = [], 0
+    async for chunk in request.stream():
+        n += len(chunk)
+        if n > MAX_FILTER_BODY:
+            raise PayloadTooLarge(f"the filter is larger than {MAX_FILTER_BODY // 1024 // 1024} MB")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body.strip():
+        raise InvalidParameter("the request body is empty: send a CQL2-JSON filter")
+    return body
+
+
+def _items_page(request: Request, lf: LayerFeatures, p: ItemsParams, method: str = "GET") -> Response:
     sel = lf.select(p.query)
     links = _page_links(request, lf, p, sel.matched, len(sel.positions))
+    if method == "POST":  # the next / previous pages are asked the same way, with the same body
+        links = [dict(l, method="POST") if l["rel"] in ("next", "prev") else l for l in links]
     if p.format == OgcFormat.html:
         return _html_items(request, lf, p, sel.positions, sel.matched, links)
     if p.crs.is_crs84 and h.accepts_gzip(request):  # gzip from per-feature segments, not on the fly
@@ -180,7 +240,7 @@ async def item(
 
 def _item(request: Request, lf: LayerFeatures, p: ItemParams, feature_id: str) -> Response:
     pos = lf.position(feature_id)
-    fid = int(lf.ids[pos])
+    fid = lf.feature_id(pos)
     base = f"/collections/{lf.layer_id}"
     links = [
         h.link(h.self_href(request, f=None), "self", h.GEOJSON, "This feature"),

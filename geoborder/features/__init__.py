@@ -26,9 +26,11 @@ from geoborder.features.query import (
     MAX_LIMIT,
     DatetimeInterval,
     ItemQuery,
+    bbox_parts,
     parse_bbox,
     parse_datetime,
     parse_filter,
+    parse_filter_json,
     parse_sortby,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "ItemQuery",
     "LayerFeatures",
     "Selection",
+    "bbox_parts",
     "feature_collection",
     "feature_collection_gzip",
     "indicator_columns",
@@ -51,6 +54,7 @@ __all__ = [
     "parse_bbox",
     "parse_datetime",
     "parse_filter",
+    "parse_filter_json",
     "parse_sortby",
     "queryables",
     "write_gpkg",

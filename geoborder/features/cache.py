@@ -21,7 +21,7 @@ def indicator_columns(store, indicators_db, layer_id: str, year: int | None) -> 
     or (year None) each commune's latest value with its year in `<name>_year`. None when the
     layer takes no indicators or there are none; a `year` without any value is refused.
     """
-    from geoborder.indicators.catalog import LAYER_VINTAGE
+    from geoborder.indicators.catalog import LAYER_VINTAGE, load_indicators
 
     vintage = LAYER_VINTAGE.get(layer_id)
     if vintage is None:
@@ -41,13 +41,26 @@ def indicator_columns(store, indicators_db, layer_id: str, year: int | None) -> 
         available = {n: ys for n, ys in available.items() if year in ys}
     if not available:
         return None
+    types = {i.name: i.type for i in load_indicators().indicators}
     cols = {}
     for name in available:
         cur = indicators_db.current(name, vintage=vintage, year=year).set_index("commune_code")
-        cols[name] = cur["value"]
+        cols[name] = _as_int(cur["value"]) if types.get(name) in ("count", "boolean") else cur["value"]
         if year is None:
             cols[f"{name}_year"] = cur["year"].astype("Int64")
     return pd.DataFrame(cols)
+
+
+def _as_int(values: pd.Series) -> pd.Series:
+    """Counts and booleans (0/1) as `Int64` (204, not 204.0; nulls kept), when every value is whole."""
+    v = pd.to_numeric(values, errors="coerce")
+    whole = v.dropna()
+    if len(whole) and not (whole == whole.round()).all():
+        return values
+    try:
+        return v.astype("Int64")
+    except (TypeError, ValueError):  # e.g. an infinite value: left as it came
+        return values
 
 
 class FeatureCache:

@@ -16,6 +16,7 @@ import shapely
 from geoborder.core.crs import SupportedCrs, crs84
 from geoborder.features.gzip import GzipMember
 from geoborder.features.layer import LayerFeatures
+from geoborder.features.precision import rounded
 from geoborder.features.query import CHUNK, GEOMETRY_PROPERTY
 
 
@@ -80,12 +81,25 @@ def iter_geojson_gzip(lf: LayerFeatures, positions: np.ndarray, *, name: str | N
     yield gz.finish()
 
 
+GPKG_VERSION = "1.2"
+
+
 def write_gpkg(lf: LayerFeatures, positions: np.ndarray, path, crs: SupportedCrs | None = None) -> None:
     """The rows as a GeoPackage layer named after the collection."""
     import pyogrio
 
     gdf = lf.frame_for(positions, crs)
-    pyogrio.write_dataframe(gdf, path, layer=lf.layer_id, driver="GPKG", geometry_type=None, promote_to_multi=None)
+    pyogrio.write_dataframe(
+        gdf,
+        path,
+        layer=lf.layer_id,
+        driver="GPKG",
+        geometry_type=None,
+        promote_to_multi=None,
+        # GeoPackage 1.2: GDAL 3.6 / QGIS 3.22 (Debian 12) warn about 1.4, GDAL's default since 3.7;
+        # the download uses nothing a later version added
+        dataset_options={"VERSION": GPKG_VERSION},
+    )
 
 
 def iter_csv(lf: LayerFeatures, positions: np.ndarray, crs: SupportedCrs | None = None) -> Iterator[bytes]:
@@ -103,15 +117,15 @@ def iter_csv(lf: LayerFeatures, positions: np.ndarray, crs: SupportedCrs | None 
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         geoms = sub.geometry.values
-        wkt = shapely.to_wkt(geoms, rounding_precision=crs.decimals, trim=True)
+        wkt = shapely.to_wkt(rounded(geoms, crs.decimals), rounding_precision=crs.decimals, trim=True)
         if points:
             xs, ys = shapely.get_x(geoms), shapely.get_y(geoms)
         cols = [sub[c].to_numpy(dtype=object) for c in lf.property_names]
-        for j, fid in enumerate(lf.ids[part]):
+        for j, pos in enumerate(part):
             row = [
-                int(fid),
+                lf.feature_id(pos),
                 *(
-                    "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else v
+                    "" if v is None or v is pd.NA or (isinstance(v, float) and not np.isfinite(v)) else v
                     for v in (c[j] for c in cols)
                 ),
             ]

@@ -6,6 +6,10 @@ queries: the store's items engine selects what it can (PostGIS: in SQL); the res
 feature in CRS84 is built once, at first use of the layer (orjson properties + GEOS geometry), so a
 page is a concatenation of bytes; other CRSs reproject only the geometries of the page.
 
+Feature ids: a layer with a key (catalog `key`, unique and never null) is identified by its key
+value, in URLs and in the GeoJSON `id` (a string for text keys such as "00715", a number for
+integer keys): keys are stable across builds, fids are not. Layers without a key use the fid.
+
 Hook for other modules (e.g. indicators joined onto communes): `LayerFeatures.with_columns(df)`
 returns a new `LayerFeatures` with extra property columns, served the same way.
 """
@@ -25,7 +29,8 @@ from geoborder.core.crs import SupportedCrs, crs84, geoms_to
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.features.filter import evaluate_filter
 from geoborder.features.gzip import _COMMA, GzipMember, deflate_segment
-from geoborder.features.query import ItemQuery
+from geoborder.features.precision import keep_valid
+from geoborder.features.query import ItemQuery, bbox_parts
 from geoborder.store.base import IN_MEMORY_ITEMS, ItemsEngine
 
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -35,6 +40,14 @@ _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 class Selection:
     positions: np.ndarray  # row positions of the page, in order
     matched: int  # numberMatched
+
+
+def _id_field(frame: pd.DataFrame, key_field: str | None) -> str | None:
+    """The key column when it can identify features (present, never null, unique), else None."""
+    if not key_field or key_field not in frame.columns:
+        return None
+    col = frame[key_field]
+    return key_field if col.notna().all() and col.is_unique else None
 
 
 def _json_value(v):
@@ -61,8 +74,16 @@ class LayerFeatures:
         self.frame = frame
         self.key_field = key_field
         self.property_names: list[str] = [c for c in frame.columns if c != frame.geometry.name]
-        self.ids = frame.index.to_numpy()
+        self.ids = frame.index.to_numpy()  # fids: what store engines select by
         self._pos = {int(fid): i for i, fid in enumerate(self.ids)}
+        # the feature id of each row: the key value where the layer has a usable key, else the fid
+        self.id_field = _id_field(frame, key_field)
+        if self.id_field is None:
+            self.feature_ids: list = [int(f) for f in self.ids]
+        else:
+            col = frame[self.id_field]
+            as_int = pd.api.types.is_integer_dtype(col.dtype)
+            self.feature_ids = [int(v) if as_int else str(v) for v in col.to_numpy(dtype=object)]
         self._by_key: dict[str, int] | None = None  # key value -> row position, made on first use
         self._props: list[bytes] | None = None
         self._features: list[bytes] | None = None
@@ -117,16 +138,20 @@ class LayerFeatures:
                 return
             props = self._properties_bytes()
             geoms = self._geometry_json(self._all, crs84())
-            head = [b'{"type":"Feature","id":%d,"geometry":' % int(f) for f in self.ids]
+            head = [b'{"type":"Feature","id":' + orjson.dumps(f) + b',"geometry":' for f in self.feature_ids]
             self._features = [h + g + b',"properties":' + p + b"}" for h, g, p in zip(head, geoms, props)]
             self._props = props
             self._gz = [None] * len(self._features)
 
     def _geometry_json(self, positions: np.ndarray, crs: SupportedCrs) -> list[bytes]:
-        if self.engine.can_transform(crs):
-            geoms = self.engine.transformed(self.ids[positions], crs)  # ST_Transform
-        else:
-            geoms = geoms_to(self.frame.geometry.values[positions], crs)
+        if crs.is_crs84:  # not rounded: as stored
+            geoms = self.frame.geometry.values[positions]
+        else:  # rounded to about 1 cm: what rounding made invalid is snapped to that grid instead
+            if self.engine.can_transform(crs):
+                geoms = self.engine.transformed(self.ids[positions], crs)  # ST_Transform
+            else:
+                geoms = geoms_to(self.frame.geometry.values[positions], crs)
+            geoms = keep_valid(geoms, self.frame.geometry.values[positions], crs.decimals)
         return [b"null" if s is None else s.encode() for s in shapely.to_geojson(geoms)]
 
     def feature_bytes(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> list[bytes]:
@@ -138,8 +163,9 @@ class LayerFeatures:
             return [feats[i] for i in positions]
         geoms = self._geometry_json(positions, crs)
         props = self._props
+        fids = self.feature_ids
         return [
-            b'{"type":"Feature","id":%d,"geometry":%s,"properties":%s}' % (int(self.ids[i]), g, props[i])
+            b'{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (orjson.dumps(fids[i]), g, props[i])
             for i, g in zip(positions, geoms)
         ]
 
@@ -158,25 +184,28 @@ class LayerFeatures:
             gz.segment(feats[i], seg)
 
     # ----------------------------------------------------------------- selection
+    def feature_id(self, position: int):
+        """The feature id of a row position (the key value, or the fid for a layer without a key)."""
+        return self.feature_ids[position]
+
     def position(self, feature_id: str) -> int:
-        """Row position of a feature id: the fid (as items give it), else a value of the layer key
-        (e.g. a commune code "03856": not an fid, since fids are written without leading zeros)."""
-        fid = feature_id.strip()
-        if fid.isdigit() and str(int(fid)) == fid and int(fid) in self._pos:
-            return self._pos[int(fid)]
-        if self.key_field and self.key_field in self.frame.columns:
-            pos = self._key_positions().get(str(feature_id), -1)
-            if pos >= 0:
+        """Row position of a feature id, as items give it: the key value on a layer with a key (a
+        commune code "00715", a province code "14": never read as an fid), else the fid."""
+        if self.id_field is not None:
+            pos = self._key_positions().get(feature_id)
+            if pos is not None:
                 return pos
-        raise NotFound(f"no feature {feature_id!r} in collection {self.layer_id!r}")
+        elif feature_id.isascii() and feature_id.isdigit() and len(feature_id) <= 18:
+            fid = int(feature_id)  # at most 18 digits: no int() of a 4,300-digit text
+            if str(fid) == feature_id and fid in self._pos:
+                return self._pos[fid]
+        shown = feature_id if len(feature_id) <= 40 else feature_id[:40] + "..."
+        raise NotFound(f"no feature {shown!r} in collection {self.layer_id!r}")
 
     def _key_positions(self) -> dict[str, int]:
-        """Row position of each key value (as text), made once; -1 for a value found twice."""
+        """Row position of each feature id (as text), made once."""
         if self._by_key is None:
-            out: dict[str, int] = {}
-            for i, v in enumerate(self.frame[self.key_field].astype(str).to_numpy()):
-                out[v] = -1 if v in out else i
-            self._by_key = out
+            self._by_key = {str(v): i for i, v in enumerate(self.feature_ids)}
         return self._by_key
 
     def _check_property(self, name: str, what: str) -> None:
@@ -190,14 +219,14 @@ class LayerFeatures:
             v = value.strip().lower()
             if v not in ("true", "false", "1", "0"):
                 raise InvalidParameter(f"{name}: {value!r} is not true or false")
-            return (col == (v in ("true", "1"))).to_numpy()
+            return (col == (v in ("true", "1"))).fillna(False).to_numpy(dtype=bool)
         if pd.api.types.is_numeric_dtype(col):
             try:
                 num = float(value)
             except ValueError:
                 raise InvalidParameter(f"{name}: {value!r} is not a number") from None
-            return (col == num).to_numpy()
-        return (col.astype(object) == value).to_numpy()
+            return (col == num).fillna(False).to_numpy(dtype=bool)  # Int64: nulls do not match
+        return (col.astype(object) == value).to_numpy(dtype=bool)
 
     def select(self, q: ItemQuery) -> Selection:
         """Row positions of the page a query asks for, and how many features match in all.
@@ -212,7 +241,9 @@ class LayerFeatures:
             )
         pos = self._all
         if q.bbox is not None:
-            pos = np.sort(self.frame.sindex.query(shapely.box(*q.bbox), predicate="intersects"))
+            # a box crossing the antimeridian (minx > maxx) is two boxes
+            boxes = shapely.box(*np.asarray(bbox_parts(q.bbox)).T)
+            pos = np.unique(self.frame.sindex.query(boxes, predicate="intersects")[1])
         if q.properties or q.filter is not None:
             sub = self.frame.iloc[pos] if len(pos) != len(self.frame) else self.frame
             mask = np.ones(len(pos), dtype=bool)

@@ -90,7 +90,7 @@ def test_html_pages_for_browsers(client):
         "/collections",
         f"/collections/{COMMUNES}",
         f"{ITEMS}?limit=3",
-        f"{ITEMS}/1",
+        f"{ITEMS}/04045",
         "/conformance",
         f"/collections/{COMMUNES}/queryables",
     ):
@@ -118,7 +118,7 @@ def test_next_links_walk_every_feature_once(client, communes):
         seen += [f["id"] for f in doc["features"]]
         url = next((l["href"] for l in doc["links"] if l["rel"] == "next"), None)
     assert len(seen) == len(set(seen)) == len(communes)
-    assert set(seen) == {int(i) for i in communes.index}
+    assert set(seen) == set(communes.commune_code)  # the key is the feature id
 
 
 def test_prev_link_and_deep_offset(client, communes):
@@ -127,28 +127,26 @@ def test_prev_link_and_deep_offset(client, communes):
     assert doc["numberReturned"] == 7
     rels = {l["rel"]: l["href"] for l in doc["links"]}
     assert "next" not in rels and f"offset={offset - 10}" in rels["prev"]
-    assert [f["id"] for f in doc["features"]] == [int(i) for i in communes.index[offset:]]
+    assert [f["id"] for f in doc["features"]] == list(communes.commune_code[offset:])
 
 
 def test_one_feature_matches_the_store_row(client, communes):
-    fid = int(communes.index[100])
-    r = client.get(f"{ITEMS}/{fid}")
+    row = communes.iloc[100]
+    r = client.get(f"{ITEMS}/{row['commune_code']}")
     f = r.json()
-    row = communes.loc[fid]
-    assert f["id"] == fid and f["properties"]["commune_code"] == row["commune_code"]
+    assert f["id"] == row["commune_code"] == f["properties"]["commune_code"]
     assert f["properties"]["name"] == row["name"]
     assert {l["rel"] for l in f["links"]} >= {"self", "collection", "alternate"}
     assert shapely.geometry.shape(f["geometry"]).equals_exact(row.geometry, 1e-6)
-    # the layer key is accepted as an id too (a code with a leading zero is never an fid)
-    keyed = communes[communes.commune_code.str.startswith("0")].iloc[[5]]
-    assert client.get(f"{ITEMS}/{keyed.commune_code.iloc[0]}").json()["id"] == int(keyed.index[0])
+    # the layer key is the id: an fid is not one (issue 13: it could name another commune)
+    assert client.get(f"{ITEMS}/{int(communes.index[100])}").status_code == 404
 
 
 def test_bbox_selects_what_intersects(client, communes):
     doc = client.get(ITEMS, params={"bbox": ",".join(map(str, SON_LA_BOX)), "limit": 1000}).json()
     expected = communes[communes.geometry.intersects(shapely.box(*SON_LA_BOX))]
     assert doc["numberMatched"] == len(expected) > 0
-    assert {f["id"] for f in doc["features"]} == {int(i) for i in expected.index}
+    assert {f["id"] for f in doc["features"]} == set(expected.commune_code)
 
 
 def test_simple_property_filter(client, communes):
@@ -167,19 +165,19 @@ def test_datetime_is_accepted_and_every_feature_matches(client, communes):
 
 
 def test_epsg9206_round_trips_to_stored_wgs84_within_1m(client, communes):
-    fid = int(communes.index[communes.province_code == "14"][0])  # a Sơn La commune
-    r = client.get(f"{ITEMS}/{fid}", params={"crs": EPSG.format(9206)})
+    code = communes.commune_code[communes.province_code == "14"].iloc[0]  # a Sơn La commune
+    r = client.get(f"{ITEMS}/{code}", params={"crs": EPSG.format(9206)})
     assert r.headers["content-crs"] == f"<{EPSG.format(9206)}>"
     xy = _coords(r.json()["geometry"])
     assert xy[:, 0].min() > 100_000 and xy[:, 1].min() > 2_000_000  # easting, northing metres
     back = Transformer.from_crs("EPSG:9206", "EPSG:4326", always_xy=True).transform(xy[:, 0], xy[:, 1])
-    stored = np.asarray(shapely.get_coordinates(communes.loc[fid].geometry))
+    stored = np.asarray(shapely.get_coordinates(communes.geometry[communes.commune_code == code].iloc[0]))
     _, _, dist = Geod(ellps="WGS84").inv(stored[:, 0], stored[:, 1], back[0], back[1])
     assert len(stored) == len(xy) and np.max(dist) < 1.0
 
 
 def test_epsg4326_is_latitude_first(client, communes):
-    fid = int(communes.index[0])
+    fid = communes.commune_code.iloc[0]
     lonlat = _coords(client.get(f"{ITEMS}/{fid}").json()["geometry"])
     latlon = _coords(client.get(f"{ITEMS}/{fid}", params={"crs": EPSG.format(4326)}).json()["geometry"])
     assert np.allclose(latlon[:, ::-1], lonlat, atol=1e-7)
@@ -246,7 +244,7 @@ def test_cql2_case_insensitive(client, communes):
 def test_cql2_spatial_predicates(client, communes):
     pt = shapely.Point(103.9, 21.3)
     doc = client.get(ITEMS, params={"filter": "S_INTERSECTS(geometry, POINT(103.9 21.3))"}).json()
-    assert [f["id"] for f in doc["features"]] == [int(i) for i in communes.index[communes.geometry.intersects(pt)]]
+    assert [f["id"] for f in doc["features"]] == list(communes.commune_code[communes.geometry.intersects(pt)])
     poly = "POLYGON((103.5 21, 104.5 21, 104.5 22, 103.5 22, 103.5 21))"
     within = client.get(ITEMS, params={"filter": f"S_WITHIN(geometry, {poly})", "limit": 1}).json()
     assert within["numberMatched"] == int(communes.geometry.within(shapely.box(*SON_LA_BOX)).sum()) > 0
@@ -376,7 +374,7 @@ def test_csv_download_wkt_and_lonlat(client, real_store):
     places = real_store.frame("places")
     assert len(rows) == len(places)
     first = rows[0]
-    geom = places.loc[int(first["id"])].geometry
+    geom = places.geometry[places.geonameid == first["id"]].iloc[0]  # the id column: the layer key
     assert float(first["lon"]) == pytest.approx(geom.x, abs=1e-6)
     assert shapely.from_wkt(first["wkt"]).equals_exact(geom, 1e-6)
     polys = client.get(ITEMS, params={"f": "csv", "province_code": "14"}).content.decode("utf-8-sig")
@@ -454,7 +452,15 @@ def test_fast_path_answers_exactly_like_the_route(real_store, tmp_path, monkeypa
 
     monkeypatch.setattr(ogc_items, "fast_item", spy)
     app = create_app(store=real_store, indicators=open_indicators(tmp_path / "ind.sqlite"))
-    cases = {"communes_2025": ["1", "04045"], "gates": ["2"], "border_segments_2009": ["3"], "roads": ["17"]}
+    # feature ids are the layer keys (issue 13): roads has an integer key
+    keys = {
+        "communes_2025": "commune_code",
+        "gates": "gate_id",
+        "border_segments_2009": "segment_id",
+        "roads": "road_id",
+    }
+    cases = {lyr: [str(v) for v in real_store.frame(lyr)[k].iloc[[1, 2]]] for lyr, k in keys.items()}
+    cases["communes_2025"].append("04045")
     with TestClient(app) as c:
         for layer, ids in cases.items():
             first = c.get(f"/collections/{layer}/items/{ids[0]}")  # first use: the route builds the layer
@@ -473,7 +479,7 @@ def test_fast_path_answers_exactly_like_the_route(real_store, tmp_path, monkeypa
         # what it does not answer falls through to the route, errors included
         assert c.get("/collections/communes_2025/items/9999999").status_code == 404
         assert (
-            c.get("/collections/communes_2025/items/1", headers={"Accept": "text/html"})
+            c.get("/collections/communes_2025/items/04045", headers={"Accept": "text/html"})
             .headers["content-type"]
             .startswith("text/html")
         )
