@@ -86,7 +86,7 @@ REFORM_NOTE = (
 def _number(v, integer: bool):
     """A value of the tables: null for NaN, an int for a whole value of a count or a boolean
     (`poor_households: 204`, not 204.0), else the float."""
-    if v is None:
+    if v is None or v is pd.NA:
         return None
     v = float(v)
     if not math.isfinite(v):

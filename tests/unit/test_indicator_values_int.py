@@ -50,3 +50,13 @@ def test_a_computed_measure_stays_a_float():
     values = {r["commune_code"]: r["value"] for r in rows}
     assert values == {"00001": 100.0, "00002": 80.0, "00003": 120.5}
     assert all(type(v) is float for v in values.values())
+
+
+def test_a_missing_pandas_integer_is_null_not_an_error():
+    # the stores give count fields as pandas Int64 (missing = pd.NA), the tables take them as they are
+    import pandas as pd
+
+    from geoborder.indicators.values import _number
+
+    assert _number(pd.NA, True) is None and _number(np.int64(204), True) == 204
+    assert type(_number(np.int64(204), True)) is int and _number(float("nan"), True) is None
