@@ -212,7 +212,7 @@ def _checked(tree: Any) -> Any:
     """The AST, refused if nested deeper than MAX_FILTER_DEPTH (a chain of one AND or OR is one level)."""
     from pygeofilter import ast as cql_ast
 
-    stack = [(tree, 0, None)]
+    stack: list[tuple[Any, int, Any]] = [(tree, 0, None)]
     while stack:
         node, depth, chain = stack.pop()
         if not hasattr(node, "get_sub_nodes"):
