@@ -97,13 +97,15 @@ def map_classes(fig_data: dict):
     return cls, out
 
 
-def draw_map(ax, store, m: dict, classes: dict, cls, lang: str) -> None:
-    frame = store.frame(f"communes_{m['units']}")
+def draw_map(ax, store, m: dict, classes: dict, cls, lang: str, *, frame=None, linewidth: float = 0.3) -> None:
+    """The communes of `m` coloured by class. `frame`: the commune layer to draw from (default the
+    store's; the printed maps give it simplified to the paper's scale)."""
+    frame = store.frame(f"communes_{m['units']}") if frame is None else frame
     sub = frame[frame["commune_code"].astype(str).isin(list(m["values"]))]
     colors = [
         cls.colors[classes[c]] if classes.get(c, -1) >= 0 else NO_DATA_COLOR for c in sub["commune_code"].astype(str)
     ]
-    sub.plot(ax=ax, color=colors, edgecolor="#555555", linewidth=0.3)
+    sub.plot(ax=ax, color=colors, edgecolor="#555555", linewidth=linewidth)
     ax.set_axis_off()
     ax.set_title(f"{m['year']} ({labels(lang)['units_2025' if m['units'] == 2025 else 'units_2009']})", fontsize=8)
 
