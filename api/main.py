@@ -36,6 +36,7 @@ from .routes import (
     tiles,
 )
 from .routes import indicators as indicator_routes
+from .routes import map_export as map_export_routes
 from .routes import queries as query_routes
 from .routes import records as record_routes
 from .routes import reports as report_routes
@@ -112,6 +113,7 @@ def create_app(
     app.include_router(query_routes.router)
     app.include_router(record_routes.router)
     app.include_router(maps.router)
+    app.include_router(map_export_routes.router)
     app.include_router(tiles.router)
     app.include_router(report_routes.router)
     for name, folder in vendor_dirs().items():  # Leaflet, jQuery (xstatic packages) for the map pages

@@ -37,6 +37,7 @@ class MapUrls:
     other_lang: str
     layer_tiles: str  # map-tile template of a context layer, with {layer} and {z}/{x}/{y}
     vendor: str  # prefix of the served JS/CSS
+    export: str | None = None  # the printable sheet of this map (/maps/{indicator}/export) without format
 
 
 def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
@@ -70,7 +71,28 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
  <div class="gb-links"><a id="gb-download" href="{esc(urls.data)}" download>{esc(t["download"])}</a> ·
   <a href="{esc(urls.picker)}">{esc(t["picker"])}</a> ·
   <a id="gb-lang" href="{esc(urls.other_lang)}">{esc(t["other_lang"])}</a></div>
+ {_export_html(urls, lang)}
 </div>"""
+
+
+_EXPORT_TEXT = {
+    "vi": ("In, xuất bản đồ", "khổ giấy", ("A4 dọc", "A4 ngang", "A3 dọc", "A3 ngang")),
+    "en": ("Print / export", "paper", ("A4 portrait", "A4 landscape", "A3 portrait", "A3 landscape")),
+}
+_PAPERS = (("A4", "portrait"), ("A4", "landscape"), ("A3", "portrait"), ("A3", "landscape"))
+
+
+def _export_html(urls: MapUrls, lang: str) -> str:
+    """The export buttons: the map as a PDF or PNG sheet (server-side), on the paper chosen."""
+    if not urls.export:
+        return ""
+    label, paper, names = _EXPORT_TEXT[lang]
+    opts = "".join(f'<option value="{p}|{o}">{esc(n)}</option>' for (p, o), n in zip(_PAPERS, names))
+    base = esc(urls.export)
+    return f"""<div class="gb-links gb-export" data-export="{base}">{esc(label)}:
+  <a id="gb-export-pdf" href="{base}&amp;format=pdf&amp;paper=A4&amp;orientation=portrait" download>PDF</a> ·
+  <a id="gb-export-png" href="{base}&amp;format=png&amp;paper=A4&amp;orientation=portrait" download>PNG</a> ·
+  <select id="gb-export-paper" aria-label="{esc(paper)}">{opts}</select></div>"""
 
 
 _CSS = """
@@ -95,10 +117,28 @@ _CSS = """
  .gb-popup table { border-collapse: collapse; } .gb-popup td { padding: 1px 6px 1px 0; vertical-align: top; }
  .gb-popup td:first-child { color: #666; }
  .leaflet-container { background: #eef3f7; }
+ /* browser print of the page: the map and its legend, no controls; swatches printed as shown */
+ @media print {
+   .leaflet-control-container, .gb-links, #gb-hover { display: none !important; }
+   .gb-box { box-shadow: none; border: 1px solid #999; }
+   .gb-sw, .gb-dot, .gb-line, .gb-box, .leaflet-container, .leaflet-tile-pane {
+     -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+   html, body, .folium-map { width: 100% !important; height: 100% !important; }
+   @page { margin: 10mm; }
+ }
 </style>"""
 
 _JS = """
 (function () {
+  var sel = document.getElementById('gb-export-paper');
+  if (sel) {
+    sel.addEventListener('change', function () {
+      var base = sel.parentNode.getAttribute('data-export'), po = sel.value.split('|');
+      ['pdf', 'png'].forEach(function (f) {
+        document.getElementById('gb-export-' + f).href = base + '&format=' + f + '&paper=' + po[0] + '&orientation=' + po[1];
+      });
+    });
+  }
   var map = %(map)s;
   var lookup = %(lookup)s;
   window.geoborderMap = map;
