@@ -170,7 +170,8 @@ def bbox_to_crs84(bbox: tuple[float, ...], crs: SupportedCrs) -> tuple[float, fl
     out = geoms_from(np.array([box], dtype=object), crs)[0]
     if out.is_empty or not np.all(np.isfinite(out.bounds)):
         raise InvalidParameter(f"bbox: {list(bbox)} is outside the area of use of {crs.uri}")
-    return tuple(float(v) for v in out.bounds)
+    x0, y0, x1, y1 = (float(v) for v in out.bounds)
+    return (x0, y0, x1, y1)
 
 
 def bbox_from_crs84(bbox: tuple[float, float, float, float], crs: SupportedCrs) -> list[float]:
@@ -186,4 +187,5 @@ def bbox_literal(arguments) -> tuple[float, float, float, float]:
     nums = [a for a in arguments if isinstance(a, (int, float)) and not isinstance(a, bool)]
     if len(nums) != len(arguments) or len(nums) not in (4, 6):
         raise InvalidParameter("filter: BBOX(...) takes 4 or 6 numbers")
-    return tuple(float(v) for v in (nums[:2] + nums[2:] if len(nums) == 4 else nums[:2] + nums[3:5]))
+    a0, a1, b0, b1 = (float(v) for v in (nums[:2] + nums[2:] if len(nums) == 4 else nums[:2] + nums[3:5]))
+    return (a0, a1, b0, b1)

@@ -48,9 +48,9 @@ class StoreSettings(BaseSettings):
     # a GeoPackage path, or a postgresql:// URL of a database written by `geoborder publish`
     store: Path | str = PROJECT_ROOT / "var" / "geoborder.gpkg"
     # PostGIS store: how often (seconds) a worker re-reads the published-version pointer
-    store_refresh_seconds: float = Field(5.0, ge=0)
+    store_refresh_seconds: float = Field(default=5.0, ge=0)
     # PostGIS store: connections per worker process (its concurrent SQL requests)
-    store_pool_size: int = Field(4, ge=1, le=100)
+    store_pool_size: int = Field(default=4, ge=1, le=100)
     # the writable indicator database (imports, values, API keys); the store stays read-only:
     # a SQLite path, or a postgresql:// URL (schema geoborder_indicators, shared by every instance)
     indicators: Path | str = PROJECT_ROOT / "var" / "indicators.sqlite"

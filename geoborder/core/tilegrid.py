@@ -42,10 +42,10 @@ def check_tile(z: int, x: int, y: int) -> None:
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """The tile's box in EPSG:3857 metres."""
-    b = tms().xy_bounds(x, y, z)
+    b = tms().xy_bounds(morecantile.Tile(x, y, z))
     return b.left, b.bottom, b.right, b.top
 
 
 def tile_lonlat_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    b = tms().bounds(x, y, z)
+    b = tms().bounds(morecantile.Tile(x, y, z))
     return b.left, b.bottom, b.right, b.top

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from geoborder.core.text import fold, nfc, split_unit_prefix
+
+if TYPE_CHECKING:
+    from geoborder.indicators.reform import Links
 
 
 def cell_code(cell) -> str | None:
@@ -36,9 +40,9 @@ class Matcher:
         self.prov_fold = f["province_name"].map(fold)
         self.prov_fold.index = f["commune_code"]
         self.dist_fold = f["district_name"].map(fold).set_axis(f["commune_code"]) if vintage == 2009 else None
-        self._links = None
-        self._old = None
-        self._old_names = None
+        self._links: Links | None = None
+        self._old: dict | None = None
+        self._old_names: defaultdict[str, list[dict]] | None = None
 
     def links(self):
         from geoborder.indicators.reform import links_for
@@ -69,6 +73,7 @@ class Matcher:
         A row with both a code and a name must agree: the name must be the coded commune's."""
         commune, how, msg, cands = self._match(code, name, province, district)
         if how == "code" and isinstance(name, str) and name.strip():
+            assert commune is not None  # matched by its code
             from geoborder.indicators.reform import link_key
 
             own = self.frame.at[commune, "name"]
@@ -158,6 +163,7 @@ class Matcher:
                 note = f" (province {province!r} is not a {self.vintage} province: not used)"
         if district not in (None, "") and self.vintage == 2009 and cands:
             df = fold(str(district))
+            assert self.dist_fold is not None  # a 2009 matcher
             cands = [c for c in cands if self.dist_fold[c] == df]
         if len(cands) > 1:
             utype, _ = split_unit_prefix(name)

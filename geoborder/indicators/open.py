@@ -13,5 +13,5 @@ def open_indicators(location: Path | str) -> IndicatorStore:
     """The indicator database at `location`: a postgresql:// URL (shared by every instance of a
     PostGIS deployment), else the path of the SQLite file."""
     if is_postgres_url(location):
-        return PostgisIndicatorDB(location)
+        return PostgisIndicatorDB(str(location))
     return IndicatorDB(location)

@@ -28,6 +28,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,7 +203,9 @@ class _Pairing:
 
     def __init__(self, S: dict, T: dict, old_district: dict, unit_dist: dict):
         self.old_district, self.unit_dist = old_district, unit_dist
-        self.by_sig = defaultdict(lambda: (set(), set()))  # signature -> (codes, units)
+        self.by_sig: defaultdict[frozenset, tuple[set, set]] = defaultdict(
+            lambda: (set(), set())
+        )  # signature -> (codes, units)
         for u, t in T.items():
             self.by_sig[frozenset(t)][1].add(u)
         for k, s in S.items():
@@ -250,10 +253,10 @@ class _Pairing:
 
     def district_map(self) -> dict:
         """Census district -> GSO district, by the votes of the pairs found so far."""
-        votes = defaultdict(lambda: defaultdict(int))
+        votes: defaultdict[Any, defaultdict[Any, int]] = defaultdict(lambda: defaultdict(int))
         for u, k in self.code_of.items():
             votes[self.unit_dist[u]][self.old_district[k]] += 1
-        return {d: max(v, key=v.get) for d, v in votes.items()}
+        return {d: max(v, key=v.__getitem__) for d, v in votes.items()}
 
     def run(self, name25: dict, unit_key: dict) -> _Pairing:
         self.kept_code_and_name(name25, unit_key)

@@ -7,6 +7,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from geoborder.core.errors import InvalidParameter
 from geoborder.core.text import nfc
@@ -37,7 +38,7 @@ class Problem:
     candidates: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        d = {"line": self.line, "column": self.column, "kind": self.kind, "message": self.message}
+        d: dict[str, Any] = {"line": self.line, "column": self.column, "kind": self.kind, "message": self.message}
         if self.candidates:
             d["candidates"] = self.candidates
         return d

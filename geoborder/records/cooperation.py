@@ -56,6 +56,7 @@ def cooperation(store, db, province: str, *, partner_country: str | None = None)
     got, err = m.vn_province(province)
     if err:
         raise InvalidParameter(f"province: {err}")
+    assert got is not None  # no error
     code, name = got
     iso3 = None
     if partner_country:

@@ -39,7 +39,7 @@ def _partner(value) -> str:
     if v in BORDER_OF_COUNTRY:
         return v
     border = BORDERS.get(fold(str(value)))
-    got = {b: c for c, b in BORDER_OF_COUNTRY.items()}.get(border)
+    got = {b: c for c, b in BORDER_OF_COUNTRY.items()}.get(border) if border is not None else None
     if got is None:
         raise InvalidParameter(f"partner: {value!r} is not a partner country (LAO, CHN, KHM)")
     return got

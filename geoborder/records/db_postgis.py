@@ -142,6 +142,7 @@ class PostgisRecordsDB:
             raise self.indicators._fail(exc, f"importing records {file_name}") from exc
         if found is not None:
             raise DuplicateImport(self.get_import(found[0]))
+        assert import_id is not None  # inserted
         return import_id
 
     def _hold(self, point: str) -> None:

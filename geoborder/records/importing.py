@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -158,7 +160,13 @@ def prepare(
         exc.report.update(base)
         raise
     got = _Rows(k, dict.fromkeys(HOWS[k.name], 0))
-    reader = {"events": _event, "crossings": _crossing, "inspections": _inspection, "cooperation": _cooperation}[k.name]
+    readers: dict[str, Callable[[_Rows, _Row, Any], dict | None]] = {
+        "events": _event,
+        "crossings": _crossing,
+        "inspections": _inspection,
+        "cooperation": _cooperation,
+    }
+    reader = readers[k.name]
     matcher = (
         MarkerMatcher(store)
         if k.name == "inspections"
@@ -262,7 +270,7 @@ def _crossing(got: _Rows, row: _Row, matcher: GateMatcher) -> dict | None:
         got,
         row,
         {m: (lambda v, m=m: number_cell(v, whole=not m.endswith("value"))) for m in MEASURES}
-        | {"currency": lambda v: (text(v).upper(), None) if not empty(v) else (None, None)},
+        | {"currency": lambda v: (str(text(v)).upper(), None) if not empty(v) else (None, None)},
     )
     if perr:
         _problem(got, row, "period" if "period" in row.cols else "year", "value", perr)
@@ -281,6 +289,7 @@ def _crossing(got: _Rows, row: _Row, matcher: GateMatcher) -> dict | None:
     gate_id, how = _gate(got, row, matcher)
     if c is None or perr or gate_id is None:
         return None
+    assert period is not None  # no error
     return {
         "gate_id": gate_id,
         "period": period[0],
@@ -316,6 +325,7 @@ def _inspection(got: _Rows, row: _Row, matcher: MarkerMatcher) -> dict | None:
         got.counts[how] += 1
         got.unmatched.append(Problem(row.line, row.where("border") or row.where("province"), how, berr))
         return None
+    assert border is not None  # no error
     obj = (c or {}).get("object") or "marker"
     key, how = matcher.match(row["marker"], obj, border)
     got.counts[how] += 1
@@ -351,6 +361,7 @@ def _cooperation(got: _Rows, row: _Row, matcher: ProvinceMatcher) -> dict | None
         _problem(got, row, "date_signed", "value", derr)
     if verr or derr or partner is None:
         return None
+    assert vn is not None  # no error
     return {
         "vn_province_code": vn[0],
         "vn_province": vn[1],

@@ -340,6 +340,7 @@ def date_cell(cell, *, day_only: bool = False) -> tuple[tuple[str, str] | None, 
     if isinstance(cell, dt.date):
         return (cell.isoformat(), "day"), None
     s = text(cell)
+    assert s is not None  # not empty
     y = m = d = None
     if (g := _DMY.match(s)) is not None:
         d, m, y = map(int, g.groups())
@@ -388,6 +389,7 @@ def period_cell(period, year, quarter, month) -> tuple[tuple[str, str, str] | No
     if empty(year):
         return None, "no period: fill the period column (2024, 2024-Q1, 2024-03) or the year column"
     ys = text(year)
+    assert ys is not None  # not empty
     if not re.fullmatch(r"\d{4}", ys):
         return None, f"{ys!r} is not a year"
     q = m = None

@@ -82,9 +82,11 @@ def markers(
                     }
                 )
     for m in out:
-        has = latest is not None and m["marker_key"] in latest.index
-        m["latest"] = _inspection(latest.loc[m["marker_key"]]) if has else None
-        m["inspections"] = int(counts[m["marker_key"]]) if has else 0
+        if latest is not None and m["marker_key"] in latest.index:
+            m["latest"] = _inspection(latest.loc[m["marker_key"]])
+            m["inspections"] = int(counts[m["marker_key"]])
+        else:
+            m["latest"], m["inspections"] = None, 0
     if condition:
         cond, err = word(condition, CONDITIONS, "condition")
         if err:
@@ -112,6 +114,7 @@ def resolve_marker(store, marker: str, border: str | None = None, province: str 
     b, err = m.border(border, province)
     if err:
         raise InvalidParameter(f"marker {marker!r}: {err}")
+    assert b is not None  # no error
     return m.match(marker, "marker", b)[0]
 
 

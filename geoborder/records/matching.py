@@ -93,6 +93,7 @@ class GateMatcher:
         if empty(gate):
             return None, "unknown", "no gate", []
         raw = text(gate)
+        assert raw is not None  # not empty
         if raw in self.gates.index:
             return raw, "id", "", []
         if slug(raw) in self.gates.index and raw == slug(raw):
@@ -150,7 +151,7 @@ class MarkerMatcher:
     def __init__(self, store):
         m = all_markers(store)
         self.markers = m
-        self.by_number: dict[tuple[str, str], str] = {}
+        self.by_number: dict[tuple[str, str | None], str] = {}
         for r in m.itertuples(index=False):
             for border in str(r.border).split("/"):
                 self.by_number.setdefault((border, marker_number(r.marker)), r.marker_id)
