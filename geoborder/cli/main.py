@@ -9,6 +9,7 @@ import click
 
 from geoborder.cli.data import fetch_cmd, import_cmd
 from geoborder.cli.indicators import indicators
+from geoborder.cli.map import map_cmd
 from geoborder.cli.publish import publish_cmd
 from geoborder.cli.query import query
 from geoborder.cli.records import records
@@ -215,6 +216,7 @@ def _serve(store, *, host: str, port: int, workers: int, access_log: bool) -> No
 for _command in (fetch_cmd, import_cmd, indicators, query, publish_cmd, records):
     main.add_command(_command)
 main.add_command(report_cmd)
+main.add_command(map_cmd)
 
 if __name__ == "__main__":
     main()

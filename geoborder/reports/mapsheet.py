@@ -35,7 +35,7 @@ from matplotlib.backends.backend_pdf import FigureCanvasPdf
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
-from matplotlib.patheffects import withStroke
+from matplotlib.patheffects import Stroke
 
 from geoborder.build.partner_names import partner_vi_names
 from geoborder.core.cache import LRU
@@ -447,15 +447,15 @@ class _Drawing:
                 )
         if not self.national:  # names of the international and main gates
             for _, r in g[g["gate_class"].astype(str).isin(["international", "main"])].iterrows():
-                ax.annotate(
+                _halo_text(
+                    ax,
                     str(r["name_vi"]),
                     (r.geometry.x, r.geometry.y),
+                    2 * self.s,
                     xytext=(5, 3),
-                    textcoords="offset points",
                     fontsize=6 * self.s,
                     color="#08306b",
                     zorder=9,
-                    path_effects=[withStroke(linewidth=2 * self.s, foreground="white")],
                 )
 
     def _label(self, ax, geoms, names, extent, size: float, *, min_share: float, style: str = "italic", bold=False):
@@ -470,10 +470,11 @@ class _Drawing:
             if part.is_empty or part.area < area * min_share:
                 continue
             p = shapely.point_on_surface(part)
-            ax.text(
-                p.x,
-                p.y,
+            _halo_text(
+                ax,
                 n,
+                (p.x, p.y),
+                1.8 * self.s,
                 ha="center",
                 va="center",
                 fontsize=size * self.s,
@@ -481,8 +482,7 @@ class _Drawing:
                 fontweight="bold" if bold else "normal",
                 color="#4d4d4d",
                 zorder=7,
-                path_effects=[withStroke(linewidth=1.8 * self.s, foreground="white")],
-                clip_on=True,
+                annotation_clip=True,
             )
 
     def labels(self, ax, box, extent):
@@ -632,12 +632,12 @@ class _Drawing:
             sp.set_linewidth(0.8 * self.s)
         ax.patch.set_visible(True)
         fs = 6 * self.s
-        eff = [withStroke(linewidth=1.8 * self.s, foreground="white")]
-        ax.text(112.0, 15.45, self.t["hoang_sa"], ha="center", va="top", fontsize=fs, path_effects=eff)
-        ax.text(114.2, 12.2, self.t["truong_sa"], ha="center", va="bottom", fontsize=fs, path_effects=eff)
-        ax.text(
-            0.04, 0.975, self.t["islands"], transform=ax.transAxes, ha="left", va="top", fontsize=6.2 * self.s,
-            fontweight="bold", path_effects=eff,
+        halo = 1.8 * self.s
+        _halo_text(ax, self.t["hoang_sa"], (112.0, 15.45), halo, ha="center", va="top", fontsize=fs, zorder=9)
+        _halo_text(ax, self.t["truong_sa"], (114.2, 12.2), halo, ha="center", va="bottom", fontsize=fs, zorder=9)
+        _halo_text(
+            ax, self.t["islands"], (0.04, 0.975), halo, xycoords="axes fraction", ha="left", va="top",
+            fontsize=6.2 * self.s, fontweight="bold", zorder=9,
         )  # fmt: skip
         self.boxes["inset"] = rect
         self.inset_extent = iext
@@ -797,6 +797,14 @@ class _Drawing:
         self.symbols()
         self.sources()
         return self.fig
+
+
+def _halo_text(ax, s: str, xy, halo: float, *, xytext=(0, 0), zorder: float = 7, **kw) -> None:
+    """A label on a white halo. The halo is a path (a stroke path effect turns text into paths);
+    the label over it stays text, so the PDF's labels can be searched and copied."""
+    common = dict(xytext=xytext, textcoords="offset points", **kw)
+    ax.annotate(s, xy, path_effects=[Stroke(linewidth=halo, foreground="white")], zorder=zorder, **common)
+    ax.annotate(s, xy, zorder=zorder + 0.01, **common)
 
 
 def _district_vi() -> dict[str, str]:
