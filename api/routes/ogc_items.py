@@ -205,11 +205,13 @@ def _items_page(request: Request, lf: LayerFeatures, p: ItemsParams, method: str
         links = [dict(l, method="POST") if l["rel"] in ("next", "prev") else l for l in links]
     if p.format == OgcFormat.html:
         return _html_items(request, lf, p, sel.positions, sel.matched, links)
+    # the page's links as a Link header too (RFC 8288): clients that read headers only (ogctests Part 3)
+    lh = h.link_header([*links, h.queryables_link(request, lf.layer_id)])
     if p.crs.is_crs84 and h.accepts_gzip(request):  # gzip from per-feature segments, not on the fly
         body = feature_collection_gzip(lf, sel.positions, matched=sel.matched, links=links)
-        return GeoJSONResponse(body, headers={**h.content_crs(p.crs.uri), **h.GZIP_HEADERS})
+        return GeoJSONResponse(body, headers={**h.content_crs(p.crs.uri), **h.GZIP_HEADERS, **lh})
     body = feature_collection(lf.feature_bytes(sel.positions, p.crs), matched=sel.matched, links=links)
-    return GeoJSONResponse(body, headers=h.content_crs(p.crs.uri))
+    return GeoJSONResponse(body, headers={**h.content_crs(p.crs.uri), **lh})
 
 
 @router.get(

@@ -158,7 +158,7 @@ def test_an_import_changes_the_etag_of_indicator_reads(tmp_path, real_store):
     key = db.add_key("t")
     with TestClient(create_app(store=real_store, indicators=db)) as c:
         before = c.get("/indicators/imports").headers["etag"]
-        csv = "commune_code,year,poverty_rate\n04045,2024,12.5\n".encode()
+        csv = b"commune_code,year,poverty_rate\n04045,2024,12.5\n"
         up = c.post("/indicators/imports", files={"file": ("t.csv", csv, "text/csv")}, headers={"X-API-Key": key})
         assert up.status_code == 201, up.text
         r = c.get("/indicators/imports", headers={"If-None-Match": before})
@@ -181,7 +181,7 @@ def test_link_header_mirrors_links():
     assert value.split(", ") == [
         '<http://h/collections/a/items?limit=2&offset=2>; rel="next"; type="application/geo+json"',
         '<http://h/collections/a/queryables>; rel="http://www.opengis.net/def/rel/ogc/1.0/queryables"',
-        "<http://h/a>; rel=\"self\"; type=\"text/html\"; title*=UTF-8''X%C3%A3%20%22M%C6%B0%E1%BB%9Dng%20L%C3%A8o%22",
+        '<http://h/a>; rel="self"; type="text/html"; title*=UTF-8\'\'X%C3%A3%20%22M%C6%B0%E1%BB%9Dng%20L%C3%A8o%22',
     ]
     assert link_header([]) == {}
 
@@ -220,3 +220,15 @@ def test_bad_accept_headers_answer_json(client):
     for accept in ("garbage", "text/html;q=abc", "image/png", ";;;,", "*/*;q=0"):
         r = client.get("/collections", headers={"Accept": accept})
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/json"), accept
+
+
+def test_items_pages_carry_their_links_as_a_link_header(client):
+    """ogctests Part 3 and header-only clients find next and queryables in the Link header (RFC 8288)."""
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        r = client.get("/collections/communes_2025/items", params={"limit": 5}, headers=headers)
+        assert r.status_code == 200
+        link = r.headers["link"]
+        rels = {part.split('rel="', 1)[1].split('"', 1)[0] for part in link.split(", <") if 'rel="' in part}
+        assert {"self", "next", "http://www.opengis.net/def/rel/ogc/1.0/queryables"} <= rels, link
+        body_next = next(lk["href"] for lk in r.json()["links"] if lk["rel"] == "next")
+        assert f"<{body_next}>" in link
