@@ -136,7 +136,7 @@ def combine(ind, values: pd.Series, weights: pd.Series | None = None) -> dict:
 
 def change(first: float | None, last: float | None, years: int) -> dict:
     """Absolute change, % change and the average annual rate (%/year, compound) over `years`."""
-    out = {"absolute": None, "percent": None, "annual_rate_percent": None}
+    out: dict[str, float | None] = {"absolute": None, "percent": None, "annual_rate_percent": None}
     if first is None or last is None:
         return out
     out["absolute"] = last - first
@@ -236,7 +236,7 @@ def _commune(code: str, names: pd.Series) -> dict:
 def _thresholds(ind, ths, years: list[_Year], ctx: _Context) -> list[dict]:
     out = []
     for th in ths:
-        rows = []
+        rows: list[dict] = []
         for y in years:
             if y.units is None:
                 rows.append({"year": y.year, "units": None, "n_meet": None, "n_with_value": 0, "share_percent": None})
@@ -272,8 +272,11 @@ def _reform_section(ind, years: list[_Year], ctx: _Context) -> dict:
     carried = [y for y in years if y.carried is not None]
     n09, n25 = ctx.names[2009], ctx.names[2025]
     units = ctx.links.units
-    partly, incomplete, unlinked = {}, {}, {}
+    partly: dict[str, dict] = {}
+    incomplete: dict[str, dict] = {}
+    unlinked: dict[str, dict] = {}
     for y in carried:
+        assert y.carried is not None  # a carried year
         for code, r in y.carried.iterrows():
             if not isinstance(r["sources"], list):  # no pre-2025 unit with a value went into it
                 continue
@@ -398,7 +401,7 @@ def indicator_figures(ind, ctx: _Context, start: int, end: int, ths) -> dict:
         ch["like_for_like"] = (
             a["n_with_value"] == a["n_communes"] and b["n_with_value"] == b["n_communes"] and a["units"] == b["units"]
         )
-    by = {y.year: y for y in years}
+    by: dict[int | None, _Year] = {y.year: y for y in years}
     communes = []
     for code in ctx.codes[ctx.vintage]:
         communes.append(

@@ -9,6 +9,7 @@ import textwrap
 
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from geoborder.reports import charts, tables
 from geoborder.reports.labels import labels, title, units_text
@@ -44,6 +45,7 @@ class _Pages:
         for line in textwrap.wrap(s, width=int(width * 8 / size)) or [""]:
             h = LINE * size / 8
             self.room(h)
+            assert self.fig is not None  # room() opened a page
             self.fig.text(LEFT, self.y - h, line, fontsize=size, fontweight="bold" if bold else "normal", color=color)
             self.y -= h * 1.25
 
@@ -64,10 +66,16 @@ class _Pages:
             n = max(1, min(len(rows) - i, int((self.y - BOTTOM) / step) - 1))
             chunk = rows[i : i + n]
             h = step * (len(chunk) + 1)
+            assert self.fig is not None  # room() opened a page
             ax = self.fig.add_axes((LEFT, self.y - h, 1 - 2 * LEFT, h))
             ax.set_axis_off()
             t = ax.table(
-                cellText=chunk, colLabels=head, loc="upper center", cellLoc="left", colWidths=widths, bbox=(0, 0, 1, 1)
+                cellText=chunk,
+                colLabels=head,
+                loc="upper center",
+                cellLoc="left",
+                colWidths=widths,
+                bbox=Bbox.from_bounds(0, 0, 1, 1),
             )
             t.auto_set_font_size(False)
             t.set_fontsize(size)

@@ -15,6 +15,7 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, overload
 
 from geoborder.core.errors import InvalidParameter, NotFound
 
@@ -106,6 +107,12 @@ class ReportsDB:
                 ),
             )
         return self.get_area(name)
+
+    @overload
+    def get_area(self, name: str, *, missing_ok: Literal[False] = False) -> dict: ...
+
+    @overload
+    def get_area(self, name: str, *, missing_ok: bool) -> dict | None: ...
 
     def get_area(self, name: str, *, missing_ok: bool = False) -> dict | None:
         with self._connect() as con:

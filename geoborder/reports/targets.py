@@ -58,7 +58,9 @@ def prepare_targets(store, data: bytes, file_name: str, *, saved=None, catalog: 
     missing = [c for c in ("indicator", "area", "year", "value") if c not in cols]
     if missing:
         problems.append(Problem(table.header_line, None, "header", f"missing column(s): {', '.join(missing)}"))
-    rows, seen, areas = [], {}, {}
+    rows: list[dict] = []
+    seen: dict[tuple, int] = {}
+    areas: dict[str, str | GeoborderError] = {}
     for line, cells in table.rows if not missing else []:
 
         def cell(c, cells=cells):

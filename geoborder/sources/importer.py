@@ -126,6 +126,7 @@ def import_file(
     catalog = catalog or load_catalog()
     path, pack = Path(path), Path(pack)
     lyr = resolve_layer(layer_id, catalog)
+    assert lyr.source is not None  # a source layer
     column_map, constants = dict(column_map or {}), dict(constants or {})
     out_path = pack / lyr.source.file
     rep = ImportReport(file=str(path), layer=lyr.id, output=out_path)
@@ -216,6 +217,7 @@ def _contract_columns(
 ) -> pd.DataFrame:
     """The layer's source columns (taken from the file, mapped, or set), then the file's others."""
     cols = [c for c in gdf.columns if c != "geometry"]
+    assert lyr.source is not None  # a source layer
     out = {}
     for f in lyr.fields:
         if f.computed:
@@ -267,6 +269,7 @@ def _check_filled(vals: list, f, col: str, path: Path) -> None:
 def _record(pack: Path, out_path: Path, lyr: Layer, path: Path, rep: ImportReport) -> None:
     """The imported file in the pack's manifest."""
     man = Manifest.read(pack)
+    assert rep.encoding is not None  # detected by _to_unicode
     notes = [f"CRS {rep.crs}: {rep.crs_how}", f"text: {rep.encoding.describe()}"] + rep.notes
     man.put(
         PackFile(

@@ -89,7 +89,8 @@ def read_csv_points(path: Path) -> gpd.GeoDataFrame:
             f"{', '.join(LAT_NAMES)}; columns are {', '.join(df.columns)}",
             file=str(path),
         )
-    xs, ys = [], []
+    xs: list[float] = []
+    ys: list[float] = []
     for col, out in ((xcol, xs), (ycol, ys)):
         for i, v in enumerate(df[col]):
             v = v.strip().replace(",", ".") if v.count(",") == 1 and "." not in v else v.strip()
@@ -100,8 +101,8 @@ def read_csv_points(path: Path) -> gpd.GeoDataFrame:
                 out.append(float(v))
             except ValueError:
                 raise DataImportError(f"not a number: {v!r}", file=str(path), row=i + 2, column=col) from None
-    xs, ys = np.array(xs), np.array(ys)
-    has = ~np.isnan(xs) & ~np.isnan(ys)
+    x, y = np.array(xs), np.array(ys)
+    has = ~np.isnan(x) & ~np.isnan(y)
     geoms = np.full(len(df), None, dtype=object)
-    geoms[has] = shapely.points(xs[has], ys[has])
+    geoms[has] = shapely.points(x[has], y[has])
     return gpd.GeoDataFrame(df.drop(columns=[xcol, ycol]), geometry=gpd.GeoSeries(geoms), crs=None)

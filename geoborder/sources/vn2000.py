@@ -125,7 +125,10 @@ def province_meridian(province: str) -> tuple[str, float]:
 def feature_bounds(gdf) -> tuple[float, float, float, float] | None:
     """lon0, lat0, lon1, lat1 (or x, y in the file's units) of the non-empty geometries; None for none."""
     g = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    return tuple(float(v) for v in g.total_bounds) if len(g) else None
+    if not len(g):
+        return None
+    x0, y0, x1, y1 = (float(v) for v in g.total_bounds)
+    return (x0, y0, x1, y1)
 
 
 def choose_crs(

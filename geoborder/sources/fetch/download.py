@@ -84,6 +84,7 @@ class Downloader:
             when = datetime.fromtimestamp(saved.stat().st_mtime, UTC).replace(microsecond=0).isoformat()
             self.emit(f"  {source}: {last.message}; using the answer cached at {when}")
             return json.loads(saved.read_text(encoding="utf-8"))
+        assert last is not None  # at least one attempt
         raise last
 
     def fetch(
@@ -125,7 +126,7 @@ class Downloader:
         if not (rec and dest.exists()):
             return None
         sha = sha256_file(dest)
-        want = expected_sha256 or rec.get("sha256")
+        want = expected_sha256 or rec.get("sha256") or ""
         if sha == want:
             self.emit(f"  {source}: cached ({dest.name}, sha256 {sha[:12]}…)")
             return rec

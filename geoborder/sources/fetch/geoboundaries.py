@@ -77,6 +77,7 @@ def fetch_layer(dl: Downloader, opts: FetchOptions, iso3: str, level: int) -> Gb
             if n + 1 == len(urls):
                 raise
             dl.emit(f"  {name}: {exc}; trying {keys[n + 1]}")
+    assert gdf is not None  # read, or the last failure raised
     if gdf.crs is None:
         gdf = gdf.set_crs(WGS84)
     gdf = gdf.to_crs(WGS84)

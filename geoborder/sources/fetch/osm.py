@@ -53,11 +53,11 @@ def read_osm(path: Path, extract_iso3: str, opts: FetchOptions, data: OsmData | 
     classes = set(opts.road_classes)
     for obj in osmium.FileProcessor(str(path)).with_locations():
         t = obj.tags
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             if not len(t):
                 continue  # most nodes: only a location for the ways
             key = ("n", obj.id)
-        elif obj.is_way():
+        elif isinstance(obj, osmium.osm.Way):
             key = ("w", obj.id)
         else:
             continue
@@ -79,6 +79,7 @@ def _admin2_ways(path: Path, data: OsmData) -> dict[int, set]:
 
     way_country: dict[int, set] = {}
     for rel in osmium.FileProcessor(str(path), osmium.osm.RELATION):
+        assert isinstance(rel, osmium.osm.Relation)  # the processor reads relations only
         t = rel.tags
         if t.get("boundary") != "administrative" or t.get("admin_level") != "2":
             continue

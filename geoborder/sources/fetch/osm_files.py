@@ -85,7 +85,8 @@ class _OsmFiles:
         self.partner1 = Units(concat_units([gb[(i, 1)] for i in PARTNERS if (i, 1) in gb]))
         self.partner2 = Units(concat_units([gb[(i, 2)] for i in PARTNERS if (i, 2) in gb]))
         self.vn = {lvl: Units(concat_units([gb[("VNM", lvl)]]) if ("VNM", lvl) in gb else None) for lvl in (1, 2, 3)}
-        self.border_m, self.border_pair = np.array([], dtype=object), []
+        self.border_m = np.array([], dtype=object)
+        self.border_pair: list[str] = []
 
     def record(self, file, what, rows, notes=()):
         self.man.put(
@@ -313,7 +314,9 @@ class _OsmFiles:
         t = x["tags"]
         ref = f"{x['type']}/{x['id']}"
         name = osm_name(t) or f"(không tên) OSM {ref}"
-        partner = (pair or "").split("-")[-1] or (self.partner1.gdf["_iso3"].iat[p1] if p1 >= 0 else "")
+        partner = (pair or "").split("-")[-1] or (
+            self.partner1.gdf["_iso3"].iat[p1] if p1 >= 0 and self.partner1.gdf is not None else ""
+        )
         return {
             "name_vi": name,
             "name_ascii": _ascii(name),

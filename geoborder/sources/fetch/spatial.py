@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,7 +35,7 @@ class Units:
         d[pi] = dist
         return idx, d
 
-    def value(self, idx: np.ndarray, col: str) -> list:
+    def value(self, idx: np.ndarray | Sequence[int], col: str) -> list:
         if self.gdf is None:
             return [None] * len(idx)
         vals = self.gdf[col].to_numpy()
