@@ -15,7 +15,7 @@ from shapely import STRtree
 
 from geoborder.core.errors import NotFound
 from geoborder.queries._border import _border, _edges
-from geoborder.queries._common import _commune_layer, _Metric, _metric, _place_communes, _vn_outline
+from geoborder.queries._common import _commune_layer, _commune_rows, _Metric, _metric, _place_communes, _vn_outline
 from geoborder.queries.names import Unit
 from geoborder.store.base import RoadlessArrays, SpatialEngine, Store
 
@@ -31,23 +31,47 @@ def member_mask(frame: pd.DataFrame, unit: Unit) -> np.ndarray:
     return np.array(frame[field] == unit.code, dtype=bool)
 
 
-def nearest_roads_of(store: Store, m: _Metric, classes: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest road (row) and distance (m) for every settlement (railways excluded, limited to
-    `classes` if given), memoised per store version: one STRtree.query_nearest call."""
-    return m.memo(("nearest_roads", classes), lambda: _nearest_roads(store, m, classes))
+def nearest_roads_of(
+    store: Store, m: _Metric, classes: tuple[str, ...] | None, layer: str = "places"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest road (row) and distance (m) for every point of `layer` (the settlements `places`
+    or the `villages`; railways excluded, limited to `classes` if given), memoised per store
+    version: one STRtree.query_nearest call."""
+    if layer == "places":  # the key the memo has always had
+        return m.memo(("nearest_roads", classes), lambda: _nearest_roads(store, m, classes, layer))
+    return m.memo(("nearest_roads", classes, layer), lambda: _nearest_roads(store, m, classes, layer))
 
 
-def _nearest_roads(store: Store, m: _Metric, classes: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+def layer_communes(store: Store, layer: str, vintage: int) -> np.ndarray:
+    """Row of the commune (of `vintage`) of each point of `layer`, -1 when none: for `places` the
+    commune holding it (STRtree); for `villages` the layer's own commune_code_{vintage} (the
+    build placed each village: the commune holding it, else the nearest within 2 km)."""
+    if layer == "places":
+        return _place_communes(store, vintage)
+    m = _metric(store)
+    return m.memo(
+        ("layer_communes", layer, vintage),
+        lambda: _commune_rows(store, vintage, store.frame(layer)[f"commune_code_{vintage}"].fillna("").to_numpy()),
+    )
+
+
+def _nearest_roads(
+    store: Store, m: _Metric, classes: tuple[str, ...] | None, layer: str
+) -> tuple[np.ndarray, np.ndarray]:
     roads = store.frame("roads")
     ok = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()
     if classes is not None:
         ok &= roads["road_class"].isin(classes).to_numpy()
     rows = np.flatnonzero(ok & ~shapely.is_missing(m.geoms(store, "roads")))
-    pts = m.geoms(store, "places")
+    pts = m.geoms(store, layer)
+    has = np.flatnonzero(~shapely.is_missing(pts))
     idx = np.full(len(pts), -1, dtype=np.int64)
     dist = np.full(len(pts), np.inf)
-    if len(rows):
-        (pi, ri), d = STRtree(m.geoms(store, "roads")[rows]).query_nearest(pts, return_distance=True, all_matches=True)
+    if len(rows) and len(has):
+        (pi, ri), d = STRtree(m.geoms(store, "roads")[rows]).query_nearest(
+            pts[has], return_distance=True, all_matches=True
+        )
+        pi = has[pi]
         # a settlement as near to two roads (at a junction): the first road by row, as in SQL
         order = np.lexsort((ri, pi))
         pi, ri, d = pi[order], ri[order], d[order]
@@ -90,31 +114,31 @@ class LocalSpatial:
         order = np.argsort(dist, kind="stable")[:k]
         return rows[order], dist[order], matched
 
-    def roadless(self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None) -> RoadlessArrays:
+    def roadless(
+        self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None, layer: str = "places"
+    ) -> RoadlessArrays:
         store, m = self.store, self.m
-        places = store.frame("places")
-        ridx, rdist = nearest_roads_of(store, m, classes)
+        frame = store.frame(layer)
+        ridx, rdist = nearest_roads_of(store, m, classes, layer)
         sel = rdist > dmin
         if cc is not None:
-            sel &= places["cc"].isin(cc).to_numpy()
+            sel &= frame["cc"].isin(cc).to_numpy()
         bdist = None
         if border_m is not None:
             border = _border(store, m, partner, vintage)
+            key = ("places_to_border", partner.code if partner else None, vintage)
             bdist = (
-                np.full(len(places), np.inf)
+                np.full(len(frame), np.inf)
                 if border is None
-                else m.memo(
-                    ("places_to_border", partner.code if partner else None, vintage),
-                    lambda: border.distance(m.geoms(store, "places")),
-                )
+                else m.memo(key if layer == "places" else (*key, layer), lambda: border.distance(m.geoms(store, layer)))
             )
             sel &= bdist <= border_m
-        return RoadlessArrays(ridx, rdist, _place_communes(store, vintage), bdist, sel)
+        return RoadlessArrays(ridx, rdist, layer_communes(store, layer, vintage), bdist, sel)
 
-    def settlements_per_commune(self, vintage: int, cc) -> pd.Series:
-        pc = _place_communes(self.store, vintage)
-        places = self.store.frame("places")
-        consider = places["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(places), bool)
+    def settlements_per_commune(self, vintage: int, cc, layer: str = "places") -> pd.Series:
+        pc = layer_communes(self.store, layer, vintage)
+        frame = self.store.frame(layer)
+        consider = frame["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(frame), bool)
         return pd.Series(pc[consider & (pc >= 0)]).value_counts()
 
     def _unit_union(self, vintage: int, u: Unit):
@@ -180,6 +204,9 @@ class LocalSpatial:
                 keep = np.isin(store.frame("places")["cc"].to_numpy()[idx], cc)
                 idx, dist = idx[keep], dist[keep]
             out["settlements"] = (idx, dist, None)
+        if "villages" in parts:
+            idx, dist = border.near(m.geoms(store, "villages"), d)
+            out["villages"] = (idx, dist, None)
         if "roads" in parts:
             roads = store.frame("roads")
             R = m.geoms(store, "roads")

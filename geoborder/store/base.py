@@ -178,13 +178,17 @@ class SpatialEngine(Protocol):
         """(rows of the k nearest gates with a position, their distances, how many gates qualify)."""
         ...
 
-    def roadless(self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None) -> RoadlessArrays:
-        """Per settlement of `places`: nearest road and distance, commune, distance to the border
-        and whether it is selected (farther than `dmin` from a road, of `cc`, within `border_m`)."""
+    def roadless(
+        self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None, layer: str = "places"
+    ) -> RoadlessArrays:
+        """Per point of `layer` (the settlements `places`, or the `villages`, with `cc` None):
+        nearest road and distance, commune, distance to the border and whether it is selected
+        (farther than `dmin` from a road, of `cc`, within `border_m`). The commune of a settlement
+        is the first (by row) holding it; a village's is its own commune_code_{vintage}."""
         ...
 
-    def settlements_per_commune(self, vintage: int, cc) -> pd.Series:
-        """Settlements (of `cc`) per commune row."""
+    def settlements_per_commune(self, vintage: int, cc, layer: str = "places") -> pd.Series:
+        """Points of `layer` (of `cc`) per commune row (their commune as in `roadless`)."""
         ...
 
     def adjacency(
@@ -203,17 +207,18 @@ class SpatialEngine(Protocol):
         ...
 
     def zone(self, *, partner, vintage: int, d: float, parts, cc, step: float) -> dict:
-        """{part: (rows, distances, km inside)} within `d` m of the border (NotFound: no line faces `partner`)."""
+        """{part: (rows, distances, km inside)} within `d` m of the border (NotFound: no line faces
+        `partner`); parts: communes, settlements (of `cc`), villages, roads."""
         ...
 
 
 @dataclass(frozen=True)
 class RoadlessArrays:
-    """`SpatialEngine.roadless`: arrays indexed by the row of `places`."""
+    """`SpatialEngine.roadless`: arrays indexed by the row of the layer asked (`places` or `villages`)."""
 
     road_row: np.ndarray  # nearest road's row, -1 for none
     road_m: np.ndarray  # distance to it (inf for none)
-    commune_row: np.ndarray  # the commune holding the settlement, -1 for none
+    commune_row: np.ndarray  # the commune of the settlement / village, -1 for none
     border_m: np.ndarray | None  # distance to the border (None: not asked)
     selected: np.ndarray  # bool
 

@@ -30,6 +30,7 @@ METRIC_LAYERS = (
     "communes_2025",
     "communes_2009",
     "places",
+    "villages",
     "roads",
     "gates",
     "countries",

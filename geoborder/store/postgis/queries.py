@@ -9,9 +9,10 @@ the layer frames (from feature ids, `fid`) and figures. What runs in SQL:
                               for the candidates, ST_Length(ST_Intersection(ST_Boundary(..), zone))
                               for the shared lengths, the same against each commune's buffer for
                               the neighbour pairs
-  roadless                    KNN `<->` nearest road per settlement (LATERAL ... LIMIT 1),
-                              ST_Within for the commune of each settlement, ST_DWithin /
-                              ST_Distance to the border line
+  roadless                    KNN `<->` nearest road per settlement or village (LATERAL ...
+                              LIMIT 1), ST_Within for the commune of each settlement (a village
+                              has its own, placed by the build), ST_DWithin / ST_Distance to the
+                              border line
   nearest gates               KNN `<->` ordering, ST_Distance; the origin (seat, point on surface,
                               settlement) and Vietnam's neighbourhood check (ST_Distance)
   border zone                 ST_DWithin / ST_Distance to the border line; the length of each road
@@ -48,7 +49,9 @@ from geoborder.store.base import RoadlessArrays
 from geoborder.store.postgis.spatial_border import touching_vn, zone
 from geoborder.store.postgis.spatial_places import (
     distance_to_country,
+    layer_communes,
     nearest_gates,
+    nearest_roads,
     origin,
     roadless,
     settlements_per_commune,
@@ -81,25 +84,34 @@ class PostgisSpatial:
             partner_iso3=partner_iso3,
         )
 
-    def roadless(self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None) -> RoadlessArrays:
-        n = len(self.store.frame("places"))
-        found, r_, d_, b_, c_ = roadless(
-            self.store, vintage=vintage, dmin=dmin, cc=cc, classes=classes, partner=partner, border_m=border_m
+    def roadless(
+        self, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None, layer: str = "places"
+    ) -> RoadlessArrays:
+        n = len(self.store.frame(layer))
+        found, _r, _d, b_, _c = roadless(
+            self.store,
+            vintage=vintage,
+            dmin=dmin,
+            cc=cc,
+            classes=classes,
+            partner=partner,
+            border_m=border_m,
+            layer=layer,
         )
-        ridx = np.full(n, -1, dtype=np.int64)
-        rdist = np.full(n, np.inf)
-        pc = np.full(n, -1, dtype=np.int64)
-        ridx[found], rdist[found], pc[found] = r_, d_, c_
+        # the nearest road of every point, not only of the selected ones (as in memory; kept per version)
+        ridx, rdist = nearest_roads(self.store, classes, layer)
         bdist = None
         if border_m is not None:
             bdist = np.full(n, np.inf)
             bdist[found] = b_
         sel = np.zeros(n, dtype=bool)
         sel[found] = True
+        # the commune of every point, not only of the selected ones (as in memory)
+        pc = layer_communes(self.store, layer, vintage)
         return RoadlessArrays(ridx, rdist, pc, bdist, sel)
 
-    def settlements_per_commune(self, vintage: int, cc) -> pd.Series:
-        return settlements_per_commune(self.store, vintage, cc)
+    def settlements_per_commune(self, vintage: int, cc, layer: str = "places") -> pd.Series:
+        return settlements_per_commune(self.store, vintage, cc, layer)
 
     def adjacency(self, communes, member, unit, within, vintage: int, tol: float, min_km: float, shared: bool):
         field = "district_code" if unit.kind == "district" else "province_code"

@@ -117,6 +117,16 @@ def zone(store, *, partner, vintage: int, d: float, parts, cc, step: float):
             )
         )
         selects.append(s.SQL("SELECT 'settlements', fid, d, NULL::float8 FROM sz"))
+    if "villages" in parts:
+        ctes.append(
+            s.SQL("""vp AS MATERIALIZED (SELECT v.fid, b.id FROM pieces b JOIN {t} v ON {vm} && ST_Expand(b.g, %(d)s)),
+        vg AS MATERIALIZED (SELECT v.fid, {vm} AS g FROM {t} v WHERE v.fid IN (SELECT fid FROM vp)),
+        vz AS (SELECT vg.fid, min(ST_Distance(vg.g, b.g)) AS d FROM vp JOIN vg ON vg.fid = vp.fid
+               JOIN pieces b ON b.id = vp.id WHERE ST_DWithin(vg.g, b.g, %(d)s) GROUP BY vg.fid)""").format(
+                vm=q.m("v", "villages"), t=q.table("villages")
+            )
+        )
+        selects.append(s.SQL("SELECT 'villages', fid, d, NULL::float8 FROM vz"))
     if "roads" in parts:
         ctes.append(
             s.SQL("""rb AS MATERIALIZED (SELECT r.fid, b.id FROM pieces b JOIN {t} r ON {rm} && ST_Expand(b.g, %(d)s)
@@ -139,7 +149,7 @@ def zone(store, *, partner, vintage: int, d: float, parts, cc, step: float):
         return out
     query = s.SQL("WITH {} {} ORDER BY 1, 2").format(s.SQL(",\n").join(ctes), s.SQL(" UNION ALL ").join(selects))
     rows = q.fetch(query, params)
-    layers = {"communes": clayer, "settlements": "places", "roads": "roads"}
+    layers = {"communes": clayer, "settlements": "places", "villages": "villages", "roads": "roads"}
     for part in parts:
         mine = [r for r in rows if r[0] == part]
         rws = rows_of(store, layers[part], [r[1] for r in mine])

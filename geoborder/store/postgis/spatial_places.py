@@ -34,8 +34,8 @@ def _road_ok(q: _Q, alias: str):
     )
 
 
-def nearest_roads(store, classes) -> tuple[np.ndarray, np.ndarray]:
-    """For every settlement (row of `places`): the row of the nearest road (railways excluded, of
+def nearest_roads(store, classes, layer: str = "places") -> tuple[np.ndarray, np.ndarray]:
+    """For every settlement (row of `places`, or village: row of `villages`): the row of the nearest road (railways excluded, of
     `classes` if given; -1: none) and its distance (inf: none). Set-wise in SQL: an upper bound
     from the road nearest by KNN (`<->` on the metric GiST index: the exact distance), then every
     road whose box lies within that bound, measured; ties go to the first road by fid.
@@ -52,8 +52,8 @@ def nearest_roads(store, classes) -> tuple[np.ndarray, np.ndarray]:
         SELECT DISTINCT ON (ub.fid) ub.fid, r2.fid, ST_Distance({r2m}, ub.g)
         FROM ub JOIN {roads} r2 ON {r2m} && ST_Expand(ub.g, ub.d) WHERE {ok2}
         ORDER BY ub.fid, ST_Distance({r2m}, ub.g), r2.fid""").format(
-            pm=q.m("p", "places"),
-            places=q.table("places"),
+            pm=q.m("p", layer),
+            places=q.table(layer),
             roads=q.table("roads"),
             r1m=q.m("r1", "roads"),
             r2m=q.m("r2", "roads"),
@@ -61,17 +61,17 @@ def nearest_roads(store, classes) -> tuple[np.ndarray, np.ndarray]:
             ok2=_road_ok(q, "r2"),
         )
         rows = q.fetch(query, {"classes": list(classes) if classes is not None else None})
-        n = len(store.frame("places"))
+        n = len(store.frame(layer))
         ridx, dist = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
         if rows:
-            at = rows_of(store, "places", [r[0] for r in rows])
+            at = rows_of(store, layer, [r[0] for r in rows])
             ridx[at] = rows_of(store, "roads", [r[1] for r in rows])
             dist[at] = [float(r[2]) for r in rows]
         ridx.flags.writeable = dist.flags.writeable = False
         return ridx, dist
 
     key = ("nearest_roads", tuple(classes) if classes is not None else None)
-    return _per_version(store, q.snap, key, make)
+    return _per_version(store, q.snap, key if layer == "places" else (*key, layer), make)
 
 
 def place_communes(store, vintage: int) -> np.ndarray:
@@ -97,16 +97,27 @@ def place_communes(store, vintage: int) -> np.ndarray:
     return _per_version(store, q.snap, ("place_communes", clayer), make)
 
 
-def _considered(store, cc) -> np.ndarray:
-    """Settlements with a geometry, of countries `cc` (None: all)."""
-    places = store.frame("places")
-    ok = ~shapely.is_missing(np.asarray(places.geometry.values, dtype=object))
+def layer_communes(store, layer: str, vintage: int) -> np.ndarray:
+    """The commune row of every point of `layer`: for `places` from SQL (`place_communes`); for
+    `villages` the layer's own commune_code_{vintage} (placed by the build), as in memory."""
+    if layer == "places":
+        return place_communes(store, vintage)
+    c = store.frame(f"communes_{vintage}")
+    pos = pd.Series(np.arange(len(c)), index=c["commune_code"].to_numpy())
+    codes = store.frame(layer)[f"commune_code_{vintage}"].fillna("").to_numpy()
+    return pos.reindex(list(codes)).fillna(-1).astype(np.int64).to_numpy()
+
+
+def _considered(store, cc, layer: str = "places") -> np.ndarray:
+    """Points of `layer` with a geometry, of countries `cc` (None: all)."""
+    frame = store.frame(layer)
+    ok = ~shapely.is_missing(np.asarray(frame.geometry.values, dtype=object))
     if cc is not None:
-        ok &= places["cc"].isin(list(cc)).to_numpy()
+        ok &= frame["cc"].isin(list(cc)).to_numpy()
     return ok
 
 
-def roadless(store, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None):
+def roadless(store, *, vintage: int, dmin: float, cc, classes, partner, border_m: float | None, layer: str = "places"):
     """Settlements (of countries `cc`, None: all) whose nearest road (railways excluded, of
     `classes` if given) is farther than dmin: rows of `places` with the row of that road (-1: no
     road), the distance (inf: no road), the distance to the border (when border_m is given: only
@@ -115,38 +126,38 @@ def roadless(store, *, vintage: int, dmin: float, cc, classes, partner, border_m
     The nearest roads and the communes come from `nearest_roads` and `place_communes` (SQL, once
     per version); the distance to the border is measured per request, in SQL, for the selected
     settlements only (KNN-free: the border pieces drive an index scan of the settlements)."""
-    ridx, dist = nearest_roads(store, classes)
-    sel = _considered(store, cc) & (dist > dmin)
+    ridx, dist = nearest_roads(store, classes, layer)
+    sel = _considered(store, cc, layer) & (dist > dmin)
     bdist = np.full(len(sel), np.inf)
     if border_m is not None:
         q = _Q(store)
         s = q.sql
         pieces, params = _pieces(q, partner, vintage)
-        fids = store.frame("places").index.to_numpy()[sel]
+        fids = store.frame(layer).index.to_numpy()[sel]
         params.update({"bm": float(border_m), "fids": [int(f) for f in fids]})
         query = s.SQL("""WITH {pieces},
         p AS MATERIALIZED (SELECT p.fid, {pm} AS g FROM {places} p WHERE p.fid = ANY (%(fids)s::bigint[]))
         SELECT p.fid, min(ST_Distance(p.g, b.g)) FROM pieces b
         JOIN {places} p2 ON {p2m} && ST_Expand(b.g, %(bm)s) JOIN p ON p.fid = p2.fid
         WHERE ST_DWithin(p.g, b.g, %(bm)s) GROUP BY p.fid""").format(
-            pieces=pieces, pm=q.m("p", "places"), places=q.table("places"), p2m=q.m("p2", "places")
+            pieces=pieces, pm=q.m("p", layer), places=q.table(layer), p2m=q.m("p2", layer)
         )
         rows = q.fetch(query, params)
         near = np.zeros(len(sel), dtype=bool)
         if rows:
-            at = rows_of(store, "places", [r[0] for r in rows])
+            at = rows_of(store, layer, [r[0] for r in rows])
             near[at] = True
             bdist[at] = [float(r[1]) for r in rows]
         sel &= near
     prow = np.flatnonzero(sel)
-    crow = place_communes(store, vintage)[prow]
+    crow = layer_communes(store, layer, vintage)[prow]
     return prow, ridx[prow], dist[prow], bdist[prow], crow
 
 
-def settlements_per_commune(store, vintage: int, cc) -> pd.Series:
+def settlements_per_commune(store, vintage: int, cc, layer: str = "places") -> pd.Series:
     """How many settlements (of countries `cc`, None: all) each commune holds: count by commune row
-    (a settlement counts for the first commune, by fid, that holds it)."""
-    pc = place_communes(store, vintage)[_considered(store, cc)]
+    (a settlement counts for the first commune, by fid, that holds it; a village for its own)."""
+    pc = layer_communes(store, layer, vintage)[_considered(store, cc, layer)]
     return pd.Series(pc[pc >= 0]).value_counts()
 
 
