@@ -60,17 +60,26 @@ class TouchingParams:
 
 @dataclass
 class RoadlessParams:
+    layer: Annotated[
+        Literal["villages", "towns"] | None,
+        Query(
+            description="Which points: villages (GeoNames villages and hamlets of the border provinces; the "
+            "default when the store holds them) or towns (the settlements of `places`: towns and larger villages).",
+            openapi_examples={"villages": {"value": "villages"}, "towns": {"value": "towns"}},
+        ),
+    ] = None
     min_distance_m: Annotated[
         float,
         Query(
-            description="Settlements farther than this from every road, in metres (metric CRS EPSG:3405).",
+            description="Villages (or towns) farther than this from every road, in metres (metric CRS EPSG:3405).",
             openapi_examples={"2 km": {"value": 2000}, "5 km": {"value": 5000}},
         ),
     ] = 2000.0
     countries: Annotated[
         str,
         Query(
-            description="Settlements of these countries (ISO 3166 alpha-2, comma-separated), or 'all'.",
+            description="Settlements of these countries (ISO 3166 alpha-2, comma-separated), or 'all'; the "
+            "villages are Vietnam's only (VN or all).",
             openapi_examples={"Vietnam": {"value": "VN"}, "every country": {"value": "all"}},
         ),
     ] = "VN"
@@ -120,7 +129,10 @@ class GatesParams:
     ] = None
     geonameid: Annotated[
         str | None,
-        Query(description="Origin: a settlement, by GeoNames id.", openapi_examples={"Cát Cát": {"value": "10631710"}}),
+        Query(
+            description="Origin: a settlement or a village, by GeoNames id.",
+            openapi_examples={"Cát Cát": {"value": "10631710"}},
+        ),
     ] = None
     k: Annotated[int, Query(description="How many gates (1-100).", openapi_examples={"three": {"value": 3}})] = 3
     international_only: Annotated[bool, Query(description="Only international gates.")] = False
@@ -150,12 +162,17 @@ class ZoneParams:
     ] = None
     vintage: Vintage = 2025
     include: Annotated[
-        str,
+        str | None,
         Query(
-            description="Which features: communes, settlements, roads (comma-separated).",
-            openapi_examples={"all": {"value": "communes,settlements,roads"}, "communes": {"value": "communes"}},
+            description="Which features: communes, settlements, villages, roads (comma-separated; default all "
+            "the store holds).",
+            openapi_examples={
+                "all": {"value": "communes,settlements,villages,roads"},
+                "villages": {"value": "villages"},
+                "communes": {"value": "communes"},
+            },
         ),
-    ] = "communes,settlements,roads"
+    ] = None
     countries: Annotated[
         str,
         Query(
@@ -178,3 +195,10 @@ class ProfileParams:
             },
         ),
     ]
+    villages_within_km: Annotated[
+        float,
+        Query(
+            description="Count the commune's villages within this distance of the border line, in km (0-100].",
+            openapi_examples={"10 km": {"value": 10}},
+        ),
+    ] = 10.0

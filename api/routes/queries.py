@@ -60,8 +60,9 @@ def touching(store: StoreDep, p: Annotated[TouchingParams, Depends()]):
     responses={200: FC, **ERRORS},
 )
 def roadless(store: StoreDep, p: Annotated[RoadlessParams, Depends()]):
-    """Settlements farther than `min_distance_m` from every road, with the distance to and the name
-    of the nearest road and the commune holding each one."""
+    """Villages (`layer=villages`, the default) or towns farther than `min_distance_m` from every
+    road, with the distance to and the name of the nearest road and the commune of each one;
+    `caveats` names the road layer used, the precision of the positions and what was not judged."""
     return _geo(q.roadless_villages(store, **asdict(p)))
 
 
@@ -94,8 +95,8 @@ def nearest_gates(store: StoreDep, p: Annotated[GatesParams, Depends()]):
     responses={200: FC, **ERRORS},
 )
 def border_zone(store: StoreDep, p: Annotated[ZoneParams, Depends()]):
-    """Each feature has `feature_kind` (commune / settlement / road) and `distance_to_border_m`;
-    roads also `length_in_zone_km`."""
+    """Each feature has `feature_kind` (commune / settlement / village / road) and
+    `distance_to_border_m`; roads also `length_in_zone_km`."""
     return _geo(q.border_zone(store, **asdict(p)))
 
 
@@ -109,6 +110,7 @@ def commune_profile(store: StoreDep, p: Annotated[ProfileParams, Depends()], ind
     """The first feature is the commune with every figure in its properties, including `indicators`
     (the latest value of each indicator with its year and unit: computed ones, and reported ones
     imported into the indicator database) and `lineage` (2025: the 2009 communes it came from, by
-    name and by area overlap; 2009: the 2025 communes it went into). Seat, gates, markers and
-    settlements follow as point features with a `role`."""
-    return _geo(q.commune_profile(store, p.code, indicators_db=indicators))
+    name and by area overlap; 2009: the 2025 communes it went into), `villages` and
+    `villages_within_km`. Seat, gates, markers, settlements and villages follow as point features
+    with a `role`."""
+    return _geo(q.commune_profile(store, p.code, indicators_db=indicators, villages_within_km=p.villages_within_km))

@@ -18,7 +18,15 @@ from geoborder.core.settings import StoreSettings
 # the properties printed by --format tsv, per question
 TSV_COLUMNS = {
     "touching": ["commune_code", "name", "province_name", "shared_length_km"],
-    "roadless-villages": ["geonameid", "name", "cc", "distance_to_road_m", "nearest_road_name", "commune_name"],
+    "roadless-villages": [
+        "geonameid",
+        "name",
+        "cc",
+        "distance_to_road_m",
+        "nearest_road_name",
+        "commune_name",
+        "position_precision",
+    ],
     "roadless-villages-by-commune": [
         "commune_code",
         "name",
@@ -94,6 +102,11 @@ def touching_cmd(ctx, unit, vintage, within, min_shared_km, geometry):
 
 
 @query.command("roadless")
+@click.option(
+    "--layer",
+    type=click.Choice(["villages", "towns"]),
+    help="villages (default, when the store has them) or towns (the settlements of `places`)",
+)
 @click.option("--min-distance-m", type=float, default=2000.0, show_default=True)
 @click.option("--countries", default="VN", show_default=True, help="ISO2 codes, comma-separated, or 'all'")
 @click.option("--road-classes", help="comma-separated road classes (e.g. 'Quốc Gia,Cấp Tỉnh'); default all roads")
@@ -102,8 +115,9 @@ def touching_cmd(ctx, unit, vintage, within, min_shared_km, geometry):
 @click.option("--vintage", type=click.Choice(["2025", "2009"]), default="2025", show_default=True)
 @click.option("--by-commune", is_flag=True, help="counts per commune instead of the settlements")
 @click.pass_context
-def roadless_cmd(ctx, min_distance_m, countries, road_classes, border_km, partner, vintage, by_commune):
-    """Settlements farther than --min-distance-m from any road (railways excluded)."""
+def roadless_cmd(ctx, layer, min_distance_m, countries, road_classes, border_km, partner, vintage, by_commune):
+    """Villages (or towns) farther than --min-distance-m from any road (railways excluded); the
+    answer's `caveats` name the road layer used, the position precision and what was not judged."""
     from geoborder.queries import roadless_by_commune, roadless_villages
 
     _run(
@@ -115,6 +129,7 @@ def roadless_cmd(ctx, min_distance_m, countries, road_classes, border_km, partne
         border_km=border_km,
         partner=partner,
         vintage=int(vintage),
+        layer=layer,
     )
 
 
@@ -122,7 +137,7 @@ def roadless_cmd(ctx, min_distance_m, countries, road_classes, border_km, partne
 @click.option("--lon", type=float)
 @click.option("--lat", type=float)
 @click.option("--commune", help="2025 (5-digit) or 2009 (7-digit) commune code")
-@click.option("--geonameid", help="a settlement's GeoNames id")
+@click.option("--geonameid", help="a settlement's or a village's GeoNames id")
 @click.option("-k", type=int, default=3, show_default=True)
 @click.option("--international-only", is_flag=True)
 @click.option("--published-only", is_flag=True, help="only gates whose position a source gives")
@@ -150,11 +165,11 @@ def nearest_gates_cmd(ctx, lon, lat, commune, geonameid, k, international_only, 
 @click.option("--distance-km", type=float, default=10.0, show_default=True)
 @click.option("--partner", help="only the part of the border facing this country / province / Lao district")
 @click.option("--vintage", type=click.Choice(["2025", "2009"]), default="2025", show_default=True)
-@click.option("--include", default="communes,settlements,roads", show_default=True)
+@click.option("--include", help="communes,settlements,villages,roads (default: all the store holds)")
 @click.option("--countries", default="VN", show_default=True, help="settlements of these ISO2 countries, or 'all'")
 @click.pass_context
 def border_zone_cmd(ctx, distance_km, partner, vintage, include, countries):
-    """Communes, settlements and roads within --distance-km of the border line."""
+    """Communes, settlements, villages and roads within --distance-km of the border line."""
     from geoborder.queries import border_zone
 
     _run(
@@ -177,8 +192,11 @@ def border_zone_cmd(ctx, distance_km, partner, vintage, include, countries):
     "GEOBORDER_INDICATORS, else var/indicators.sqlite, when it exists); computed "
     "indicators need none",
 )
+@click.option(
+    "--villages-within-km", type=float, default=10.0, show_default=True, help="count the villages this near the line"
+)
 @click.pass_context
-def profile_cmd(ctx, code, indicators_path):
+def profile_cmd(ctx, code, indicators_path, villages_within_km):
     """One commune's profile: CODE is a 2025 (5-digit) or 2009 (7-digit) commune code."""
     from geoborder.core.settings import is_postgres_url
     from geoborder.indicators.open import open_indicators
@@ -193,7 +211,7 @@ def profile_cmd(ctx, code, indicators_path):
     # opening creates the file: only open one that exists (a database URL is always opened)
     db = open_indicators(path) if is_postgres_url(path) or path.exists() else None
     try:
-        _run(ctx, commune_profile, code=code, indicators_db=db)
+        _run(ctx, commune_profile, code=code, indicators_db=db, villages_within_km=villages_within_km)
     finally:
         if db is not None:
             db.close()

@@ -1,4 +1,4 @@
-"""Nearest border gates to a point, a commune (its seat) or a settlement."""
+"""Nearest border gates to a point, a commune (its seat), a settlement or a village."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from geoborder.queries._common import (
 )
 from geoborder.queries._local import spatial
 from geoborder.queries.names import resolve_partner
+from geoborder.queries.roadless import _has_layer
 from geoborder.store.base import Store
 
 MAX_K = 100
@@ -65,11 +66,24 @@ def _place_origin(store: Store, geonameid) -> tuple[shapely.Geometry, dict]:
         raise InvalidParameter(f"geonameid must be a GeoNames id (digits), not {geonameid!r}")
     places = store.frame("places")
     hit = np.flatnonzero((places["geonameid"].astype(str) == gid).to_numpy())
-    if not len(hit):
-        raise InvalidParameter(f"geonameid: unknown settlement {gid!r} (not among the store's settlements)")
-    i = int(hit[0])
-    g = spatial(store).origin("places", i)
-    return g, {"kind": "settlement", "geonameid": gid, "name": places["name"].iat[i], "cc": places["cc"].iat[i]}
+    if len(hit):
+        i = int(hit[0])
+        g = spatial(store).origin("places", i)
+        return g, {"kind": "settlement", "geonameid": gid, "name": places["name"].iat[i], "cc": places["cc"].iat[i]}
+    if _has_layer(store, "villages"):  # a village (the build keeps each geonameid in one layer only)
+        villages = store.frame("villages")
+        hit = np.flatnonzero((villages["geonameid"].astype(str) == gid).to_numpy())
+        if len(hit):
+            i = int(hit[0])
+            g = spatial(store).origin("villages", i)
+            return g, {
+                "kind": "village",
+                "geonameid": gid,
+                "name": villages["name"].iat[i],
+                "commune_code_2025": villages["commune_code_2025"].iat[i],
+                "position_precision": villages["position_precision"].iat[i],
+            }
+    raise InvalidParameter(f"geonameid: unknown settlement or village {gid!r} (not among the store's settlements)")
 
 
 def nearest_gates(

@@ -12,7 +12,7 @@ import shapely
 from geoborder.core.text import fold, nfc, split_unit_prefix
 from geoborder.indicators.catalog import DATA_YEAR, load_indicators
 from geoborder.indicators.values import values_for
-from geoborder.queries._border import _breakdown
+from geoborder.queries._border import MAX_ZONE_KM, _border, _breakdown
 from geoborder.queries._common import (
     _collection,
     _commune_layer,
@@ -21,10 +21,11 @@ from geoborder.queries._common import (
     _Metric,
     _metric,
     _nonempty,
+    _number,
     _place_communes,
     _seat_row,
 )
-from geoborder.queries.roadless import nearest_roads
+from geoborder.queries.roadless import _has_layer, nearest_roads
 
 #: lineage: an old commune "went into" a new one when this share of its area lies inside it
 LINEAGE_MIN_SHARE = 0.25
@@ -235,7 +236,7 @@ def _indicator_values(store, indicators_db, layer: str, vintage: int, code: str,
     return out
 
 
-def commune_profile(store, code: str, *, indicators_db=None) -> dict:
+def commune_profile(store, code: str, *, indicators_db=None, villages_within_km: float = 10.0) -> dict:
     """One commune (5-digit 2025 GSO code or 7-digit 2009 census code): its attributes, border
     length per partner unit, gates, markers, seat, settlements, indicator values and 2009<->2025
     lineage.
@@ -243,9 +244,14 @@ def commune_profile(store, code: str, *, indicators_db=None) -> dict:
     `indicators`: the latest value of each indicator with its year and unit; computed ones always,
     reported ones from `indicators_db` (an IndicatorDB) when one is given.
 
+    `villages`: the commune's villages (its own commune_code of the `villages` layer), each with
+    its distance to the nearest road and to the border line; `villages_within_km`: how many lie
+    within that many km of the border line (default 10).
+
     The first feature is the commune (all figures in its properties); the seat, gates, markers
     and settlements follow as point features with a `role`."""
     code, vintage, i = _find_commune(store, "code", _nonempty("code", code))
+    within_km = _number("villages_within_km", villages_within_km, high=MAX_ZONE_KM, allow_low=False)
     layer = _commune_layer(vintage)
     m = _metric(store)
     c = store.frame(layer)
@@ -264,12 +270,20 @@ def commune_profile(store, code: str, *, indicators_db=None) -> dict:
         props[key], more_props, more_geoms = make(store, code, vintage, i)
         extra_props += more_props
         extra_geoms += more_geoms
+    if _has_layer(store, "villages"):
+        props["villages"], props["villages_within_km"], more_props, more_geoms = _villages_of(
+            store, m, code, vintage, within_km
+        )
+        extra_props += more_props
+        extra_geoms += more_geoms
     props["indicators"] = _indicator_values(store, indicators_db, layer, vintage, code, i)
     props["lineage"] = _lineage_2025(store, m, code, geom) if vintage == 2025 else _lineage_2009(store, m, row, geom)
     props["role"] = "commune"
     feats = _features([props] + extra_props, [row.geometry] + extra_geoms, [code] + [None] * len(extra_props))
     return _collection(
-        feats, query={"question": "commune-profile", "code": code, "vintage": vintage}, numberMatched=len(feats)
+        feats,
+        query={"question": "commune-profile", "code": code, "vintage": vintage, "villages_within_km": within_km},
+        numberMatched=len(feats),
     )
 
 
@@ -340,3 +354,39 @@ def _places_of(store, code: str, vintage: int, i: int) -> tuple[list, list, list
         for j in rows
     ]
     return summary, [{"role": "settlement", **d} for d in summary], [places.geometry.iat[j] for j in rows]
+
+
+def _villages_of(store, m: _Metric, code: str, vintage: int, within_km: float) -> tuple[list, dict, list, list]:
+    """The commune's villages (by the layer's own commune_code_{vintage}), with the distance of
+    each to the nearest road and to the border line, and how many lie within `within_km` of it."""
+    villages = store.frame("villages")
+    rows = np.flatnonzero((villages[f"commune_code_{vintage}"] == code).to_numpy())
+    _, rdist = nearest_roads(store, layer="villages")
+    border = _border(store, m, None, vintage)
+    bdist = border.distance(m.geoms(store, "villages")[rows]) if border is not None else np.full(len(rows), np.inf)
+    grid = villages["coord_minute_grid"].fillna(False).astype(bool).to_numpy()
+    summary = []
+    for j, bd in zip(rows, bdist):
+        summary.append(
+            {
+                "geonameid": villages["geonameid"].iat[j],
+                "name": villages["name"].iat[j],
+                "feature_code": villages["feature_code"].iat[j],
+                "dem_m": villages["dem_m"].iat[j],
+                "position_precision": villages["position_precision"].iat[j],
+                "distance_to_road_m": round(float(rdist[j]), 1) if np.isfinite(rdist[j]) else None,
+                "distance_to_border_m": round(float(bd), 1) if np.isfinite(bd) else None,
+            }
+        )
+    near = bdist <= within_km * 1000
+    info = store.layer("villages")
+    count = {
+        "distance_km": within_km,
+        "villages": int(near.sum()),
+        "of": len(rows),
+        "on_minute_grid": int(grid[rows][near].sum()),
+        "line": "border_lines",
+        "note": f"GeoNames villages only ({info.source_vintage}); a position on the minute grid is about ±1–2 km off",
+    }
+    points = [{"role": "village", **d} for d in summary]
+    return summary, count, points, [villages.geometry.iat[j] for j in rows]

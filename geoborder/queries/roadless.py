@@ -1,5 +1,6 @@
-"""Roadless settlements: settlements farther than a distance from every road (railways
-excluded), one by one or counted per commune."""
+"""Roadless villages: villages (or towns) farther than a distance from every road (railways
+excluded), one by one or counted per commune, each answer with its caveats (the road layer used,
+the precision of the positions, what could not be judged)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import math
 
 import numpy as np
 import pandas as pd
+import shapely
 
-from geoborder.core.errors import InvalidParameter
+from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.queries._border import MAX_ZONE_KM, _partner_for_zone
 from geoborder.queries._common import (
     _collection,
@@ -43,10 +45,121 @@ def _road_classes(store, road_classes) -> tuple[str, ...] | None:
     return tuple(sorted(set(out)))
 
 
-def nearest_roads(store: Store, road_classes=None) -> tuple[np.ndarray, np.ndarray]:
-    """For every settlement of `places`: the row of the nearest road (railways excluded, and
-    limited to `road_classes` if given) and the distance in metres. One STRtree query."""
-    return nearest_roads_of(store, _metric(store), _road_classes(store, road_classes))
+def nearest_roads(store: Store, road_classes=None, layer: str = "places") -> tuple[np.ndarray, np.ndarray]:
+    """For every settlement of `places` (or village of `villages`): the row of the nearest road
+    (railways excluded, and limited to `road_classes` if given) and the distance in metres. One
+    STRtree query."""
+    return nearest_roads_of(store, _metric(store), _road_classes(store, road_classes), layer)
+
+
+#: the points a roadless question is asked about: `layer=villages` (GeoNames villages and hamlets
+#: of the border provinces) or `layer=towns` (the settlements of `places`: towns and larger villages)
+ROADLESS_LAYERS = {"villages": "villages", "towns": "places"}
+
+
+def _has_layer(store, layer_id: str) -> bool:
+    try:
+        store.layer(layer_id)
+    except NotFound:
+        return False
+    return True
+
+
+def _points_layer(store, layer) -> tuple[str, str]:
+    """(the name asked, the store layer): villages by default when the store holds them."""
+    if layer is None or not str(layer).strip():
+        return ("villages", "villages") if _has_layer(store, "villages") else ("towns", "places")
+    key = str(layer).strip().lower()
+    if key not in ROADLESS_LAYERS:
+        raise InvalidParameter(f"layer must be one of {', '.join(ROADLESS_LAYERS)}, not {layer!r}")
+    if not _has_layer(store, ROADLESS_LAYERS[key]):
+        raise InvalidParameter(
+            f"layer={key}: this store has no {ROADLESS_LAYERS[key]} layer (its source is not in the pack); use layer=towns"
+        )
+    return key, ROADLESS_LAYERS[key]
+
+
+def _layer_countries(store, countries, lid: str) -> tuple[str, ...] | None:
+    """The countries filter: of the settlements; the villages are Vietnam's only (no `cc`)."""
+    cc = _countries(store, countries)
+    if lid == "villages":
+        if cc is not None and cc != ("VN",):
+            raise InvalidParameter(
+                f"countries={','.join(cc)}: the villages are Vietnam's only (VN); the settlements of other "
+                "countries are towns: layer=towns"
+            )
+        return None
+    return cc
+
+
+def _bbox(geoms) -> list[float] | None:
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms)]
+    if not len(geoms):
+        return None
+    b = shapely.total_bounds(geoms)
+    return [round(float(x), 4) for x in b]
+
+
+def _caveats(store, lid: str, classes, cc, has, sel, listed, pc) -> dict:
+    """What a roadless answer rests on: the road layer (from the store's layer information), how
+    precise the positions are, and how many points it could not judge."""
+    info = store.layer("roads")
+    roads = store.frame("roads")
+    ok = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()
+    frame = store.frame(lid)
+    pinfo = store.layer(lid)
+    considered = (frame["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(frame), bool)) & has
+    positions = {"layer": lid, "source_file": pinfo.source_file, "attribution": pinfo.attribution}
+    if "coord_minute_grid" in frame.columns:
+        grid = frame["coord_minute_grid"].fillna(False).astype(bool).to_numpy()
+        positions.update(
+            {
+                "source_vintage": pinfo.source_vintage,
+                "considered": int(considered.sum()),
+                "on_minute_grid": int((grid & considered).sum()),
+                "listed": int(listed.sum()),
+                "listed_on_minute_grid": int((grid & listed).sum()),
+                "precision": "a position on a whole arc-minute grid is about ±1–2 km off, so a distance to a road "
+                "within about 2 km of the threshold may fall either side of it (position_precision on each one)",
+            }
+        )
+    else:
+        positions.update(
+            {
+                "source_vintage": pinfo.source_vintage,
+                "considered": int(considered.sum()),
+                "on_minute_grid": None,
+                "precision": f"not recorded in the {lid} layer",
+            }
+        )
+    return {
+        "road_layer": {
+            "id": "roads",
+            "title": info.title_en,
+            "source_file": info.source_file,
+            "attribution": info.attribution,
+            "licence": info.licence,
+            "scale": info.source_vintage,
+            "source_sha256": info.source_sha256,
+            "roads": int(ok.sum()),
+            "road_classes": sorted(str(v) for v in roads.loc[ok, "road_class"].dropna().unique()),
+            "classes_used": list(classes) if classes else "all (railways excluded)",
+            "bbox": _bbox(np.asarray(roads.geometry.values, dtype=object)[ok]),
+            "note": "the distance is to the nearest road of this layer: a road it does not hold (a local road, "
+            "a track) is not seen",
+        },
+        "positions": positions,
+        "not_judged": {
+            "cap_m": MAX_ROAD_DISTANCE_M,
+            "no_road_within_cap": int((sel & ~listed).sum()),
+            "without_position": int((~has & (frame["cc"].isin(cc).to_numpy() if cc is not None else True)).sum()),
+            "without_commune": int((listed & (pc < 0)).sum()),
+            "what": "no_road_within_cap: no road of the layer within cap_m (the layer says nothing there), left "
+            "out; without_position: no geometry, left out; without_commune: listed, but in no commune of the "
+            "vintage, so not counted per commune",
+        },
+    }
 
 
 def roadless_villages(
@@ -58,12 +171,17 @@ def roadless_villages(
     border_km: float | None = None,
     partner: str | None = None,
     vintage: int = 2025,
+    layer: str | None = None,
 ) -> dict:
-    """Settlements farther than `min_distance_m` from every road (railways excluded), with the
-    distance to and the name of the nearest road, and the commune that holds each one.
+    """Villages (or, `layer="towns"`, settlements) farther than `min_distance_m` from every road
+    (railways excluded), with the distance to and the name of the nearest road, and the commune
+    that holds each one.
 
-    `countries`: ISO2 codes of the settlements to consider (default VN; "all" for every one).
-    `border_km` (with optional `partner`): only settlements within that distance of the border.
+    `layer`: villages (default, when the store holds them) or towns (`places`).
+    `countries`: ISO2 codes of the settlements to consider (default VN; "all" for every one); the
+    villages are Vietnam's only.
+    `border_km` (with optional `partner`): only those within that distance of the border.
+    `caveats`: the road layer used, the precision of the positions and what was not judged.
     """
     args = dict(
         min_distance_m=min_distance_m,
@@ -72,17 +190,19 @@ def roadless_villages(
         border_km=border_km,
         partner=partner,
         vintage=vintage,
+        layer=layer,
     )
     with store.pinned():
         return _roadless_villages(store, **args)
 
 
-def _roadless_villages(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
+def _roadless_villages(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer) -> dict:
     dmin = _number("min_distance_m", min_distance_m, high=MAX_ROAD_DISTANCE_M)
     vintage = _vintage(vintage)
-    cc = _countries(store, countries)
+    asked, lid = _points_layer(store, layer)
+    cc = _layer_countries(store, countries, lid)
     m = _metric(store)
-    places = store.frame("places")
+    places = store.frame(lid)
     classes = _road_classes(store, road_classes)  # checked first, as before the partner
     p = _partner_for_zone(store, partner)
     bkm = None
@@ -91,15 +211,27 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
     elif p is not None:
         raise InvalidParameter("partner needs border_km (the distance from that part of the border)")
     found = spatial(store).roadless(
-        vintage=vintage, dmin=dmin, cc=cc, classes=classes, partner=p, border_m=None if bkm is None else bkm * 1000
+        vintage=vintage,
+        dmin=dmin,
+        cc=cc,
+        classes=classes,
+        partner=p,
+        border_m=None if bkm is None else bkm * 1000,
+        layer=lid,
     )
-    ridx, rdist, pc, bdist, sel = found.road_row, found.road_m, found.commune_row, found.border_m, found.selected
-    rows = np.flatnonzero(sel)
+    ridx, rdist, pc, bdist = found.road_row, found.road_m, found.commune_row, found.border_m
+    has = ~shapely.is_missing(np.asarray(places.geometry.values, dtype=object))
+    sel = found.selected & has
+    listed = sel & (rdist <= MAX_ROAD_DISTANCE_M)  # beyond the cap the road layer says nothing
+    rows = np.flatnonzero(listed)
     rows = rows[np.argsort(-rdist[rows], kind="stable")]
     roads = store.frame("roads")
     communes = store.frame(_commune_layer(vintage))
     props = []
-    cols = [k for k in ("geonameid", "name", "asciiname", "fcode", "cc", "population", "dem") if k in places.columns]
+    keys = ("geonameid", "name", "asciiname", "fcode", "cc", "population", "dem")
+    if lid == "villages":
+        keys = ("geonameid", "name", "name_ascii", "feature_code", "dem_m", "coord_minute_grid", "position_precision")
+    cols = [k for k in keys if k in places.columns]
     road_cols = roads[["road_id", "name", "road_type", "road_class"]].to_numpy()
     c_cols = communes[["commune_code", "name", "province_name"]].to_numpy()
     for i, d in zip(rows, places.iloc[rows][cols].to_dict("records")):
@@ -121,9 +253,10 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
         _features(props, np.asarray(places.geometry.values, dtype=object)[rows], [p["geonameid"] for p in props]),
         query={
             "question": "roadless-villages",
+            "layer": asked,
             "min_distance_m": dmin,
-            "countries": list(cc) if cc else "all",
-            "road_classes": list(_road_classes(store, road_classes) or []) or "all (railways excluded)",
+            "countries": list(cc) if cc else ("VN" if lid == "villages" else "all"),
+            "road_classes": list(classes or []) or "all (railways excluded)",
             "border_km": border_km,
             "partner": p.as_dict() if p else None,
             "vintage": vintage,
@@ -131,6 +264,7 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
         },
         numberMatched=len(props),
         settlements_considered=considered,
+        caveats=_caveats(store, lid, classes, cc, has, sel, listed, pc),
     )
 
 
@@ -143,8 +277,10 @@ def roadless_by_commune(
     border_km: float | None = None,
     partner: str | None = None,
     vintage: int = 2025,
+    layer: str | None = None,
 ) -> dict:
-    """Per commune: how many settlements it holds and how many of them are roadless."""
+    """Per commune: how many villages (or settlements, `layer="towns"`) it holds and how many of
+    them are roadless, with the caveats of `roadless_villages`."""
     args = dict(
         min_distance_m=min_distance_m,
         countries=countries,
@@ -152,12 +288,13 @@ def roadless_by_commune(
         border_km=border_km,
         partner=partner,
         vintage=vintage,
+        layer=layer,
     )
     with store.pinned():
         return _roadless_by_commune(store, **args)
 
 
-def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage) -> dict:
+def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer) -> dict:
     fc = roadless_villages(
         store,
         min_distance_m=min_distance_m,
@@ -166,11 +303,13 @@ def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, bord
         border_km=border_km,
         partner=partner,
         vintage=vintage,
+        layer=layer,
     )
     vintage = _vintage(vintage)
     communes = store.frame(_commune_layer(vintage))
-    cc = _countries(store, countries)
-    totals = spatial(store).settlements_per_commune(vintage, cc)
+    _, lid = _points_layer(store, layer)
+    cc = _layer_countries(store, countries, lid)
+    totals = spatial(store).settlements_per_commune(vintage, cc, lid)
     groups: dict[str, list] = {}
     for f in fc["features"]:
         code = f["properties"]["commune_code"]
@@ -186,6 +325,8 @@ def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, bord
         d["roadless_settlements"] = len(items)
         d["max_distance_to_road_m"] = max(x["distance_to_road_m"] for x in items)
         d["roadless_names"] = [x["name"] for x in items]
+        if lid == "villages":
+            d["roadless_on_minute_grid"] = sum(1 for x in items if x.get("coord_minute_grid"))
         props.append(d)
         rows.append(i)
     unplaced = sum(1 for f in fc["features"] if f["properties"]["commune_code"] is None)
@@ -196,4 +337,5 @@ def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, bord
         roadless_settlements=fc["numberMatched"],
         roadless_outside_communes=unplaced,
         settlements_considered=fc["settlements_considered"],
+        caveats=fc["caveats"],
     )

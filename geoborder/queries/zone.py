@@ -1,4 +1,4 @@
-"""The border zone: communes, settlements and roads within a distance of the border line."""
+"""The border zone: communes, settlements, villages and roads within a distance of the border line."""
 
 from __future__ import annotations
 
@@ -18,23 +18,21 @@ from geoborder.queries._common import (
     _vintage,
 )
 from geoborder.queries._local import spatial
+from geoborder.queries.roadless import _has_layer
 
-ZONE_PARTS = ("communes", "settlements", "roads")
+ZONE_PARTS = ("communes", "settlements", "villages", "roads")
+#: what `include` holds when not given: every part the store has (villages only with the layer)
+VILLAGE_FIELDS = ("geonameid", "name", "feature_code", "dem_m", "position_precision")
 #: roads are measured inside the zone piece by piece, at this resolution
 ZONE_ROAD_STEP_M = 100.0
 
 
 def border_zone(
-    store,
-    *,
-    distance_km: float = 10.0,
-    partner: str | None = None,
-    vintage: int = 2025,
-    include=ZONE_PARTS,
-    countries="VN",
+    store, *, distance_km: float = 10.0, partner: str | None = None, vintage: int = 2025, include=None, countries="VN"
 ) -> dict:
-    """Communes, settlements and roads (railways excluded) within `distance_km` of the border
-    line, or of the part of it facing one partner country / province / Lao district."""
+    """Communes, settlements, villages and roads (railways excluded) within `distance_km` of the
+    border line, or of the part of it facing one partner country / province / Lao district.
+    `include`: the parts (default: all the store holds; villages need the `villages` layer)."""
     args = dict(distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries)
     with store.pinned():
         return _border_zone(store, **args)
@@ -43,10 +41,12 @@ def border_zone(
 def _border_zone(store, *, distance_km, partner, vintage, include, countries) -> dict:
     dkm = _number("distance_km", distance_km, high=MAX_ZONE_KM, allow_low=False)
     vintage = _vintage(vintage)
-    parts = _split_list(include) or list(ZONE_PARTS)
+    parts = _split_list(include) or [x for x in ZONE_PARTS if x != "villages" or _has_layer(store, "villages")]
     bad = [x for x in parts if x not in ZONE_PARTS]
     if bad:
         raise InvalidParameter(f"include: unknown part(s) {', '.join(bad)}; choose from {', '.join(ZONE_PARTS)}")
+    if "villages" in parts and not _has_layer(store, "villages"):
+        raise InvalidParameter("include=villages: this store has no villages layer (its source is not in the pack)")
     cc = _countries(store, countries)
     m = _metric(store)
     p = _partner_for_zone(store, partner)
@@ -78,6 +78,32 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
         ]
         features += _features(props, np.asarray(places.geometry.values, dtype=object)[idx])
         counts["settlements"] = len(props)
+    caveats = {}
+    if "villages" in parts:
+        villages = store.frame("villages")
+        idx, dist, _ = found["villages"]
+        cols = [f"commune_code_{vintage}", f"commune_name_{vintage}", f"province_name_{vintage}"]
+        recs = villages.iloc[np.asarray(idx, dtype=np.int64)][[*VILLAGE_FIELDS, *cols]].to_dict("records")
+        props = [
+            {
+                "feature_kind": "village",
+                **{k: r[k] for k in VILLAGE_FIELDS},
+                **dict(zip(("commune_code", "commune_name", "province_name"), (r[c] for c in cols))),
+                "distance_to_border_m": round(float(di), 1),
+            }
+            for r, di in zip(recs, dist)
+        ]
+        features += _features(props, np.asarray(villages.geometry.values, dtype=object)[idx])
+        counts["villages"] = len(props)
+        grid = villages["coord_minute_grid"].fillna(False).astype(bool).to_numpy()[np.asarray(idx, dtype=np.int64)]
+        info = store.layer("villages")
+        caveats["villages"] = {
+            "attribution": info.attribution,
+            "source_vintage": info.source_vintage,
+            "on_minute_grid": int(grid.sum()),
+            "precision": "a position on a whole arc-minute grid is about ±1–2 km off: near the edge of the zone "
+            "a village may fall either side of it",
+        }
     if "roads" in parts:
         roads = store.frame("roads")
         idx, dist, inside_km = found["roads"]
@@ -106,4 +132,5 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
         },
         numberMatched=len(features),
         counts=counts,
+        **({"caveats": caveats} if caveats else {}),
     )

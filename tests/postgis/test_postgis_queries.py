@@ -67,14 +67,20 @@ PARITY = [
     # roadless: thresholds, classes, countries, border filters, per commune
     ("/queries/roadless-villages", {"min_distance_m": 2000}),
     ("/queries/roadless-villages", {"min_distance_m": 0, "countries": "all"}),
+    ("/queries/roadless-villages", {"min_distance_m": 0, "countries": "all", "layer": "towns"}),
     ("/queries/roadless-villages", {"min_distance_m": 500, "road_classes": "quoc gia"}),
-    ("/queries/roadless-villages", {"min_distance_m": 1000, "road_classes": "Cấp Tỉnh,Asean", "countries": "VN,LA"}),
+    ("/queries/roadless-villages", {"min_distance_m": 500, "road_classes": "quoc gia", "layer": "towns"}),
+    (
+        "/queries/roadless-villages",
+        {"min_distance_m": 1000, "road_classes": "Cấp Tỉnh,Asean", "countries": "VN,LA", "layer": "towns"},
+    ),
     ("/queries/roadless-villages", {"min_distance_m": 2000, "border_km": 10}),
     ("/queries/roadless-villages", {"min_distance_m": 1000, "border_km": 25, "partner": "LA-HO", "vintage": 2009}),
     ("/queries/roadless-villages", {"min_distance_m": 0, "border_km": 15, "partner": "CHN"}),
     ("/queries/roadless-villages", {"min_distance_m": 99_000}),
     ("/queries/roadless-villages/by-commune", {"min_distance_m": 2000}),
     ("/queries/roadless-villages/by-commune", {"min_distance_m": 5000, "countries": "all", "vintage": 2009}),
+    ("/queries/roadless-villages/by-commune", {"min_distance_m": 5000, "layer": "towns", "vintage": 2009}),
     ("/queries/roadless-villages/by-commune", {"min_distance_m": 1000, "border_km": 20, "partner": "Vân Nam"}),
     # nearest gates from a point, a commune (seat, or a point inside for 2009) and a settlement
     ("/queries/nearest-gates", {"lon": 103.9, "lat": 21.3, "k": 3, "international_only": True}),
@@ -84,6 +90,7 @@ PARITY = [
     ("/queries/nearest-gates", {"commune": "04240", "k": 100, "published_only": True}),
     ("/queries/nearest-gates", {"commune": "3031939", "k": 4}),
     ("/queries/nearest-gates", {"geonameid": "10631710", "k": 2, "partner": "Trung Quốc"}),
+    ("/queries/nearest-gates", {"geonameid": "10314760", "k": 3}),  # a village
     # border zone: widths, partners (country, province, Lao district), parts, countries, vintages
     ("/queries/border-zone", {"distance_km": 10}),
     ("/queries/border-zone", {"distance_km": 5, "partner": "Houaphanh", "include": "communes"}),
@@ -92,6 +99,8 @@ PARITY = [
     ("/queries/border-zone", {"distance_km": 8, "partner": "Mường Ét", "vintage": 2009}),
     ("/queries/border-zone", {"distance_km": 0.5, "include": "settlements,roads", "countries": "VN,CN"}),
     ("/queries/border-zone", {"distance_km": 40, "partner": "LAO", "include": "roads"}),
+    ("/queries/border-zone", {"distance_km": 10, "partner": "Houaphanh", "include": "villages"}),
+    ("/queries/border-zone", {"distance_km": 2, "include": "villages", "vintage": 2009}),
 ]
 
 
@@ -186,6 +195,8 @@ def test_the_spatial_work_runs_in_sql(pstore, real_store, monkeypatch):
         lambda s: q.touching(s, "Lào Cai", within="Sơn La"),
         lambda s: q.roadless_villages(s, min_distance_m=2000, border_km=10),
         lambda s: q.roadless_by_commune(s, min_distance_m=2000),
+        lambda s: q.roadless_villages(s, min_distance_m=2000, border_km=10, layer="towns"),
+        lambda s: q.nearest_gates(s, geonameid="10314760", k=3),
         lambda s: q.nearest_gates(s, lon=103.9, lat=21.3, k=3),
         lambda s: q.nearest_gates(s, commune="3031939", k=3),
         lambda s: q.nearest_gates(s, geonameid="10631710", k=3),
