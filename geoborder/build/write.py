@@ -12,6 +12,7 @@ import pandas as pd
 import pyogrio
 
 from geoborder import __version__
+from geoborder.build.provenance import pack_provenance
 from geoborder.core.catalog import Catalog
 from geoborder.core.tables import META_BUILD, META_LAYERS, META_SOURCES
 
@@ -53,12 +54,17 @@ def _write_table(path: Path, name: str, df: pd.DataFrame):
     pyogrio.write_dataframe(_plain(df), path, layer=name, driver="GPKG")
 
 
-def _layer_rows(catalog: Catalog, layers, load_reports, sums, built_at: str) -> list[dict]:
+DERIVED_ATTRIBUTION = "derived by geoborder from the layers above"
+
+
+def _layer_rows(catalog: Catalog, layers, load_reports, sums, built_at: str, provenance=None) -> list[dict]:
+    provenance = provenance or {}
     rows = []
     for lyr in catalog.layers:
         if lyr.id not in layers:
             continue
         src = lyr.source
+        said = provenance.get(src.file, {}) if src else {}  # the pack's manifest, over the catalog
         rows.append(
             {
                 "layer_id": lyr.id,
@@ -69,9 +75,9 @@ def _layer_rows(catalog: Catalog, layers, load_reports, sums, built_at: str) -> 
                 "key_field": lyr.key or "",
                 "vintage": lyr.vintage or 0,
                 "source_file": src.file if src else "",
-                "licence": src.licence if src else "derived",
-                "attribution": src.attribution if src else "derived by geoborder from the layers above",
-                "source_vintage": src.vintage if src else "",
+                "licence": said.get("licence", src.licence) if src else "derived",
+                "attribution": said.get("attribution", src.attribution) if src else DERIVED_ATTRIBUTION,
+                "source_vintage": said.get("source_vintage", src.vintage) if src else "",
                 "source_sha256": sums.get(src.file, "") if src else "",
                 "feature_count": int(len(layers[lyr.id])),
                 "repaired": int(load_reports[lyr.id].repaired) if lyr.id in load_reports else 0,
@@ -82,7 +88,9 @@ def _layer_rows(catalog: Catalog, layers, load_reports, sums, built_at: str) -> 
 
 
 def _write_meta(path: Path, catalog: Catalog, layers, load_reports, sums, report, fp):
-    _write_table(path, META_LAYERS, pd.DataFrame(_layer_rows(catalog, layers, load_reports, sums, report["built_at"])))
+    said = pack_provenance(Path(report["pack"]), sums) if report.get("pack") else {}
+    rows = _layer_rows(catalog, layers, load_reports, sums, report["built_at"], said)
+    _write_table(path, META_LAYERS, pd.DataFrame(rows))
     _write_table(path, META_SOURCES, pd.DataFrame([{"file": k, "sha256": v} for k, v in sorted(sums.items())]))
     meta = {
         "fingerprint": fp,
