@@ -49,9 +49,19 @@ def _frame_or_none(store, layer_id: str):
         return None
 
 
-def _partner_provinces(store, box, tol: float, lang: str) -> folium.FeatureGroup:
+# the keys of the page's layers in its address (?layers=), shown at first when not given
+LAYER_KEYS = ("values", "partners", "roads", "places", "seats", "border", "gates")
+DEFAULT_LAYERS = frozenset({"values", "partners", "roads", "border", "gates"})
+_TILE_KEYS = {"roads": "roads", "places": "places", "commune_seats_2025": "seats"}
+
+
+def _on(key: str, shown: frozenset | None) -> bool:
+    return key in (DEFAULT_LAYERS if shown is None else shown)
+
+
+def _partner_provinces(store, box, tol: float, lang: str, show: bool = True) -> folium.FeatureGroup:
     """Lao and Chinese provinces near the map: simplified, clipped, labelled."""
-    partners = folium.FeatureGroup(name=TEXT[lang]["partners"], show=True)
+    partners = folium.FeatureGroup(name=TEXT[lang]["partners"], show=show)
     for layer_id, name_col in (
         ("lao_provinces", "name"),
         ("china_provinces", "name_vi" if lang == "vi" else "name_en"),
@@ -91,21 +101,21 @@ def _partner_provinces(store, box, tol: float, lang: str) -> folium.FeatureGroup
     return partners
 
 
-def _map_tiles(m: folium.Map, lang: str, layer_tiles: str) -> None:
-    for layer_id, key, show in TILE_LAYERS:
+def _map_tiles(m: folium.Map, lang: str, layer_tiles: str, shown: frozenset | None = None) -> None:
+    for layer_id, key, _show in TILE_LAYERS:
         folium.TileLayer(
             tiles=layer_tiles.replace("{layer}", layer_id),
             name=TEXT[lang][key],
             overlay=True,
             control=True,
-            show=show,
+            show=_on(_TILE_KEYS[layer_id], shown),
             attr="geoborder",
             max_zoom=MAX_ZOOM,
             max_native_zoom=MAX_ZOOM,
         ).add_to(m)
 
 
-def _border_line(store, m: folium.Map, box, tol: float, lang: str) -> None:
+def _border_line(store, m: folium.Map, box, tol: float, lang: str, show: bool = True) -> None:
     """The border line: simplified, clipped."""
     bl = _frame_or_none(store, "border_lines")
     if bl is None or not len(bl):
@@ -119,18 +129,19 @@ def _border_line(store, m: folium.Map, box, tol: float, lang: str) -> None:
     folium.GeoJson(
         fc,
         name=TEXT[lang]["border"],
+        show=show,
         style_function=lambda f: {"color": BORDER_COLOR, "weight": 3, "opacity": 1.0},
         tooltip=folium.GeoJsonTooltip(["pair"], labels=False),
     ).add_to(m)
 
 
-def _gates(store, m: folium.Map, box, lang: str) -> None:
+def _gates(store, m: folium.Map, box, lang: str, show: bool = True) -> None:
     """The located border gates near the map, coloured by class."""
     gates = _frame_or_none(store, "gates")
     if gates is None or not len(gates):
         return
     t = TEXT[lang]
-    fg = folium.FeatureGroup(name=t["gates"], show=True)
+    fg = folium.FeatureGroup(name=t["gates"], show=show)
     located = gates[gates.geometry.notna()]
     located = located[shapely.intersects(np.asarray(located.geometry.values, dtype=object), box)]
     for _, g in located.iterrows():
@@ -155,13 +166,24 @@ def _gates(store, m: folium.Map, box, lang: str) -> None:
     fg.add_to(m)
 
 
-def add_context_layers(store, ch: Choropleth, m: folium.Map, lang: str, layer_tiles: str) -> None:
-    """Every context layer of the map of `ch`; `layer_tiles`: the map-tile URL template with {layer}."""
+def layer_titles(lang: str) -> dict[str, str]:
+    """The layer control's title of each layer key (the page maps the control's events to keys)."""
+    t = TEXT[lang]
+    out = {"partners": t["partners"], "border": t["border"], "gates": t["gates"]}
+    out.update({_TILE_KEYS[layer_id]: t[key] for layer_id, key, _ in TILE_LAYERS})
+    return out
+
+
+def add_context_layers(
+    store, ch: Choropleth, m: folium.Map, lang: str, layer_tiles: str, shown: frozenset | None = None
+) -> None:
+    """Every context layer of the map of `ch`; `layer_tiles`: the map-tile URL template with {layer};
+    `shown`: the layer keys shown at first (None: DEFAULT_LAYERS)."""
     national = ch.spec.area in ("all", "border", "border_communes")
     pad = 0.6 if not national else 1.0
     tol = 0.01 if national else 0.003
     box = _clip_box(ch.bounds, pad)
-    _partner_provinces(store, box, tol, lang).add_to(m)
-    _map_tiles(m, lang, layer_tiles)
-    _border_line(store, m, box, tol, lang)
-    _gates(store, m, box, lang)
+    _partner_provinces(store, box, tol, lang, _on("partners", shown)).add_to(m)
+    _map_tiles(m, lang, layer_tiles, shown)
+    _border_line(store, m, box, tol, lang, _on("border", shown))
+    _gates(store, m, box, lang, _on("gates", shown))

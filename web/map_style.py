@@ -25,6 +25,8 @@ TEXT = {
         "gate_class": {"international": "Cửa khẩu quốc tế", "main": "Cửa khẩu chính", "secondary": "Cửa khẩu phụ"},
         "unit": "Đơn vị",
         "communes": "xã",
+        "no_data_yet": "chưa có số liệu",
+        "no_data_units": "chưa có số liệu trên địa giới này",
     },
     "en": {
         "download": "Download GeoJSON",
@@ -47,6 +49,8 @@ TEXT = {
         "gate_class": {"international": "International gate", "main": "Main gate", "secondary": "Secondary gate"},
         "unit": "Unit",
         "communes": "communes",
+        "no_data_yet": "no data imported",
+        "no_data_units": "no data on these units",
     },
 }
 GATE_COLORS = {"international": "#08306b", "main": "#2171b5", "secondary": "#9ecae1"}

@@ -22,8 +22,11 @@ from geoborder.indicators.catalog import DATA_YEAR
 from geoborder.maps import choropleth as C
 
 from .assets import map_css, map_js
-from .map_layers import add_context_layers
+from .map_layers import add_context_layers, layer_titles
 from .map_style import BORDER_COLOR, GATE_COLORS, TEXT, esc
+from .map_tools import CSS as TOOLS_CSS
+from .map_tools import TEXT as TOOLS_TEXT
+from .map_tools import search_html, switchers_html, table_html, tools_js
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,17 @@ class MapUrls:
     layer_tiles: str  # map-tile template of a context layer, with {layer} and {z}/{x}/{y}
     vendor: str  # prefix of the served JS/CSS
     export: str | None = None  # the printable sheet of this map (/maps/{indicator}/export) without format
+    csv: str = ""  # CSV download of exactly this map
+    xlsx: str = ""  # XLSX download of exactly this map
+    table: str = ""  # the rows of the page's table and commune search (JSON)
+    item: str = ""  # one commune's feature (GeoJSON), with {code}: the search's highlight
+    page_base: str = "/maps/"  # a map page is page_base + indicator + ?query
+    query: tuple = ()  # the page's own query (vintage, area, classes, k, year, lang, basemap) as pairs
 
 
-def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
+def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()) -> str:
     t = TEXT[lang]
+    tt = TOOLS_TEXT[lang]
     rows = "".join(
         f'<div class="gb-row"><span class="gb-sw" style="background:{e["color"]}"></span>'
         f'<span class="gb-lab">{esc(e["label"])}</span><span class="gb-n">{e["count"]}</span></div>'
@@ -64,15 +74,21 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls) -> str:
  <div class="gb-row"><span class="gb-line" style="background:{BORDER_COLOR}"></span>{esc(t["border"])}</div>
  {gates}
 </div>
-<div id="gb-panel" class="gb-box">
+<div id="gb-panel" class="gb-box" role="region" aria-label="{esc(tt["panel"])}">
  <div class="gb-title">{esc(ch.area.title(lang))}</div>
  <div class="gb-sub">{esc(t["units"])}: {esc(units)} · {int(ch.area.mask.sum())} {esc(t["communes"])}</div>
- <div id="gb-hover" class="gb-sub">{esc(t["hover"])}</div>
- <div class="gb-links"><a id="gb-download" href="{esc(urls.data)}" download>{esc(t["download"])}</a> ·
-  <a href="{esc(urls.picker)}">{esc(t["picker"])}</a> ·
+ {switchers_html(list(choices), ch.spec.indicator, ch.year, lang) if choices else ""}
+ {search_html(lang)}
+ <div id="gb-hover" class="gb-sub" aria-live="polite">{esc(t["hover"])}</div>
+ <div class="gb-links"><button type="button" id="gb-table-open" aria-controls="gb-table-box">{esc(tt["table"])}</button> ·
+  <a id="gb-download" href="{esc(urls.data)}" download>{esc(t["download"])}</a> ·
+  <a id="gb-download-csv" href="{esc(urls.csv)}" download>CSV</a> ·
+  <a id="gb-download-xlsx" href="{esc(urls.xlsx)}" download>XLSX</a><br>
+  <a id="gb-picker" href="{esc(urls.picker)}">{esc(t["picker"])}</a> ·
   <a id="gb-lang" href="{esc(urls.other_lang)}">{esc(t["other_lang"])}</a></div>
  {_export_html(urls, lang)}
-</div>"""
+</div>
+{table_html(lang)}"""
 
 
 _EXPORT_TEXT = {
@@ -116,7 +132,7 @@ _CSS = """
  .gb-far .gb-partner-label { display: none; }
  .gb-popup table { border-collapse: collapse; } .gb-popup td { padding: 1px 6px 1px 0; vertical-align: top; }
  .gb-popup td:first-child { color: #666; }
- .leaflet-container { background: #eef3f7; }
+ html body .leaflet-container { background: #eef3f7; }  /* after leaflet.css, whatever the order of the links */
  /* browser print of the page: the map and its legend, no controls; swatches printed as shown */
  @media print {
    .leaflet-control-container, .gb-links, #gb-hover { display: none !important; }
@@ -187,26 +203,63 @@ class _Script(MacroElement):
 _PAGES = LRU(128)
 
 
-def map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str | None = None) -> str:
-    """The whole HTML page of one choropleth map, built once per (data version, map, language, URLs)."""
-    key = (id(store), ch.version, ch.spec, lang, urls, basemap)
-    return _PAGES.get_or_make(key, lambda: _map_page(store, ch, lang=lang, urls=urls, basemap=basemap))
+_VIEW_JS = """
+(function () {
+  // the page opens at its final view: the address's view (?lat=&lon=&zoom=) or the area's bounds,
+  // set before any layer exists, so no tile of a first zoom is loaded and left on screen
+  var map = %(map)s, q = new URLSearchParams(window.location.search);
+  var lat = parseFloat(q.get('lat')), lon = parseFloat(q.get('lon')), z = parseInt(q.get('zoom'), 10);
+  if (isFinite(lat) && isFinite(lon) && isFinite(z)) map.setView([lat, lon], z, {animate: false});
+  else map.fitBounds(%(bounds)s, {animate: false});
+  map.attributionControl.setPrefix('Leaflet');
+  L.control.scale({imperial: false, metric: true}).addTo(map);
+})();
+"""
 
 
-def _map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str | None = None) -> str:
+def map_page(
+    store,
+    ch: C.Choropleth,
+    *,
+    lang: str,
+    urls: MapUrls,
+    basemap: str | None = None,
+    choices: tuple = (),
+    layers: frozenset | None = None,
+) -> str:
+    """The whole HTML page of one choropleth map, built once per (data version, map, language,
+    URLs, indicator choices, layers shown). `choices`: (name, title, years on these units) of each
+    indicator for the switcher; `layers`: the layer keys shown at first (None: the defaults)."""
+    key = (id(store), ch.version, ch.spec, lang, urls, basemap, choices, layers)
+    return _PAGES.get_or_make(
+        key, lambda: _map_page(store, ch, lang=lang, urls=urls, basemap=basemap, choices=choices, layers=layers)
+    )
+
+
+def _map_page(
+    store,
+    ch: C.Choropleth,
+    *,
+    lang: str,
+    urls: MapUrls,
+    basemap: str | None = None,
+    choices: tuple = (),
+    layers: frozenset | None = None,
+) -> str:
     t = TEXT[lang]
     west, south, east, north = ch.bounds
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=7,
         tiles=None,
-        control_scale=True,
+        control_scale=False,
         min_zoom=4,
         max_zoom=MAX_ZOOM,
         prefer_canvas=False,
     )
     m.default_js = map_js(urls.vendor)
     m.default_css = map_css(urls.vendor)
+    m.add_child(_Script(_VIEW_JS % {"map": m.get_name(), "bounds": json.dumps([[south, west], [north, east]])}))
     root = m.get_root()
     root.title = f"{ch.info.title(lang)} — {ch.area.title(lang)}"
     if basemap == "osm":
@@ -217,22 +270,53 @@ def _map_page(store, ch: C.Choropleth, *, lang: str, urls: MapUrls, basemap: str
         name=ch.info.title(lang),
         overlay=True,
         control=True,
+        show=layers is None or "values" in layers,
         opacity=0.75 if basemap else 1.0,
         attr=f"geoborder · {sources}: gis.vn / sapnhap (2025), censusVN2009 (2009); "
         "© OpenStreetMap contributors (border line); geoBoundaries; DCW",
         max_zoom=MAX_ZOOM,
         max_native_zoom=MAX_ZOOM,
     ).add_to(m)
-    add_context_layers(store, ch, m, lang, urls.layer_tiles)
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds([[south, west], [north, east]])
+    add_context_layers(store, ch, m, lang, urls.layer_tiles, layers)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(m)
     root.header.add_child(Element(f'<meta name="geoborder:data-version" content="{esc(ch.version)}">'))
     root.header.add_child(Element('<link rel="icon" href="data:,">'))
     root.header.add_child(Element(_CSS))
-    root.html.add_child(Element(_legend_html(ch, lang, urls)))
+    root.header.add_child(Element(TOOLS_CSS))
+    choice_dicts = tuple({"name": n, "title": ti, "years": list(ys)} for n, ti, ys in choices)
+    root.html.add_child(Element(_legend_html(ch, lang, urls, choice_dicts)))
     m.add_child(_Script(_JS % {"map": m.get_name(), "lookup": json.dumps(urls.lookup)}))
+    titles = {v: k for k, v in layer_titles(lang).items()}
+    titles[ch.info.title(lang)] = "values"
+    state = {
+        "indicator": ch.spec.indicator,
+        "lang": lang,
+        "other_lang": "en" if lang == "vi" else "vi",
+        "query": dict(urls.query),
+        "page_base": urls.page_base,
+        "table": urls.table,
+        "item": urls.item,
+        "layer_keys": titles,
+    }
+    m.add_child(_Script(tools_js(m.get_name(), control.get_name(), state, lang)))
     html = root.render()
     return html.replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def indicator_choices(store, indicators_db, vintage: int, lang: str) -> tuple:
+    """(name, title, years with values on `vintage` units) of every indicator, those with values
+    first (catalog order), for the map page's switcher."""
+    out = []
+    for ind in C.indicators():
+        if ind.source == "computed":
+            years = (DATA_YEAR[vintage],)
+        elif indicators_db is None:
+            years = ()
+        else:
+            years = tuple(C.db_years(indicators_db, ind.name, vintage))
+        out.append((ind.name, f"{ind.title(lang)} ({ind.unit(lang)})", years))
+    return tuple(sorted(out, key=lambda c: not c[2]))
 
 
 # --------------------------------------------------------------------------- the picker
@@ -265,6 +349,8 @@ def picker_context(store, indicators_db, lang: str) -> dict:
                 "years": available,
             }
         )
+    # indicators without values (on any units) at the end of the list, in catalog order
+    inds.sort(key=lambda i: not any(i["years"].values()))
     provinces = {}
     for v in vintages:
         border = C.border_province_codes(store, v)

@@ -6,24 +6,94 @@ exactly the map the page shows.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from geoborder.core.errors import GeoborderError, InvalidParameter, NotFound
 from geoborder.maps import choropleth as C
 from geoborder.maps import lookup as L
+from geoborder.maps import table as T
 from web.assets import VENDOR_PREFIX
-from web.maps import MapUrls, map_page, picker_context
+from web.map_errors import PICKER_PARAMS, explain
+from web.map_layers import LAYER_KEYS
+from web.maps import MapUrls, indicator_choices, map_page, picker_context
 
 from ..caching import cache_headers
 from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
+from ..errors import STATUS
 from ..map_params import Basemap, IndicatorQuery, MapParamsDep
 from ..responses import JSONResponse
 
 router = APIRouter(tags=["maps"])
+
+
+def _page_lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "vi"
+
+
+def error_page(request: Request, status: int, detail: str, *, not_found: bool = False) -> HTMLResponse:
+    """A wrong or empty choice on a map page (HTML): what is wrong in the page's language, the
+    way back to the picker with the choices kept, and the library's message as detail."""
+    lang = _page_lang(request)
+    q = {k: v for k, v in request.query_params.items() if k in PICKER_PARAMS}
+    indicator = request.path_params.get("indicator")
+    param = detail.split(":", 1)[0].strip() if ":" in detail else None
+    value = indicator if param == "indicator" and indicator else q.get(param or "")
+    if not_found and value is None:
+        value = q.get("area")
+    if param == "indicator" and indicator:
+        with contextlib.suppress(GeoborderError):
+            value = C.indicator(indicator).title(lang)
+    message, hint = explain(detail, value, lang, not_found=not_found)
+    if indicator:
+        q["indicator"] = indicator
+    other = {**dict(request.query_params.items()), "lang": "vi" if lang == "en" else "en"}
+    root = request.scope.get("root_path", "")
+    ctx = {
+        "lang": lang,
+        "status": status,
+        "message": message,
+        "hint": hint,
+        "detail": detail,
+        "picker_url": f"{root}/maps?{urlencode({**q, 'lang': lang})}",
+        "default_url": f"{root}/maps/density?{urlencode({'lang': lang})}",
+        "other_lang_url": f"{root}{request.url.path}?{urlencode(other)}",
+    }
+    return request.app.state.templates.TemplateResponse(request, "map_error.html", ctx, status_code=status)
+
+
+class HtmlErrorRoute(APIRoute):
+    """A route of an HTML page: a 4xx (a wrong or empty choice) is an HTML page for people, not JSON."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route(request: Request):
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                parts = []
+                for e in exc.errors():
+                    loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
+                    parts.append(f"{loc}: {e.get('msg')}")
+                return error_page(request, 400, "; ".join(parts) or "invalid request")
+            except GeoborderError as exc:
+                status = next((s for cls, (s, _) in STATUS.items() if isinstance(exc, cls)), 500)
+                if status >= 500:
+                    raise
+                return error_page(request, status, str(exc), not_found=isinstance(exc, NotFound))
+
+        return route
+
+
+pages = APIRouter(tags=["maps"], route_class=HtmlErrorRoute)  # included at the end of `router`
 
 
 def _url(request: Request, path: str, q: dict) -> str:
@@ -31,16 +101,32 @@ def _url(request: Request, path: str, q: dict) -> str:
     return f"{root}{path}?{urlencode(q)}"
 
 
-@router.get(
+@pages.get(
     "/maps",
     name="map_picker",
     summary="Map picker: choose indicator, year, unit vintage and area",
     response_class=HTMLResponse,
 )
-def picker(request: Request, store: StoreDep, db: OptionalIndicatorsDep, lang: LangDep) -> HTMLResponse:
+def picker(
+    request: Request,
+    store: StoreDep,
+    db: OptionalIndicatorsDep,
+    lang: LangDep,
+    indicator: Annotated[
+        str | None, Query(description="Preselected indicator (the picker takes a map page's parameters).")
+    ] = None,
+    vintage: Annotated[str | None, Query(description="Preselected unit vintage: 2025 or 2009.")] = None,
+    area: Annotated[str | None, Query(description="Preselected area.")] = None,
+    year: Annotated[str | None, Query(description="Preselected year.")] = None,
+    classes: Annotated[str | None, Query(description="Preselected classification.")] = None,
+    k: Annotated[str | None, Query(description="Preselected number of classes.")] = None,
+) -> HTMLResponse:
+    """The picker opens on the choices it is given (a map page's "pick another map" link and an
+    error page's way back pass theirs); a choice it does not offer falls back to the default."""
     ctx = picker_context(store, db, lang)
+    chosen = {"indicator": indicator, "vintage": vintage, "area": area, "year": year, "classes": classes, "k": k}
     return request.app.state.templates.TemplateResponse(
-        request, "maps.html", {**ctx, "lang": lang, "version": store.version}
+        request, "maps.html", {**ctx, "lang": lang, "version": store.version, "chosen": chosen}
     )
 
 
@@ -125,6 +211,75 @@ def data(
 
 
 @router.get(
+    "/maps/data.csv",
+    name="map_data_csv",
+    summary="Download what a map shows as CSV (UTF-8 with BOM: opens in Excel): the GeoJSON's rows without geometry",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def data_csv(
+    request: Request,
+    store: StoreDep,
+    db: OptionalIndicatorsDep,
+    p: MapParamsDep,
+    indicator: IndicatorQuery,
+    lang: LangDep,
+) -> Response:
+    ch = C.choropleth(store, db, p.spec(indicator))
+    name = f"geoborder_{indicator}_{p.vintage}_{p.area}.csv"
+    return Response(
+        T.csv_bytes(store, ch, lang),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **cache_headers(request)},
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/maps/data.xlsx",
+    name="map_data_xlsx",
+    summary="Download what a map shows as an XLSX workbook: the GeoJSON's rows and a sheet about the map",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def data_xlsx(
+    request: Request,
+    store: StoreDep,
+    db: OptionalIndicatorsDep,
+    p: MapParamsDep,
+    indicator: IndicatorQuery,
+    lang: LangDep,
+) -> Response:
+    ch = C.choropleth(store, db, p.spec(indicator))
+    name = f"geoborder_{indicator}_{p.vintage}_{p.area}.xlsx"
+    return Response(
+        T.xlsx_bytes(store, ch, lang),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **cache_headers(request)},
+    )
+
+
+@router.get(
+    "/maps/table.json",
+    name="map_table",
+    summary="The page's table and commune search: each commune of the map with value, rank, class, "
+    "border figures, a name key without diacritics and where to zoom",
+)
+def table(
+    request: Request,
+    store: StoreDep,
+    db: OptionalIndicatorsDep,
+    p: MapParamsDep,
+    indicator: IndicatorQuery,
+    lang: LangDep,
+) -> JSONResponse:
+    ch = C.choropleth(store, db, p.spec(indicator))
+    return JSONResponse(T.page_rows(store, ch, lang), headers=cache_headers(request))
+
+
+@pages.get(
     "/maps/{indicator}",
     name="map_page",
     summary="The choropleth map page of one indicator (HTML)",
@@ -141,7 +296,31 @@ def page(
         Basemap,
         Query(description="Basemap: none (default, works offline) or osm (OpenStreetMap tiles, needs internet)."),
     ] = Basemap.none,
+    lat: Annotated[
+        float | None, Query(ge=-90, le=90, description="The view's centre (latitude); with lon and zoom.")
+    ] = None,
+    lon: Annotated[
+        float | None, Query(ge=-180, le=180, description="The view's centre (longitude); with lat and zoom.")
+    ] = None,
+    zoom: Annotated[int | None, Query(ge=0, le=18, description="The view's zoom; with lat and lon.")] = None,
+    layers: Annotated[
+        str | None,
+        Query(
+            description="The layers shown, comma-separated: "
+            + ", ".join(LAYER_KEYS)
+            + " (default: all but places and seats; empty: none but what is always drawn)."
+        ),
+    ] = None,
 ) -> HTMLResponse:
+    """The view (lat, lon, zoom) and the layers shown are in the page's address, which the page
+    keeps up to date, so a copied link opens the same view."""
+    shown = None
+    if layers is not None:
+        keys = [k.strip() for k in layers.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in LAYER_KEYS]
+        if unknown:
+            raise InvalidParameter(f"layers: unknown layer(s) {', '.join(unknown)}; use {', '.join(LAYER_KEYS)}")
+        shown = frozenset(keys)
     ch = C.choropleth(store, db, p.spec(indicator))
     other = "en" if lang == "vi" else "vi"
     bm = basemap.value if basemap != Basemap.none else None
@@ -150,9 +329,21 @@ def page(
         tiles=_url(request, "/tiles/WebMercatorQuad/{z}/{x}/{y}.png", p.query(indicator)),
         lookup=_url(request, "/maps/lookup", p.query(indicator, lang=lang)),
         data=_url(request, "/maps/data.geojson", p.query(indicator, lang=lang)),
-        picker=_url(request, "/maps", {"lang": lang}),
+        picker=_url(request, "/maps", p.query(indicator, lang=lang)),
         other_lang=_url(request, f"/maps/{indicator}", p.query(lang=other, basemap=bm)),
         layer_tiles=f"{root}/collections/{{layer}}/map/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png",
         vendor=f"{root}{VENDOR_PREFIX}",
+        export=_url(request, f"/maps/{indicator}/export", p.query(lang=lang)),
+        csv=_url(request, "/maps/data.csv", p.query(indicator, lang=lang)),
+        xlsx=_url(request, "/maps/data.xlsx", p.query(indicator, lang=lang)),
+        table=_url(request, "/maps/table.json", p.query(indicator, lang=lang)),
+        item=f"{root}/collections/communes_{p.vintage}/items/{{code}}?f=json",
+        page_base=f"{root}/maps/",
+        query=tuple(p.query(lang=lang, basemap=bm).items()),
     )
-    return HTMLResponse(map_page(store, ch, lang=lang, urls=urls, basemap=bm), headers=cache_headers(request))
+    choices = indicator_choices(store, db, p.vintage, lang)
+    html = map_page(store, ch, lang=lang, urls=urls, basemap=bm, choices=choices, layers=shown)
+    return HTMLResponse(html, headers=cache_headers(request))
+
+
+router.include_router(pages)

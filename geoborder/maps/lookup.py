@@ -11,6 +11,7 @@ import shapely
 
 from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter
+from geoborder.maps import table
 from geoborder.maps.choropleth import Choropleth
 from geoborder.maps.classes import fmt_number
 
@@ -121,45 +122,17 @@ def describe(store, ch: Choropleth, row: int, lang: str = "vi") -> dict:
 
 
 def geojson(store, ch: Choropleth, lang: str = "vi") -> bytes:
-    """The communes of the map's area with value, year and class: exactly what the map shows."""
+    """The communes of the map's area with value, year, rank and class: exactly what the map shows
+    (the same rows as the CSV and XLSX downloads, geoborder.maps.table)."""
     communes = store.frame(ch.layer_id)
-    rows = np.flatnonzero(ch.area.mask)
+    idx = np.flatnonzero(ch.area.mask)
     legend_ = ch.legend(lang)
-    keep = [
-        c
-        for c in (
-            "commune_code",
-            "name",
-            "unit_type",
-            "district_code",
-            "district_name",
-            "province_code",
-            "province_name",
-        )
-        if c in communes.columns
-    ]
-    attrs = communes[keep].iloc[rows].astype(object).where(communes[keep].iloc[rows].notna(), None)
-    geoms = shapely.to_geojson(np.asarray(communes.geometry.values[rows], dtype=object))
+    geoms = shapely.to_geojson(np.asarray(communes.geometry.values[idx], dtype=object))
     parts = []
-    for rec, r, g in zip(attrs.to_dict("records"), rows, geoms):
-        v = ch.values[r]
-        cls = int(ch.classes[r])
-        props = dict(rec)
-        props.update(
-            {
-                "indicator": ch.spec.indicator,
-                "value": float(v) if math.isfinite(v) else None,
-                "unit": ch.info.unit(lang),
-                "year": ch.year,
-                "vintage": ch.spec.vintage,
-                "class": cls if cls >= 0 else None,
-                "class_label": legend_[cls]["label"],
-                "color": ch.color_of(cls),
-            }
-        )
+    for props, g in zip(table.rows(store, ch, lang), geoms):
         parts.append(
             b'{"type":"Feature","id":'
-            + orjson.dumps(str(rec["commune_code"]))
+            + orjson.dumps(str(props["commune_code"]))
             + b',"geometry":'
             + (g.encode() if g is not None else b"null")
             + b',"properties":'
