@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from geoborder.core.settings import ApiSettings
 
 
-def error_bytes(status: int, code: str, description: str, headers: list[tuple[bytes, bytes]] = ()) -> bytes:
+def error_bytes(status: int, code: str, description: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> bytes:
     """A whole HTTP/1.1 answer with an OGC exception body, closing the connection."""
     body = json.dumps({"code": code, "description": description}).encode()
     out = [STATUS_LINE[status]]
@@ -73,7 +74,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
             self.transport.close()
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._arm_header_deadline()  # a connection that never sends a request is closed too
 

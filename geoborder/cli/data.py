@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -129,7 +130,7 @@ def fetch_open_pack(
     from geoborder.sources.fetch.options import FetchOptions
     from geoborder.sources.fetch.pack import fetch_pack, read_pins
 
-    given = {"osm_extracts": osm_extracts, "road_classes": road_classes}
+    given: dict[str, Any] = {"osm_extracts": osm_extracts, "road_classes": road_classes}
     opts = FetchOptions(
         geoboundaries_url=geoboundaries_url or settings.geoboundaries_url,
         osm_url=osm_url or settings.osm_url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -208,7 +209,8 @@ def _serve(store, *, host: str, port: int, workers: int, access_log: bool) -> No
         loop="uvloop",
         access_log=access_log,
         backlog=2048,
-        timeout_keep_alive=api.keep_alive_timeout,
+        # uvicorn annotates it int, but it is a call_later delay: seconds as a float work
+        timeout_keep_alive=cast(int, api.keep_alive_timeout),
         limit_concurrency=api.max_connections,
     )
 

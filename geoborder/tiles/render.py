@@ -216,7 +216,7 @@ def layer_png(store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
 
 
 def _props(row: dict) -> dict:
-    out = {}
+    out: dict[str, bool | int | float | str] = {}
     for k, v in row.items():
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
             continue

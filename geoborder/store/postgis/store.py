@@ -176,6 +176,7 @@ class PostgisStore(_LayerIndex):
                     msg = " ".join((exc.diag.message_primary or type(exc).__name__).split())[:200]
                     raise InvalidParameter(f"filter: cannot be evaluated on this collection ({msg})") from None
                 raise StoreError(f"reading {self.path} failed: {exc}") from exc
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _count_in_use(self, n: int) -> None:
         with self._in_use_lock:
@@ -267,7 +268,7 @@ class PostgisStore(_LayerIndex):
         for tname, cname, dtype in col_rows:
             cols.setdefault(tname, []).append((cname, dtype))
         tables: dict[str, _Table] = {}
-        extents = {}
+        extents: dict[str, tuple[float, float, float, float] | None] = {}
         for tname, kind, _gtype, _key, _n, *ext in rows:
             # names from the database are checked like any input before they are used in SQL
             check_identifier(tname, "table name")
@@ -279,7 +280,8 @@ class PostgisStore(_LayerIndex):
                 if cname not in allowed:
                     raise StoreError(f"{schema}.{tname}.{cname} is not a field of this catalog")
             tables[tname] = _Table(tname, kind, tuple(cols.get(tname, [])))
-            extents[tname] = tuple(float(v) for v in ext) if None not in ext else None
+            x0, y0, x1, y1 = ext
+            extents[tname] = (float(x0), float(y0), float(x1), float(y1)) if None not in ext else None
         if META_LAYERS not in tables or META_BUILD not in tables:
             raise StoreError(f"{schema} at {self.path} is not a complete geoborder version")
         meta = dict(self._read_table(schema, tables[META_BUILD], ["key", "value"]).itertuples(index=False))
@@ -315,7 +317,7 @@ class PostgisStore(_LayerIndex):
         from psycopg import sql
 
         columns = [(c, d) for c, d in t.columns if only is None or c in only]
-        select = [sql.Identifier(FID_COLUMN)] + [sql.Identifier(c) for c, _ in columns]
+        select: list[sql.Composable] = [sql.Identifier(FID_COLUMN), *(sql.Identifier(c) for c, _ in columns)]
         if geometry:
             select.append(sql.SQL("ST_AsBinary({})").format(sql.Identifier(GEOMETRY_COLUMN)))
         rows = self.fetch(
@@ -350,8 +352,10 @@ class PostgisStore(_LayerIndex):
             raise missing_layer(self.catalog, layer_id, snap.infos)
         return tuple(c for c, _ in snap.tables[layer_id].columns)
 
+    # _LayerIndex (store/base.py) declares _infos an attribute; here it is the current snapshot's,
+    # read-only: the fix is a read-only property there
     @property
-    def _infos(self) -> dict[str, LayerInfo]:
+    def _infos(self) -> dict[str, LayerInfo]:  # type: ignore[override]
         return self._current().infos
 
     @property
