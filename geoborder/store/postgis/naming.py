@@ -91,9 +91,10 @@ def redact(url: str) -> str:
     except Exception:
         return "postgresql://…"
     d.pop("password", None)
+    user = d.get("user")
     host = d.get("host", "")
     port = d.get("port", "")
-    return f"postgresql://{d.get('user', '') + '@' if d.get('user') else ''}{host}{':' + port if port else ''}/{d.get('dbname', '')}"
+    return f"postgresql://{f'{user}@' if user else ''}{host}{f':{port}' if port else ''}/{d.get('dbname', '')}"
 
 
 def connect(url: str, **kw):
