@@ -138,7 +138,7 @@ def _check_crs(
 def _coerce(series: pd.Series, f, path: Path, lyr: Layer) -> pd.Series:
     """Cast one column to its catalog type; a value that does not fit is an error with its row."""
     row_base = 2 if str(path).endswith(".csv") else 1  # CSV: line number; vector: feature number
-    out = []
+    out: list[str | int | float | bool | None] = []
     for i, v in enumerate(series.tolist()):
         if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
             if f.required:
@@ -345,11 +345,13 @@ def _read_features(path: Path, lyr: Layer) -> tuple[gpd.GeoDataFrame, bool]:
 
 
 def _select(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer) -> gpd.GeoDataFrame:
-    col = lyr.select["field"]
+    select = lyr.select
+    assert select is not None  # a layer with a selection
+    col = select["field"]
     if col not in gdf.columns:
         raise BuildError("missing column", file=str(path), layer=lyr.id, field=col)
-    gdf = gdf[gdf[col].isin(list(lyr.select["values"]))].reset_index(drop=True)
-    missing = set(lyr.select["values"]) - set(gdf[col])
+    gdf = gdf[gdf[col].isin(list(select["values"]))].reset_index(drop=True)
+    missing = set(select["values"]) - set(gdf[col])
     if missing:
         raise BuildError(f"expected features {sorted(missing)} are absent", file=str(path), layer=lyr.id, field=col)
     return gdf
@@ -423,8 +425,10 @@ def _check_unique_key(gdf: gpd.GeoDataFrame, path: Path, lyr: Layer, is_csv: boo
 
 def load_source_layer(pack: Path, lyr: Layer, catalog: Catalog) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """Read, check and normalise one source layer; geometry in EPSG:4326."""
-    path = Path(pack) / lyr.source.file
-    rep = LoadReport(layer=lyr.id, file=lyr.source.file)
+    src = lyr.source
+    assert src is not None  # a source layer
+    path = Path(pack) / src.file
+    rep = LoadReport(layer=lyr.id, file=src.file)
     if not path.exists():
         raise BuildError("file not found in the pack", file=str(path), layer=lyr.id)
     gdf, is_csv = _read_features(path, lyr)

@@ -37,7 +37,7 @@ __all__ = ["BuildResult", "build", "check_pack", "fingerprint", "format_report",
 
 # (commune layer, fields of the segments from the commune, fields of the border communes) per
 # vintage label; the first segment field is the key
-VINTAGES = {
+VINTAGES: dict[int | str, tuple[str, dict[str, str], list[str]]] = {
     2025: (
         "communes_2025",
         {
@@ -128,17 +128,19 @@ def _load_sources(pack: Path, catalog: Catalog, prog: _Progress):
     for lyr in catalog.layers:
         if lyr.kind != "source":
             continue
-        if lyr.optional and not (pack / lyr.source.file).exists():
-            prog.emit(f"          {lyr.id}: optional source {lyr.source.file} absent, skipped")
-            absent[lyr.id] = lyr.source.file
+        src = lyr.source
+        assert src is not None  # a source layer
+        if lyr.optional and not (pack / src.file).exists():
+            prog.emit(f"          {lyr.id}: optional source {src.file} absent, skipped")
+            absent[lyr.id] = src.file
             continue
         try:
             gdf, rep = load_source_layer(pack, lyr, catalog)
         except EmptyLayerFile:
             if not lyr.optional:
                 raise
-            prog.emit(f"          {lyr.id}: optional source {lyr.source.file} has no features, skipped")
-            absent[lyr.id] = f"{lyr.source.file} (no features)"
+            prog.emit(f"          {lyr.id}: optional source {src.file} has no features, skipped")
+            absent[lyr.id] = f"{src.file} (no features)"
             continue
         layers[lyr.id] = gdf
         load_reports[lyr.id] = rep
@@ -236,6 +238,7 @@ def _terrain(layers: dict, pack: Path, catalog: Catalog, drep: DeriveReport, pro
         except Exception as exc:  # rasterio says why: not a raster, truncated ...
             raise BuildError(f"cannot read the DEM: {exc}", file=str(pack / src.file), layer=sid) from exc
     elif src is not None:
+        assert sid is not None  # src is the source named sid
         absent[sid] = src.file
         drep.notes.append(f"terrain: no DEM in the pack ({src.file}): the elevation fields of the communes are empty")
     high = float(cfg.get("dem_high_m", 1000.0))
@@ -246,6 +249,7 @@ def _terrain(layers: dict, pack: Path, catalog: Catalog, drep: DeriveReport, pro
         layers[lid], summary = commune_terrain(layers[lid], dem, high, layers.get("villages"), vintage)
         drep.measures[f"terrain_{vintage}"] = summary
     if dem is not None:
+        assert src is not None  # the DEM was read from src
         prog.step(f"terrain of the communes from {src.file} ({dem.label})")
     return absent
 

@@ -198,8 +198,10 @@ def place_points(
     has = ~shapely.is_missing(geoms)
     if has.any():
         geoms_m[has] = reproject(geoms[has], WGS84, metric_crs)
-    quality = np.where(has, "published", None).astype(object)
-    method = np.where(has, "coordinates given by the source", None).astype(object)
+    quality = np.full(len(pts), None, dtype=object)
+    quality[has] = "published"
+    method = np.full(len(pts), None, dtype=object)
+    method[has] = "coordinates given by the source"
     reason = np.full(len(pts), None, dtype=object)
     code09 = np.full(len(pts), None, dtype=object)
 

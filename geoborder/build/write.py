@@ -118,7 +118,7 @@ def write_store(store: Path, catalog: Catalog, layers, unplaced, load_reports, s
             _write_layer(tmp, lyr.id, layers[lyr.id], lyr.geometry)
         for lyr in catalog.layers:  # sorted by key like the layer, for a deterministic store
             name = lyr.unplaced_table
-            if name in unplaced:
+            if name is not None and name in unplaced:
                 _write_table(tmp, name, unplaced[name].sort_values(lyr.key, kind="stable").reset_index(drop=True))
         _write_meta(tmp, catalog, layers, load_reports, sums, report, fp)
         os.replace(tmp, store)
