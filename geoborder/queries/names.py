@@ -127,9 +127,36 @@ def _partner_index(store) -> _Index:
                 parent_name=r.get("province_name"),
             )
             idx.add(u, r["name"], *dextra.get((_key(r["name"]), r["province_iso"]), []))
+        _add_optional_partners(store, idx, extra)
         return idx
 
     return m.memo(("partner_index",), make)
+
+
+def _add_optional_partners(store, idx: _Index, extra: dict) -> None:
+    """Cambodian provinces (partner provinces of KHM) and the Chinese counties along the border
+    (the district-level partner units below Yunnan and Guangxi, as Lao districts below Lao
+    provinces), when the store holds them: optional layers, a pack may lack them."""
+    present = {i.id for i in store.layers()}
+    if "khm_provinces" in present:
+        for _, r in store.frame("khm_provinces").iterrows():
+            vi = r.get("name_vi") if isinstance(r.get("name_vi"), str) else None
+            u = Unit("partner_province", r["iso_code"], r["name"], country="KHM", name_vi=vi)
+            idx.add(u, r["name"], vi, *extra.get(("province", r["iso_code"]), []))
+    if "cn_counties" in present:
+        for _, r in store.frame("cn_counties").iterrows():
+            vi = r.get("name_vi") if isinstance(r.get("name_vi"), str) else None
+            en = r.get("name_en") if isinstance(r.get("name_en"), str) else None
+            u = Unit(
+                "partner_district",
+                r["adcode"],
+                r["name"],
+                country="CHN",
+                parent_code=r["province_code"],
+                parent_name=r.get("province_name"),
+                name_vi=vi,
+            )
+            idx.add(u, r["name"], en, vi)  # names are matched folded to ASCII: Chinese ones cannot be
 
 
 def _vn_index(store, vintage: int) -> _Index:
