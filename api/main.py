@@ -17,6 +17,7 @@ from geoborder.core.settings import ApiSettings, StoreSettings
 from geoborder.indicators.open import open_indicators
 from geoborder.store.base import Store
 from geoborder.store.open import open_store
+from geoborder.warmup import Warmup
 from web.assets import VENDOR_PREFIX, vendor_dirs
 
 from . import errors
@@ -62,7 +63,15 @@ def create_app(
         where = store_settings or StoreSettings()
         app.state.store = store if store is not None else open_store(where.store, settings=where)
         app.state.indicators = indicators if indicators is not None else open_indicators(where.indicators)
+        # the first-use caches of this worker, built in the background (geoborder/warmup.py): start-up
+        # is not delayed, /health says "warm": false until done; the items routes share its FeatureCache
+        app.state.warmup = None
+        if settings.warmup:
+            app.state.warmup = Warmup(app.state.store, app.state.indicators).start()
+            app.state.ogc_features = app.state.warmup.features
         yield
+        if app.state.warmup is not None:
+            app.state.warmup.stop()
         # what this app opened (not what a caller passed in): PostGIS connection pools
         for opened, given in ((app.state.indicators, indicators), (app.state.store, store)):
             if given is None:
