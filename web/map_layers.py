@@ -126,13 +126,18 @@ def _border_line(store, m: folium.Map, box, tol: float, lang: str, show: bool = 
         return
     clipped = _rounded(shapely.intersection(geoms[keep], box), tol / 3)
     fc = _feature_collection(clipped, [{"pair": str(p)} for p in bl["pair"].to_numpy()[keep]])
+    # a white casing under the red line: the line stands out on every palette, also along
+    # YlOrRd's dark red top classes where red alone vanishes
+    fg = folium.FeatureGroup(name=TEXT[lang]["border"], show=show)
+    folium.GeoJson(
+        fc, style_function=lambda f: {"color": "#ffffff", "weight": 6, "opacity": 0.95}, interactive=False
+    ).add_to(fg)
     folium.GeoJson(
         fc,
-        name=TEXT[lang]["border"],
-        show=show,
         style_function=lambda f: {"color": BORDER_COLOR, "weight": 3, "opacity": 1.0},
         tooltip=folium.GeoJsonTooltip(["pair"], labels=False),
-    ).add_to(m)
+    ).add_to(fg)
+    fg.add_to(m)
 
 
 def _gates(store, m: folium.Map, box, lang: str, show: bool = True) -> None:

@@ -34,6 +34,7 @@ TEXT = {
         "download": "Tải về",
         "no_data_mark": "chưa có số liệu",
         "panel": "Bảng điều khiển",
+        "more": "Thêm ▾",
         "shown": "{n} / {total} xã",
         "sort": "Bấm để sắp xếp",
     },
@@ -58,6 +59,7 @@ TEXT = {
         "download": "Download",
         "no_data_mark": "no data",
         "panel": "Map controls",
+        "more": "More ▾",
         "shown": "{n} of {total} communes",
         "sort": "Click to sort",
     },
@@ -159,6 +161,21 @@ CSS = """
  #gb-table tr:hover td, #gb-table tr:focus td { background: #eef4ff; }
  #gb-table .gb-sw { display: inline-block; width: 12px; height: 10px; border: 1px solid #888; vertical-align: middle; margin-right: 4px; }
  .gb-links button { font: inherit; color: #0b57d0; background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline; }
+ #gb-panel-toggle { display: none; float: right; font: inherit; font-size: 12px; margin-left: 6px; }
+ /* a phone or a projector: compact panels, the attribution one short line, nothing over the links */
+ @media (max-width: 820px), (max-height: 700px) {
+   #gb-panel { left: 50px; right: auto; width: calc(100vw - 110px); max-width: 460px; padding: 6px 8px; font-size: 12px; box-sizing: border-box; }
+   #gb-panel-toggle { display: inline-block; }
+   #gb-panel:not(.gb-open) .gb-switch, #gb-panel:not(.gb-open) #gb-hover,
+   #gb-panel:not(.gb-open) .gb-export, #gb-panel:not(.gb-open) .gb-sub { display: none; }
+   #gb-legend { right: 6px; bottom: 22px; max-width: 210px; padding: 5px 7px; font-size: 11px; }
+   #gb-legend .gb-title { font-size: 12px; }
+   #gb-legend:not(.gb-open) .gb-gates { display: none; }
+   .leaflet-control-attribution { font-size: 9px; max-width: calc(100vw - 90px); white-space: nowrap;
+     overflow: hidden; text-overflow: ellipsis; }
+   .leaflet-control-attribution:hover, .leaflet-control-attribution:focus-within { white-space: normal; }
+   #gb-table-box { left: 6px; bottom: 22px; max-height: 52vh; }
+ }
 </style>"""
 
 JS = """
@@ -322,6 +339,10 @@ JS = """
     if (el) { L.DomEvent.disableClickPropagation(el); L.DomEvent.disableScrollPropagation(el); }
   });
 
+  var pt = document.getElementById('gb-panel-toggle'), panel = document.getElementById('gb-panel');
+  if (pt) pt.addEventListener('click', function () {
+    var open = panel.classList.toggle('gb-open'); pt.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
   // small screens (phone, projector): the layer list starts collapsed and opens from its button
   var ctl = (typeof %(control)s !== 'undefined') ? %(control)s : null;
   var small = window.matchMedia('(max-width: 820px), (max-height: 700px)');

@@ -59,7 +59,7 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()
         if e["class"] >= 0 or e["count"] > 0
     )
     gates = "".join(
-        f'<div class="gb-row"><span class="gb-dot" style="background:{c}"></span>{esc(t["gate_class"][k])}</div>'
+        f'<div class="gb-row gb-gates"><span class="gb-dot" style="background:{c}"></span>{esc(t["gate_class"][k])}</div>'
         for k, c in GATE_COLORS.items()
     )
     units = t["units_2025"] if ch.spec.vintage == 2025 else t["units_2009"]
@@ -75,7 +75,7 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()
  {gates}
 </div>
 <div id="gb-panel" class="gb-box" role="region" aria-label="{esc(tt["panel"])}">
- <div class="gb-title">{esc(ch.area.title(lang))}</div>
+ <div class="gb-title"><button type="button" id="gb-panel-toggle" aria-expanded="false" aria-controls="gb-panel">{esc(tt["more"])}</button>{esc(ch.area.title(lang))}</div>
  <div class="gb-sub">{esc(t["units"])}: {esc(units)} · {int(ch.area.mask.sum())} {esc(t["communes"])}</div>
  {switchers_html(list(choices), ch.spec.indicator, ch.year, lang) if choices else ""}
  {search_html(lang)}
