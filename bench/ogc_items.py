@@ -6,6 +6,11 @@ peer harness (../shared/tools/run_peers.sh: pygeoapi, MapServer, QGIS Server, ti
 workers, all under `hey -z $DUR -c $C`) with geoborder as one more server, then prints the ratio
 geoborder / fastest peer for each query (req/s; for the whole-layer download, peer time / ours).
 
+The static-file row: the bytes geoborder answered to each query (as sent, gzip), saved to files
+and served by lighttpd (one process, static files from the page cache) under the same
+`hey -z $DUR -c $C`, in the same run: the most any HTTP server can do with that answer on this
+machine. Each query's "share of static" is geoborder's req/s over the static file's.
+
     .venv/bin/python bench/ogc_items.py                      # var/geoborder.gpkg, communes_2025
     INSTALL=1 PEERS="pygeoapi mapserver qgis tipg" .venv/bin/python bench/ogc_items.py --markdown
     PEERS="" .venv/bin/python bench/ogc_items.py             # geoborder alone
@@ -19,10 +24,12 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -103,6 +110,82 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def hey_rps(url: str, duration: str, concurrency: str, accept: str | None = None) -> tuple[float | None, int]:
+    """Requests/s of one `hey` run and the count of non-2xx answers."""
+    cmd = ["hey", "-z", duration, "-c", concurrency, "-t", "60"] + (["-A", accept] if accept else []) + [url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    rps, bad, dist = None, 0, False
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("Requests/sec:"):
+            rps = float(line.split()[1])
+        elif line.startswith("Status code distribution:"):
+            dist = True
+        elif dist and line.startswith("["):
+            code, n = line.split()[0].strip("[]"), int(line.split()[1])
+            bad += 0 if code.startswith("2") else n
+        elif dist and not line:
+            dist = False
+    return rps, bad
+
+
+def static_rows(urls_tsv: Path, duration: str, concurrency: str) -> dict[str, dict]:
+    """Each hey query of geoborder (not the whole layer) as a static file served by lighttpd:
+    the same bytes (fetched once as hey asks: GeoJSON, gzip accepted), same duration and
+    concurrency. {query: {"req_s", "bytes", "non2xx"}}; {} when lighttpd is missing."""
+    lighttpd = shutil.which("lighttpd") or ("/usr/sbin/lighttpd" if Path("/usr/sbin/lighttpd").exists() else None)
+    if lighttpd is None or not urls_tsv.exists() or shutil.which("hey") is None:
+        print("static-file row skipped: lighttpd or hey is not installed", file=sys.stderr)
+        return {}
+    wanted = []
+    for row in csv.reader(urls_tsv.open(), delimiter="\t"):
+        if len(row) == 3 and row[0] == "geoborder" and not row[1].startswith("full layer"):
+            wanted.append((row[1], row[2]))
+    docroot = Path(tempfile.mkdtemp(prefix="geoborder-static-"))
+    files = {}
+    for i, (query, url) in enumerate(wanted):
+        req = urllib.request.Request(url, headers={"Accept": "application/geo+json", "Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=120) as r:  # urllib never decodes: the bytes as sent
+            body, gz = r.read(), r.headers.get("Content-Encoding") == "gzip"
+        name = f"q{i}.gz.json" if gz else f"q{i}.json"
+        (docroot / name).write_bytes(body)
+        files[query] = (name, len(body))
+    port = free_port()
+    (docroot / "lighttpd.conf").write_text(
+        f'''server.document-root = "{docroot}"
+server.port = {port}
+server.bind = "127.0.0.1"
+server.errorlog = "{docroot}/error.log"
+server.modules = ("mod_setenv")
+mimetype.assign = (".json" => "application/geo+json")
+$HTTP["url"] =~ "\\.gz\\.json$" {{ setenv.add-response-header = ("Content-Encoding" => "gzip") }}
+'''
+    )
+    proc = subprocess.Popen(
+        [lighttpd, "-D", "-f", str(docroot / "lighttpd.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    out: dict[str, dict] = {}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"{base}/{next(iter(files.values()))[0]}", timeout=2).read()
+                break
+            except (OSError, StopIteration):
+                time.sleep(0.1)
+        for query, (name, size) in files.items():
+            rps, bad = hey_rps(f"{base}/{name}", duration, concurrency)
+            out[query] = {"req_s": rps, "bytes": size, "non2xx": bad}
+            print(f"static file\t{query}\t{rps}\t{bad}\t{size} bytes", file=sys.stderr)
+    finally:
+        stop(proc)
+        shutil.rmtree(docroot, ignore_errors=True)
+    return out
+
+
 def ratios(tsv: Path) -> list[dict]:
     rows = list(csv.DictReader(tsv.open(), delimiter="\t"))
     by_query: dict[str, dict[str, dict]] = {}
@@ -152,6 +235,7 @@ def main() -> None:
     ap.add_argument("--peers-sh", type=Path, default=DEFAULT_PEERS_SH)
     ap.add_argument("--out", type=Path, default=Path("/tmp/geoborder_ogc_bench.tsv"))
     ap.add_argument("--markdown", action="store_true", help="print a table for README.md")
+    ap.add_argument("--no-static", action="store_true", help="skip the static-file row (lighttpd)")
     args = ap.parse_args()
     if not args.store.exists():
         sys.exit(f"no store at {args.store}: run `geoborder build` first")
@@ -159,27 +243,55 @@ def main() -> None:
     log = Path("/tmp") / f"geoborder_bench_{port}.log"
     proc = start_geoborder(args.store.resolve(), port, args.workers, log)
     base = f"http://127.0.0.1:{port}"
+    duration, concurrency = os.environ.get("DUR", "6s"), os.environ.get("C", "4")
+    static: dict[str, dict] = {}
     try:
         warm(base, args.layer)
         env = dict(os.environ, OUT=str(args.out))
         subprocess.run(["bash", str(args.peers_sh), str(args.store.resolve()), args.layer, base], env=env, check=True)
+        if not args.no_static:
+            static = static_rows(args.out.with_name(args.out.stem + ".urls.tsv"), duration, concurrency)
     finally:
         stop(proc)
     results = ratios(args.out)
+    for r in results:
+        st = static.get(r["query"]) or next((v for k, v in static.items() if _same_query(k, r["query"])), None)
+        r["static"] = st["req_s"] if st and not st["non2xx"] else None
+        r["static_share"] = r["geoborder"] / r["static"] if r["static"] and r["geoborder"] else None
     if args.markdown:
-        print("\n| query | geoborder | fastest peer | peer value | ratio (x faster) | all peers |")
-        print("|---|---|---|---|---|---|")
+        print(
+            "\n| query | geoborder | fastest peer | peer value | ratio (x faster) | static file | share of static "
+            "| all peers |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
     for r in results:
         peers = ", ".join(f"{k} {v:g}" for k, v in sorted(r["peers"].items()))
         g = f"{r['geoborder']:g} {r['unit']}" if r["geoborder"] is not None else "-"
         pv = f"{r['best_value']:g} {r['unit']}" if r["best_value"] is not None else "-"
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+        sv = f"{r['static']:g} req/s" if r["static"] else "-"
+        share = f"{r['static_share']:.0%}" if r["static_share"] else "-"
         if args.markdown:
-            print(f"| {r['query']} | {g} | {r['best_peer'] or '-'} | {pv} | {ratio} | {peers} |")
+            print(f"| {r['query']} | {g} | {r['best_peer'] or '-'} | {pv} | {ratio} | {sv} | {share} | {peers} |")
         else:
             print(
-                f"{r['query']:<22} geoborder {g:<14} best {r['best_peer'] or '-':<10} {pv:<14} ratio {ratio}   ({peers})"
+                f"{r['query']:<22} geoborder {g:<14} best {r['best_peer'] or '-':<10} {pv:<14} ratio {ratio}   "
+                f"static {sv:<14} share {share:<5} ({peers})"
             )
+    limit = next((v for k, v in static.items() if k == "items limit=100"), None)
+    if limit and limit["req_s"]:
+        print(
+            f"\nstatic limit: the items limit=100 answer ({limit['bytes']:,} bytes as sent) from a file, lighttpd: "
+            f"{limit['req_s']:g} req/s (hey -z {duration} -c {concurrency}); each query's share of it:"
+        )
+        for r in results:
+            if r["unit"] == "req/s" and r["geoborder"]:
+                print(f"  {r['query']:<24} {r['geoborder'] / limit['req_s']:.0%}")
+
+
+def _same_query(a: str, b: str) -> bool:
+    """'item by id=123' in the URL list and 'item by id' in the ratios are the same query."""
+    return a.split("=")[0] == b.split("=")[0] if a.startswith("item by id") else a == b
 
 
 if __name__ == "__main__":
