@@ -158,13 +158,16 @@ class Warmup:
     # ----------------------------------------------------------------- what is warmed
 
     def _steps(self) -> list[Step]:
+        # in the order a first visitor needs them: the map page, its tiles and legend, items, then
+        # the questions, and the 2009 -> 2025 links (the longest, ~5-10 s)
         return [
             Step("layers", self._layers),
+            Step("maps", self._maps),
+            Step("tiles", self._tiles),
+            Step("features", self._features),
             Step("metric", self._metric),
             Step("queries", self._queries),
-            Step("features", self._features),
-            Step("tiles", self._tiles),
-            Step("maps", self._maps),
+            Step("indicators", self._indicators),
         ]
 
     def _has(self, layer_id: str) -> bool:
@@ -221,9 +224,18 @@ class Warmup:
             partners = store.frame("border_lines")["partner_iso3"].dropna().unique()
             for iso3 in partners:
                 q.touching(store, str(iso3))
-        if self._has("border_segments_2025"):
-            code = str(store.frame("border_segments_2025")["commune_code"].iloc[0])
-            q.commune_profile(store, code, indicators_db=self.indicators_db)
+        for vintage in (2025, 2009):
+            if self._has(f"border_segments_{vintage}"):
+                code = str(store.frame(f"border_segments_{vintage}")["commune_code"].iloc[0])
+                q.commune_profile(store, code, indicators_db=self.indicators_db)
+
+    def _indicators(self) -> None:
+        """The links of the pre-2025 units to the 2025 communes (the reform: /indicators/links,
+        and every reported indicator on 2009 units), made once per data version and crosswalk."""
+        from geoborder.indicators.values import reform_links_json
+
+        if self._has("communes_2009") and self._has("communes_2025"):
+            reform_links_json(self.store)
 
     def _features(self) -> None:
         """The per-feature GeoJSON and the gzip segment of every feature of the commune layers,
