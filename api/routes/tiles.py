@@ -3,6 +3,7 @@
 - /tiles/WebMercatorQuad/{z}/{x}/{y}.png?indicator=...: choropleth PNG tiles of a map
 - /collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}: any layer as Mapbox Vector Tiles
 - /collections/{collectionId}/map/tiles/WebMercatorQuad/{z}/{x}/{y}.png: a layer drawn in its style
+- /tiles/hillshade/WebMercatorQuad/{z}/{x}/{y}.png: hillshade of the store's DEM (under the choropleth)
 
 A tile the data does not reach is not an error: PNG tiles answer 200 with a transparent PNG
 (so browsers log nothing), vector tiles 204 with an empty body. A z/x/y outside the grid is a 400.
@@ -19,6 +20,7 @@ from starlette.responses import Response
 
 from geoborder.core import tilegrid as G
 from geoborder.maps import choropleth as C
+from geoborder.tiles import hillshade as H
 from geoborder.tiles import render as T
 
 from ..caching import conditional, etag_of
@@ -130,3 +132,26 @@ def map_tile(
     request: Request, store: StoreDep, collectionId: LayerPath, tileMatrixSetId: TmsPath, z: Z, x: X, y: Y
 ) -> Response:
     return _layer_tile(request, store, "map", collectionId, tileMatrixSetId, z, x, y)
+
+
+@router.get(
+    "/tiles/hillshade/{tileMatrixSetId}/{z}/{x}/{y}.png",
+    name="hillshade_tile",
+    summary="A hillshade PNG tile of the DEM the store was built from (grey, semi-transparent; the "
+    "X-DEM header names the DEM's source and resolution)",
+    response_class=Response,
+    responses={200: {"content": {G.PNG: {}}}},
+)
+def hillshade_tile(request: Request, store: StoreDep, tileMatrixSetId: TmsPath, z: Z, x: X, y: Y) -> Response:
+    G.check_tms(tileMatrixSetId)
+    G.check_tile(z, x, y)
+    dem = H.store_dem(store)
+    key = ("hillshade", id(store), store.version, dem.key if dem else None, z, x, y)
+
+    def respond(headers: dict[str, str]) -> Response:
+        if dem is not None:  # which DEM the relief comes from: coarse ETOPO5 or finer
+            headers = {**headers, "X-DEM": dem.label.replace("′", "'").encode("ascii", "ignore").decode()}
+        body = T.cached(key, lambda: H.hillshade_png(store, z, x, y))
+        return Response(body or T.empty_png(), media_type=G.PNG, headers=headers)
+
+    return conditional(request, etag_of(repr(key).encode()), respond)

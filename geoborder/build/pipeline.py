@@ -9,6 +9,7 @@ store untouched.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from geoborder.build.geom import nearest, to_metric
 from geoborder.build.load import EmptyLayerFile, LoadReport, load_source_layer
 from geoborder.build.places import place_points
 from geoborder.build.report import DeriveReport, format_report
-from geoborder.build.terrain import commune_terrain, read_dem
+from geoborder.build.terrain import commune_terrain, dem_copy_path, read_dem, write_dem_copy
 from geoborder.build.villages import place_villages
 from geoborder.build.write import write_store
 from geoborder.core.catalog import Catalog, load_catalog
@@ -225,22 +226,37 @@ def _place_villages(layers: dict, cfg, drep: DeriveReport, prog: _Progress) -> N
     )
 
 
-def _terrain(layers: dict, pack: Path, catalog: Catalog, drep: DeriveReport, prog: _Progress) -> dict[str, str]:
-    """Elevation fields of the commune layers from the pack's DEM; the DEM when it is absent."""
+@dataclass
+class _DemUsed:
+    sid: str
+    path: Path
+    label: str
+
+
+def _terrain(
+    layers: dict, pack: Path, catalog: Catalog, drep: DeriveReport, prog: _Progress
+) -> tuple[dict[str, str], _DemUsed | None]:
+    """Elevation fields of the commune layers from the pack's DEM (the first of `[build]
+    dem_sources` present in the pack); the default DEM when none is there."""
     cfg = catalog.build
-    sid = cfg.get("dem_source")
-    src = catalog.sources.get(sid) if sid else None
+    sids = list(cfg.get("dem_sources") or ([cfg["dem_source"]] if cfg.get("dem_source") else []))
+    srcs = [(sid, catalog.sources[sid]) for sid in sids if sid in catalog.sources]
     dem = None
+    used: _DemUsed | None = None
     absent: dict[str, str] = {}
-    if src is not None and (pack / src.file).exists():
+    present = [(sid, src) for sid, src in srcs if (pack / src.file).exists()]
+    if present:
+        sid, src = present[0]
         try:
             dem = read_dem(pack / src.file, src.attribution)
         except Exception as exc:  # rasterio says why: not a raster, truncated ...
             raise BuildError(f"cannot read the DEM: {exc}", file=str(pack / src.file), layer=sid) from exc
-    elif src is not None:
-        assert sid is not None  # src is the source named sid
+        used = _DemUsed(sid, pack / src.file, dem.label)
+    elif srcs:
+        sid, src = srcs[-1]  # the pack's default DEM
         absent[sid] = src.file
-        drep.notes.append(f"terrain: no DEM in the pack ({src.file}): the elevation fields of the communes are empty")
+        looked = ", ".join(s.file for _, s in srcs)
+        drep.notes.append(f"terrain: no DEM in the pack ({looked}): the elevation fields of the communes are empty")
     high = float(cfg.get("dem_high_m", 1000.0))
     for vintage in (2025, 2009):
         lid = f"communes_{vintage}"
@@ -248,10 +264,9 @@ def _terrain(layers: dict, pack: Path, catalog: Catalog, drep: DeriveReport, pro
             continue
         layers[lid], summary = commune_terrain(layers[lid], dem, high, layers.get("villages"), vintage)
         drep.measures[f"terrain_{vintage}"] = summary
-    if dem is not None:
-        assert src is not None  # the DEM was read from src
-        prog.step(f"terrain of the communes from {src.file} ({dem.label})")
-    return absent
+    if used is not None:
+        prog.step(f"terrain of the communes from {used.path.name} ({used.label})")
+    return absent, used
 
 
 def _split_unplaced(layers: dict, catalog: Catalog) -> dict[str, pd.DataFrame]:
@@ -322,15 +337,50 @@ def build(
     _derive_border(layers, cfg, drep, prog)
     _place_gates_and_markers(layers, cfg, drep, prog)
     _place_villages(layers, cfg, drep, prog)
-    absent_sources = _terrain(layers, pack, catalog, drep, prog)
+    absent_sources, dem_used = _terrain(layers, pack, catalog, drep, prog)
     unplaced = _split_unplaced(layers, catalog)
     _in_catalog_order(layers, catalog)
     report = _report(pack, layers, unplaced, load_reports, absent, absent_sources, drep)
-    write_store(store, catalog, layers, unplaced, load_reports, sums, report, fp)
+    _write_with_dem(
+        store,
+        dem_used,
+        report,
+        fp,
+        lambda: write_store(store, catalog, layers, unplaced, load_reports, sums, report, fp),
+    )
     prog.step(f"wrote {store} ({store.stat().st_size / 1e6:.1f} MB, {len(layers)} layers)")
     return BuildResult(
         store=store, counts=report["counts"], report=report, seconds=time.perf_counter() - prog.t0, fingerprint=fp
     )
+
+
+def _write_with_dem(store: Path, dem_used: _DemUsed | None, report: dict, fp: str, write: Callable[[], None]) -> None:
+    """The store written by `write`, and the DEM it was built from copied beside it (for the
+    hillshade tiles; the report's `dem` says which); a stale copy of an earlier build removed."""
+    copy = dem_copy_path(store)
+    tmp = None
+    if dem_used is not None:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp = write_dem_copy(dem_used.path, store, fp, dem_used.label)
+        except Exception as exc:
+            raise BuildError(f"cannot copy the DEM beside the store: {exc}", file=str(dem_used.path)) from exc
+        report["dem"] = {
+            "source": dem_used.sid,
+            "file": dem_used.path.name,
+            "label": dem_used.label,
+            "copy": str(copy.resolve()),
+        }
+    try:
+        write()
+    except BaseException:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise
+    if tmp is not None:
+        os.replace(tmp, copy)
+    else:
+        copy.unlink(missing_ok=True)
 
 
 def _gb_parents(layers: dict[str, gpd.GeoDataFrame], metric: str, tol: float):

@@ -199,3 +199,42 @@ def commune_terrain(
         out[col] = vel[col].array if col != "village_highest" else vel[col].to_numpy()
     summary["communes_with_village_elevation"] = int(vel["village_elev_max_m"].notna().sum())
     return out, summary
+
+
+# --------------------------------------------------------------------------- the store's DEM copy
+#
+# The hillshade tiles (geoborder/tiles/hillshade.py) read the DEM the store was built from. The
+# build writes a copy beside the store (`var/geoborder.gpkg` -> `var/geoborder.dem.tif`): a tiled,
+# DEFLATE-compressed GeoTIFF with overviews, tagged with the store's fingerprint. A GeoTIFF because
+# GDAL/rasterio read its windows and overviews directly and cheaply (a raster table inside the
+# GeoPackage would need the gridded-coverage extension, written by a second GDAL driver into the
+# file the vector writer builds, for no gain); beside the store because the pack may move or
+# change after the build, and the tag tells a reader whether the copy belongs to the store it has.
+
+DEM_COPY_SUFFIX = ".dem.tif"
+FINGERPRINT_TAG = "GEOBORDER_FINGERPRINT"
+
+
+def dem_copy_path(store: Path) -> Path:
+    """Where the build puts the DEM of the store at `store`."""
+    store = Path(store)
+    return store.with_name(store.stem + DEM_COPY_SUFFIX)
+
+
+def write_dem_copy(src: Path, store: Path, fingerprint: str, label: str) -> Path:
+    """The DEM `src` copied to a temporary file beside `store` (tiled, compressed, overviews, the
+    fingerprint and label as tags); the caller renames it to dem_copy_path(store)."""
+    import rasterio.shutil
+    from rasterio.enums import Resampling
+
+    tmp = Path(store).with_name(f".building-{Path(store).stem}{DEM_COPY_SUFFIX}")
+    tmp.unlink(missing_ok=True)
+    rasterio.shutil.copy(
+        src, tmp, driver="GTiff", TILED="YES", BLOCKXSIZE=256, BLOCKYSIZE=256, COMPRESS="DEFLATE", BIGTIFF="IF_SAFER"
+    )
+    with rasterio.open(tmp, "r+") as ds:
+        factors = [f for f in (2, 4, 8, 16, 32, 64, 128) if min(ds.width, ds.height) // f >= 64]
+        if factors:
+            ds.build_overviews(factors, Resampling.average)
+        ds.update_tags(**{FINGERPRINT_TAG: fingerprint, "GEOBORDER_DEM": label})
+    return tmp

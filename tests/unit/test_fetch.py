@@ -208,6 +208,8 @@ def test_fetched_pack_plus_own_units_builds_and_serves(server, tmp_path):
             "rivers_ne10m.geojson",
             "lakes_ne10m.geojson",
             "dem_etopo5.tif",
+            "dem_glo30.tif",  # with fetch --dem
+            "dem_own.tif",  # with import --layer dem
         )
     }
 

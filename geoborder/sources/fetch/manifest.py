@@ -13,6 +13,8 @@ MANIFEST_MARK = "<!-- written by geoborder; edit pack.json, not this file -->"
 
 # contract files open sources cannot give, and what the pack has instead
 NOT_OPEN = {
+    "dem_glo30.tif": "Copernicus GLO-30 elevation: fetched only with `geoborder fetch --dem` (large)",
+    "dem_own.tif": "a province's own DEM: `geoborder import FILE --layer dem`",
     "vn_communes_2025.geojson": "2025 communes with GSO codes: no open source (geoBoundaries VNM ADM3 "
     "holds pre-2025 communes, names only, no codes: gb_vnm_adm3.geojson)",
     "vn_commune_centres_2025.geojson": "2025 commune seats: no open source",
