@@ -23,6 +23,7 @@ from geoborder.core.catalog import Layer, load_catalog
 from geoborder.core.crs import CRS84_URI, supported_crs
 from geoborder.core.errors import NotFound
 from geoborder.features import queryables as make_queryables
+from geoborder.features.records import temporal_extent
 from geoborder.store.base import LayerInfo, Store
 
 from .. import models
@@ -258,6 +259,10 @@ def collection_document(request: Request, info: LayerInfo, lang: str, store: Sto
     }
     if info.bbox is not None:
         d["extent"] = {"spatial": {"bbox": [list(info.bbox)], "crs": CRS84_URI}}
+    indicators = getattr(request.app.state, "indicators", None)
+    temporal = temporal_extent(store, indicators, cid) if store is not None else None
+    if temporal is not None:  # the gates: from their events (`datetime` answers by date)
+        d.setdefault("extent", {})["temporal"] = temporal
     unplaced = unplaced_summary(request, store, cid) if store is not None else None
     if unplaced is not None:
         d["description"] += f" {unplaced['count']} more have no location: see {unplaced['table']}."

@@ -29,8 +29,19 @@ from geoborder.features import (
     parse_filter_json,
     write_gpkg,
 )
+from geoborder.features.records import TIMED_LAYERS
 
-from ..params import DOCUMENT_FORMATS, CollectionDep, ItemDep, ItemParams, ItemsDep, ItemsParams, OgcFormat, negotiate
+from ..params import (
+    DOCUMENT_FORMATS,
+    CollectionDep,
+    ItemDep,
+    ItemParams,
+    ItemsDep,
+    ItemsParams,
+    OgcFormat,
+    get_feature_cache,
+    negotiate,
+)
 from ..responses import GeoJSONResponse
 from . import ogc_http as h
 from .openapi_doc import responses_for
@@ -138,7 +149,9 @@ def _download(request: Request, lf: LayerFeatures, p: ItemsParams) -> Response:
 )
 async def items(request: Request, lf: CollectionDep, p: ItemsDep) -> Response:
     # plain pages of a prepared layer take well under a millisecond: answered on the event loop;
-    # filters, other CRSs, first use of a layer and downloads go to the thread pool
+    # filters, other CRSs, first use of a layer, downloads and dates go to the thread pool
+    if _timed(lf, p):
+        lf = await run_in_threadpool(_at_datetime, request, lf, p)
     if p.format in (OgcFormat.geojson, OgcFormat.gpkg, OgcFormat.csv):
         return await run_in_threadpool(_download, request, lf, p)
     if lf.prepared and p.crs.is_crs84 and p.query.filter is None:
@@ -174,9 +187,23 @@ async def items_post(request: Request, lf: CollectionDep, p: ItemsDep) -> Respon
         raise InvalidParameter("filter: given both in the query string and in the request body; give one")
     q = replace(p.query, filter=await run_in_threadpool(parse_filter_json, body))
     p = replace(p, query=q)
+    if _timed(lf, p):
+        lf = await run_in_threadpool(_at_datetime, request, lf, p)
     if p.format in (OgcFormat.geojson, OgcFormat.gpkg, OgcFormat.csv):
         return await run_in_threadpool(_download, request, lf, p)
     return await run_in_threadpool(_items_page, request, lf, p, "POST")
+
+
+def _timed(lf: LayerFeatures, p: ItemsParams) -> bool:
+    """The query has a `datetime` and the layer answers it (the gates: those in operation then)."""
+    return p.query.datetime is not None and lf.layer_id in TIMED_LAYERS
+
+
+def _at_datetime(request: Request, lf: LayerFeatures, p: ItemsParams) -> LayerFeatures:
+    """The layer with its records of the query's `datetime` (geoborder.features.records)."""
+    return get_feature_cache(request).get(
+        lf.layer_id, getattr(request.app.state, "indicators", None), when=p.query.datetime
+    )
 
 
 async def _filter_body(request: Request) -> bytes:
@@ -290,7 +317,7 @@ def fast_item(scope: Scope, indicator_revision: str = "") -> Response | None:
     cache = getattr(scope["app"].state, "ogc_features", None)
     if cache is None or cache.store is not getattr(scope["app"].state, "store", None):
         return None
-    lf = cache.peek(m.group(1), indicator_revision)
+    lf = cache.peek(m.group(1), indicator_revision, getattr(scope["app"].state, "indicators", None))
     if lf is None or not lf.prepared:
         return None
     request = Request(scope)

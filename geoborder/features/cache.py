@@ -1,5 +1,5 @@
 """The `LayerFeatures` of one store, made once per layer and data version, with the reported
-indicator values joined onto commune layers."""
+indicator values joined onto commune layers and the border records onto gates and markers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,21 @@ import pandas as pd
 
 from geoborder.core.errors import InvalidParameter
 from geoborder.features.layer import LayerFeatures
+from geoborder.features.query import DatetimeInterval
+from geoborder.features.records import (
+    GATE_COLUMNS,
+    MARKER_COLUMNS,
+    RECORD_LAYERS,
+    TIMED_LAYERS,
+    gate_columns,
+    marker_columns,
+    records_revision,
+    today,
+    with_nulls,
+)
 from geoborder.store.base import LayerInfo, Store
+
+MAX_TIMED = 16  # `datetime` selections of a layer kept (the most recent ones)
 
 # --------------------------------------------------------------------------- per-store cache
 
@@ -68,20 +82,32 @@ class FeatureCache:
     remade when the store switches to another data version (PostGIS publish / rollback).
 
     Commune layers also come with the reported indicator values joined on (see
-    indicator_columns), cached by indicator-database revision and year."""
+    indicator_columns), cached by indicator-database revision and year. Gates and markers come
+    with their records (geoborder.features.records): the gates' class and status of today, or
+    of a `datetime` selection (`when`), cached by records revision and day."""
 
     def __init__(self, store: Store):
         self.store = store
         self._layers: dict[tuple[str, str], LayerFeatures] = {}
         self._joined: dict[tuple, LayerFeatures] = {}
+        self._records: dict[tuple, LayerFeatures] = {}
         self._lock = threading.Lock()
 
     def get(
-        self, layer_id: str, indicators_db=None, year: int | None = None, revision: str | None = None
+        self,
+        layer_id: str,
+        indicators_db=None,
+        year: int | None = None,
+        revision: str | None = None,
+        when: DatetimeInterval | None = None,
     ) -> LayerFeatures:
         """`revision`: the indicator database's revision if the caller already read it (the
-        conditional-GET middleware does, for the ETag), so it is not read twice per request."""
+        conditional-GET middleware does, for the ETag), so it is not read twice per request.
+        `when`: a query's `datetime`, for the layers that answer it (TIMED_LAYERS; ignored on
+        the others)."""
         base = self._base(layer_id)
+        if layer_id in RECORD_LAYERS:
+            return self._with_records(base, indicators_db, year, when)
         if indicators_db is None and year is None:
             return base
         if indicators_db is None:
@@ -98,15 +124,46 @@ class FeatureCache:
                 self._joined[key] = lf
         return lf
 
+    def _with_records(self, base: LayerFeatures, indicators_db, year: int | None, when) -> LayerFeatures:
+        # the key: (store version, layer, records revision, day, the datetime selection or None)
+        layer_id = base.layer_id
+        if year is not None:  # refused with the message of the other layers without indicators
+            indicator_columns(self.store, indicators_db, layer_id, year)
+        timed = when is not None and layer_id in TIMED_LAYERS
+        day = today() if layer_id in TIMED_LAYERS else ""  # today's class and status change at midnight
+        head = (self.store.version, layer_id, records_revision(indicators_db), day)
+        key = (*head, (when.start, when.end) if timed else None)
+        lf = self._records.get(key)
+        if lf is None:
+            if layer_id in TIMED_LAYERS:
+                extra, matched = gate_columns(self.store, indicators_db, when if timed else None)
+                lf = base.with_columns(
+                    with_nulls(extra, GATE_COLUMNS), on=base.key_field, in_time=matched if timed else None
+                )
+            else:
+                lf = base.with_columns(with_nulls(marker_columns(indicators_db), MARKER_COLUMNS), on=base.key_field)
+            with self._lock:  # keep the current revision's only, and the latest selections by date
+                kept = {k: v for k, v in self._records.items() if k[:4] == head or k[1] != layer_id}
+                selections = [k for k in kept if k[1] == layer_id and k[4] is not None]
+                for k in selections[: max(0, len(selections) - MAX_TIMED + 1)]:
+                    del kept[k]
+                kept[key] = lf
+                self._records = kept
+        return lf
+
     def _make(self, layer_id: str, info: LayerInfo) -> LayerFeatures:
         frame, engine = self.store.items(layer_id)
         return LayerFeatures(layer_id, frame, info.key_field, engine)
 
-    def peek(self, layer_id: str, indicator_revision: str = "") -> LayerFeatures | None:
+    def peek(self, layer_id: str, indicator_revision: str = "", indicators_db=None) -> LayerFeatures | None:
         """The LayerFeatures `get(layer_id, db)` would return (no year), if it is already made
         (for the current store version and indicator revision, "" without a database), else None:
-        never reads or joins anything."""
+        never joins anything. For the layers with records (gates, markers) it reads the records
+        revision of `indicators_db` (one small query), as `get` does."""
         version = self.store.version
+        if layer_id in RECORD_LAYERS:
+            day = today() if layer_id in TIMED_LAYERS else ""
+            return self._records.get((version, layer_id, records_revision(indicators_db), day, None))
         if not indicator_revision:
             return self._layers.get((version, layer_id))
         return self._joined.get((version, layer_id, indicator_revision, None))

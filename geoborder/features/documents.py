@@ -18,6 +18,7 @@ from geoborder.features.gzip import GzipMember
 from geoborder.features.layer import LayerFeatures
 from geoborder.features.precision import rounded
 from geoborder.features.query import CHUNK, GEOMETRY_PROPERTY
+from geoborder.features.records import TITLES as RECORD_TITLES
 
 
 def feature_collection(parts: list[bytes], *, matched: int, links: list[dict], timestamp: str | None = None) -> bytes:
@@ -168,6 +169,10 @@ def queryables(lf: LayerFeatures, fields: Sequence | None, geometry_type: str, l
     }
     for name in lf.property_names:
         f = by_name.get(name)
+        if f is None and name in RECORD_TITLES:  # records joined on (gates, markers)
+            title, t, fmt = RECORD_TITLES[name]
+            props[name] = {"title": title, "type": t, **({"format": fmt} if fmt else {})}
+            continue
         if f is not None:
             d = {"title": f.title(lang), "type": _JSON_TYPES.get(f.type, "string")}
             if f.unit:

@@ -11,7 +11,10 @@ value, in URLs and in the GeoJSON `id` (a string for text keys such as "00715", 
 integer keys): keys are stable across builds, fids are not. Layers without a key use the fid.
 
 Hook for other modules (e.g. indicators joined onto communes): `LayerFeatures.with_columns(df)`
-returns a new `LayerFeatures` with extra property columns, served the same way.
+returns a new `LayerFeatures` with extra property columns, served the same way; with `in_time`
+(the gates for a `datetime=`: those in operation then), a query's `datetime` selects the features
+it marks, the others are left out (layers without it: every feature matches, as OGC API -
+Features says of features without a temporal property).
 """
 
 from __future__ import annotations
@@ -67,8 +70,11 @@ class LayerFeatures:
         frame: gpd.GeoDataFrame,
         key_field: str | None = None,
         engine: ItemsEngine = IN_MEMORY_ITEMS,
+        in_time: np.ndarray | None = None,
     ):
         self.layer_id = layer_id
+        # a boolean per row: the features a query's `datetime` selects (None: every feature)
+        self.in_time = in_time
         # the store's items engine: on PostGIS the selection and other-CRS geometries are SQL
         self.engine = engine
         self.frame = frame
@@ -100,12 +106,15 @@ class LayerFeatures:
         return self._features is not None
 
     # ----------------------------------------------------------------- hook
-    def with_columns(self, extra: pd.DataFrame, on: str | None = None) -> LayerFeatures:
+    def with_columns(
+        self, extra: pd.DataFrame, on: str | None = None, in_time: pd.Series | None = None
+    ) -> LayerFeatures:
         """A new LayerFeatures with `extra` columns joined on `on` (default: the layer key).
 
         For other modules that add values to a layer (indicators on communes): `extra` is indexed
         by the key values (or has an `on` column); rows without a match get nulls. Existing
-        columns of the same name are replaced.
+        columns of the same name are replaced. `in_time`: a boolean per key value, the features a
+        query's `datetime` selects (rows without a value are not selected).
         """
         on = on or self.key_field
         if on is None or on not in self.frame.columns:
@@ -114,12 +123,16 @@ class LayerFeatures:
             extra = extra.set_index(on)
         replaced = [c for c in extra.columns if c in self.frame.columns]
         joined = self.frame.drop(columns=replaced).join(extra, on=on)
+        mask = None
+        if in_time is not None:
+            mask = self.frame[on].map(in_time).fillna(False).to_numpy(dtype=bool)
         # the joined columns exist only in memory: a query naming one is selected in memory
         return LayerFeatures(
             self.layer_id,
             gpd.GeoDataFrame(joined, geometry=self.frame.geometry.name, crs=self.frame.crs),
             self.key_field,
             self.engine.excluding(replaced),
+            mask,
         )
 
     # ----------------------------------------------------------------- serialisation
@@ -232,8 +245,10 @@ class LayerFeatures:
         """Row positions of the page a query asks for, and how many features match in all.
 
         The store's items engine selects when it can (PostGIS: in SQL), unless the query names a
-        property that exists only in memory (indicator values joined on)."""
-        if self.engine.handles(q):
+        property that exists only in memory (indicator values joined on), or a `datetime` this
+        layer answers (`in_time`: selected in memory)."""
+        timed = q.datetime is not None and self.in_time is not None
+        if not timed and self.engine.handles(q):
             fids, matched = self.engine.select(q)
             pos = self._pos
             return Selection(
@@ -244,6 +259,8 @@ class LayerFeatures:
             # a box crossing the antimeridian (minx > maxx) is two boxes
             boxes = shapely.box(*np.asarray(bbox_parts(q.bbox)).T)
             pos = np.unique(self.frame.sindex.query(boxes, predicate="intersects")[1])
+        if timed:  # the features of the date(s) asked for; features of other layers always match
+            pos = pos[self.in_time[pos]]
         if q.properties or q.filter is not None:
             sub = self.frame.iloc[pos] if len(pos) != len(self.frame) else self.frame
             mask = np.ones(len(pos), dtype=bool)
@@ -252,7 +269,6 @@ class LayerFeatures:
             if q.filter is not None:
                 mask &= evaluate_filter(sub, q.filter, self.property_names, q.filter_crs)
             pos = pos[mask]
-        # datetime: no layer has a temporal property yet: features without one always match
         if q.sortby:
             for name, _ in q.sortby:
                 self._check_property(name, "sortby")

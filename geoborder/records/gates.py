@@ -235,3 +235,35 @@ def check_class(value) -> str | None:
     if err:
         raise InvalidParameter(f"class: {err}")
     return got
+
+
+def gates_during(store, db, start: str | None, end: str | None, at: str) -> list[dict]:
+    """Every crossing point's class and status at `at` (an ISO date), as `gates_at` gives them,
+    with what a time selection needs (OGC API - Features `datetime` on the gates collection):
+
+    - `in_operation_during`: in operation (open, or listed with no event known) on some day from
+      `start` to `end` (ISO dates, both included; None: an open end), i.e. at `start` or at one
+      of its events dated after `start` and on or before `end`;
+    - `opened`: the date of its first opening (event opened), None when none is known;
+    - `status_since`: the date of the last event on or before `at` that set its status, None
+      when none did."""
+    lo = start or "0000-01-01"  # before any event: the status before the first one
+    by_gate: dict[str, list[dict]] = {}
+    for _, e in events(store, db).iterrows():
+        by_gate.setdefault(e["gate_id"], []).append(_event_dict(e))
+    out = []
+    for gid, p in crossing_points(store, db).iterrows():
+        evs = by_gate.get(gid, [])
+        dates = [lo, *(e["date"] for e in evs if lo < e["date"] and (end is None or e["date"] <= end))]
+        during = any(_state(p, evs, d)["in_operation"] for d in dates)
+        setting = [e for e in evs if EVENT_STATUS.get(e["event"]) and e["date"] <= at]
+        opened = next((e["date"] for e in evs if e["event"] == "opened"), None)
+        out.append(
+            {
+                **_state(p, evs, at),
+                "in_operation_during": during,
+                "opened": opened,
+                "status_since": setting[-1]["date"] if setting else None,
+            }
+        )
+    return sorted(out, key=lambda s: s["gate_id"])
