@@ -76,7 +76,8 @@ def crossing_totals(
         rows = rows[rows["province"].map(fold) == fold(province)]
     if partner:
         rows = rows[rows["partner"] == _partner(partner)]
-    rows = rows.assign(target=[_target(r, period) for r in rows.itertuples(index=False)])
+    targets = [_target(r, period) for r in rows.itertuples(index=False)]
+    rows = rows.assign(target=pd.Series(targets, index=rows.index, dtype=object))  # text, also when empty
     left_out = int(rows["target"].isna().sum())
     rows = rows[rows["target"].notna()]
     if start:
