@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geoborder.core.errors import InvalidParameter
 from geoborder.reports.areas import resolve_area
+from geoborder.reports.crossings import records_provider
 from geoborder.reports.figures import build_report, public
 from geoborder.reports.saved import ReportsDB
 from geoborder.reports.targets import import_targets, targets_for
@@ -73,7 +74,15 @@ def review(
         raise InvalidParameter(f"f must be one of {', '.join(sorted(FORMATS))}")
     a = resolve_area(store, area, saved=saved)
     report = build_report(
-        store, db, a, indicator, start, end, thresholds=threshold or (), targets=targets_for(store, saved, a)
+        store,
+        db,
+        a,
+        indicator,
+        start,
+        end,
+        thresholds=threshold or (),
+        targets=targets_for(store, saved, a),
+        crossings=records_provider(db),
     )
     if f == "json":
         return JSONResponse(public(report))

@@ -73,6 +73,7 @@ def report(ctx, area, start, end, indicators, thresholds, lang, out, store_path,
     if fmt is None:
         _fail(f"--out: write a .pdf, .xlsx, .html or .json file, not {out.name}")
     from geoborder.reports.areas import resolve_area
+    from geoborder.reports.crossings import records_provider
     from geoborder.reports.figures import build_report, public
     from geoborder.reports.targets import targets_for
 
@@ -80,7 +81,15 @@ def report(ctx, area, start, end, indicators, thresholds, lang, out, store_path,
         store, db, saved = _open(store_path, db_path)
         a = resolve_area(store, area, saved=saved)
         rep = build_report(
-            store, db, a, indicators, start, end, thresholds=thresholds, targets=targets_for(store, saved, a)
+            store,
+            db,
+            a,
+            indicators,
+            start,
+            end,
+            thresholds=thresholds,
+            targets=targets_for(store, saved, a),
+            crossings=records_provider(db),
         )
         if fmt == "pdf":
             from geoborder.reports.pdf import write_pdf
