@@ -67,7 +67,10 @@ def read_dem(path: Path, attribution: str) -> Dem:
         res_x, res_y = ds.res
         if ds.crs is not None and ds.crs.is_geographic:
             cell_km = res_y * 111.32
-            size = f"{res_y * 60:.3g}′ cells (~{cell_km:.0f} km)"
+            if res_y * 60 >= 1:
+                size = f"{res_y * 60:.3g}′ cells (~{cell_km:.0f} km)"
+            else:  # finer than an arc-minute (GLO-30: 1″, ~30 m)
+                size = f"{res_y * 3600:.3g}″ cells (~{cell_km * 1000:.0f} m)"
         else:
             cell_km = res_y / 1000.0
             size = f"{res_y:.0f} m cells"

@@ -59,7 +59,16 @@ def _fail(msg: str, code: int = 2):
     help="pack.json of an earlier fetch: refuse any file whose sha256 differs from it",
 )
 @click.option("--progress/--no-progress", default=None, help="progress bars (default: on a terminal)")
-def fetch_cmd(to, cache, geoboundaries_url, osm_url, osm_extracts, full_resolution, roads, pin, progress):
+@click.option(
+    "--dem",
+    is_flag=True,
+    help="also Copernicus GLO-30 elevation tiles over the border provinces (large), merged into "
+    "dem_glo30.tif: the build then uses it instead of ETOPO5",
+)
+@click.option(
+    "--dem-url", default=None, help="GLO-30 tile server base (default: the public AWS bucket copernicus-dem-30m)"
+)
+def fetch_cmd(to, cache, geoboundaries_url, osm_url, osm_extracts, full_resolution, roads, pin, progress, dem, dem_url):
     """Assemble a source pack from open sources (geoBoundaries, OpenStreetMap).
 
     Downloads are cached and resumed; every file's URL, licence, attribution, date and sha256 go
@@ -85,6 +94,8 @@ def fetch_cmd(to, cache, geoboundaries_url, osm_url, osm_extracts, full_resoluti
             road_classes=tuple(r.strip() for r in roads.split(",") if r.strip()),
             progress=progress,
             pins=pin,
+            dem=dem,
+            dem_url=dem_url,
         )
     except FetchError as exc:
         _fail(f"geoborder fetch: {exc}")
@@ -123,6 +134,8 @@ def fetch_open_pack(
     road_classes: tuple[str, ...] | None = None,
     progress: bool | None = None,
     pins: Path | None = None,
+    dem: bool = False,
+    dem_url: str | None = None,
 ):
     """The open-data pack fetched into `pack` (what `geoborder fetch` and, on a machine without a
     pack, `geoborder run` do): options not given come from `settings` (a FetchSettings) and the
@@ -130,11 +143,12 @@ def fetch_open_pack(
     from geoborder.sources.fetch.options import FetchOptions
     from geoborder.sources.fetch.pack import fetch_pack, read_pins
 
-    given: dict[str, Any] = {"osm_extracts": osm_extracts, "road_classes": road_classes}
+    given: dict[str, Any] = {"osm_extracts": osm_extracts, "road_classes": road_classes, "dem_url": dem_url}
     opts = FetchOptions(
         geoboundaries_url=geoboundaries_url or settings.geoboundaries_url,
         osm_url=osm_url or settings.osm_url,
         simplified=simplified,
+        dem=dem,
         **{k: v for k, v in given.items() if v is not None},
     )
     return fetch_pack(

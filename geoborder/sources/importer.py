@@ -125,6 +125,8 @@ def import_file(
     """Import one file into the pack as the source file of `layer_id`. Raises DataImportError."""
     catalog = catalog or load_catalog()
     path, pack = Path(path), Path(pack)
+    if layer_id == DEM_LAYER:
+        return import_dem(path, pack, crs=crs, province=province, catalog=catalog)
     lyr = resolve_layer(layer_id, catalog)
     assert lyr.source is not None  # a source layer
     column_map, constants = dict(column_map or {}), dict(constants or {})
@@ -149,6 +151,99 @@ def import_file(
     except OSError as exc:
         raise DataImportError(f"cannot write the pack file: {exc}", file=str(out_path)) from exc
     _record(pack, out_path, lyr, path, rep)
+    return rep
+
+
+DEM_LAYER = "dem"
+DEM_OWN = "dem_own"  # the catalog source of a province's own DEM
+
+
+def import_dem(
+    path: Path, pack: Path, *, crs: str | None = None, province: str | None = None, catalog: Catalog | None = None
+) -> ImportReport:
+    """A province's own DEM (a GeoTIFF, often VN-2000 TM-3 or UTM) reprojected to EPSG:4326
+    (bilinear) into the pack as dem_own.tif, which the build then uses before GLO-30 and ETOPO5.
+    A GeoTIFF without a CRS is placed as vn2000.choose_crs places a vector file (its bounds:
+    lon/lat, or VN-2000 metres with --crs or --province)."""
+    import rasterio
+    from rasterio.crs import CRS as RioCRS
+    from rasterio.enums import Resampling
+    from rasterio.vrt import WarpedVRT
+
+    catalog = catalog or load_catalog()
+    out_path = pack / catalog.sources[DEM_OWN].file
+    rep = ImportReport(file=str(path), layer=DEM_LAYER, output=out_path)
+    try:
+        ds = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataImportError(f"not a raster GDAL can read (a DEM must be a GeoTIFF): {exc}", file=str(path)) from None
+    with ds:
+        if ds.transform.is_identity and ds.gcps[1] is None:
+            raise DataImportError("the raster is not georeferenced (no geotransform)", file=str(path))
+        if crs is None and ds.crs is not None:
+            src_crs, rep.crs_how = ds.crs, "declared in the file"
+        else:
+            b = ds.bounds
+            box = gpd.GeoDataFrame(
+                geometry=gpd.GeoSeries.from_wkt(
+                    [
+                        f"POLYGON (({b.left} {b.bottom}, {b.right} {b.bottom}, {b.right} {b.top}, {b.left} {b.top}, {b.left} {b.bottom}))"
+                    ]
+                )
+            )
+            if ds.crs is not None:
+                box = box.set_crs(ds.crs.to_wkt())
+            found, rep.crs_how = choose_crs(
+                box, given=crs, province=province, file=str(path), extent=tuple(catalog.build["extent"])
+            )
+            src_crs = RioCRS.from_wkt(found.to_wkt())
+        rep.crs = src_crs.to_string() if src_crs.to_epsg() is None else f"EPSG:{src_crs.to_epsg()}"
+        nodata = ds.nodata if ds.nodata is not None else -32767.0
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_name(f".{out_path.name}.part")
+        try:
+            with WarpedVRT(
+                ds, src_crs=src_crs, crs="EPSG:4326", resampling=Resampling.bilinear, src_nodata=nodata, nodata=nodata
+            ) as vrt:
+                prof = {
+                    "driver": "GTiff",
+                    "width": vrt.width,
+                    "height": vrt.height,
+                    "count": 1,
+                    "dtype": "float32",
+                    "crs": "EPSG:4326",
+                    "transform": vrt.transform,
+                    "nodata": nodata,
+                    "tiled": True,
+                    "compress": "deflate",
+                }
+                with rasterio.open(tmp, "w", **prof) as dst:
+                    for _, win in dst.block_windows(1):
+                        dst.write(vrt.read(1, window=win).astype("float32"), 1, window=win)
+                rep.rows = vrt.width * vrt.height
+            tmp.replace(out_path)
+        except DataImportError:
+            raise
+        except Exception as exc:
+            tmp.unlink(missing_ok=True)
+            raise DataImportError(f"cannot reproject the DEM to EPSG:4326: {exc}", file=str(path)) from exc
+    rep.notes.append(f"reprojected from {rep.crs} to EPSG:4326 (bilinear)")
+    man = Manifest.read(pack)
+    man.put(
+        PackFile(
+            file=out_path.name,
+            what="elevation, a province's own DEM (imported; the build's DEM before GLO-30 and ETOPO5)",
+            source=f"imported from {path.name}",
+            urls=[str(path.resolve())],
+            licence="the provider's own (not stated by the file)",
+            attribution=f"imported by geoborder import from {path.name}",
+            date=now(),
+            sha256=sha256_file(out_path),
+            rows=rep.rows,
+            notes=[f"CRS {rep.crs}: {rep.crs_how}"] + rep.notes,
+        )
+    )
+    man.write(pack)
     return rep
 
 

@@ -48,6 +48,8 @@ ROAD_CLASSES = {
 PLACE_KINDS = ("city", "town", "village", "hamlet", "isolated_dwelling")
 GATE_MAX_KM = 10.0  # a border_control node farther than this from the land border is not a gate
 MARKER_MAX_KM = 2.0  # a boundary stone farther than this from the border is not a border marker
+# Copernicus DEM GLO-30: public COG tiles of 1°x1° on AWS (no account needed)
+COPERNICUS_DEM_URL = "https://copernicus-dem-30m.s3.amazonaws.com"
 PARTNER_MAX_KM = 2.0  # a VN boundary way within this of a partner unit borders that partner
 
 
@@ -60,3 +62,6 @@ class FetchOptions:
     simplified: bool = True
     road_classes: tuple[str, ...] = tuple(ROAD_CLASSES)
     with_railways: bool = True
+    dem: bool = False  # fetch --dem: Copernicus GLO-30 tiles over the border provinces
+    dem_url: str = COPERNICUS_DEM_URL
+    dem_bbox: tuple[float, float, float, float] | None = None  # lon/lat; default: the border provinces'

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import FetchError
+from geoborder.sources.fetch.dem import fetch_dem
 from geoborder.sources.fetch.download import Downloader
 from geoborder.sources.fetch.geoboundaries import Layers, fetch_layer, write_geoboundaries_files
 from geoborder.sources.fetch.manifest import NOT_OPEN, Manifest, now
@@ -59,6 +60,8 @@ def fetch_pack(
     write_geoboundaries_files(pack, gb, man, emit)
     if osm_sources:
         write_osm_files(pack, osm, gb, osm_sources, opts, man, emit)
+    if opts.dem:  # after the provinces and border lines are written: they give the DEM's extent
+        fetch_dem(dl, pack, opts, man, failures, emit)
 
     _list_missing(pack, man, catalog)
     man.failures = failures
