@@ -11,6 +11,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -77,14 +78,24 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method some route answers at this path (the framework's 405 names only the first
-    route it tried: GET on /indicators/imports, which also takes POST). Asked of the routes'
-    own `matches`, one method at a time (only on a 405)."""
-    allowed = [
-        m
-        for m in METHODS
-        if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in request.app.router.routes)
-    ]
+    """The methods of the path that matched, as the OpenAPI document lists them (the framework's
+    405 names only the first route it tried: GET on /indicators/imports, which also takes POST).
+    Where a literal path and a templated one both match (/collections/gates_unplaced/items and
+    /collections/{collectionId}/items), the literal one is the resource, as in OpenAPI's path
+    matching: its methods only. Asked of the routes' own `matches` (only on a 405)."""
+    by_path: dict[str, set[str]] = {}
+    for r in iter_route_contexts(request.app.routes):  # through the included routers
+        methods = r.methods
+        if not methods or not getattr(r, "include_in_schema", True):
+            continue
+        for m in METHODS:
+            if m in methods and r.matches({**request.scope, "method": m})[0] is Match.FULL:
+                by_path.setdefault(r.path or "", set()).add(m)
+    if not by_path:
+        return ""
+    # the most literal template: fewest {parameters}, then the longest literal text
+    path = min(by_path, key=lambda p: (p.count("{"), -len(p.replace("{", "").replace("}", ""))))
+    allowed = [m for m in METHODS if m in by_path[path]]
     if "GET" in allowed:
         allowed.insert(1, "HEAD")  # api/caching.py HeadMiddleware
     return ", ".join(allowed)

@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from geoborder.core.catalog import Layer, load_catalog
@@ -193,6 +194,12 @@ def _add_record_routes(table: str) -> None:
                 "numberReturned": len(page),
             }
         )
+
+    @router.post(base + "/items", name=f"records_{table}_items_post", include_in_schema=False)
+    def record_items_post() -> Response:
+        # POST /collections/{collectionId}/items (a CQL2 body) would take this path too; a record
+        # collection is read with GET only: 405, with the Allow of this path (api/errors.py)
+        raise StarletteHTTPException(405)
 
     @router.get(
         base + "/items/{recordId}",
