@@ -6,14 +6,15 @@
 - /tiles/hillshade/WebMercatorQuad/{z}/{x}/{y}.png: hillshade of the store's DEM (under the choropleth)
 
 A tile the data does not reach is not an error: PNG tiles answer 200 with a transparent PNG
-(so browsers log nothing), vector tiles 204 with an empty body. A z/x/y outside the grid is a 400.
+(so browsers log nothing), vector tiles 204 with an empty body. A zoom level that is not served is
+a 400; an x/y outside the tile matrix of its zoom is a 404 (OGC API - Tiles: no such tile).
 Every tile has an ETag (data version + parameters) and Cache-Control, and If-None-Match gives 304.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
@@ -30,9 +31,9 @@ from ..map_params import IndicatorQuery, MapParamsDep
 router = APIRouter(tags=["tiles"])
 
 TmsPath = Annotated[
-    str,
+    Literal["WebMercatorQuad"],
     Path(
-        description="Tile matrix set: WebMercatorQuad.",
+        description="Tile matrix set: WebMercatorQuad (the only one served).",
         openapi_examples={"WebMercatorQuad": {"value": "WebMercatorQuad"}},
     ),
 ]

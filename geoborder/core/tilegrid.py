@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import morecantile
 
-from geoborder.core.errors import InvalidParameter
+from geoborder.core.errors import InvalidParameter, NotFound
 
 TMS_ID = "WebMercatorQuad"
 TILE_SIZE = 256
@@ -32,12 +32,13 @@ def check_tms(tms_id: str) -> None:
 
 
 def check_tile(z: int, x: int, y: int) -> None:
-    """400 unless z/x/y is a tile of WebMercatorQuad within the served zoom levels."""
+    """400 for a zoom level that is not served; 404 for an x/y outside the tile matrix of that
+    zoom (OGC API - Tiles /req/tileset/tm-limits: the tile does not exist)."""
     if not MIN_ZOOM <= z <= MAX_ZOOM:
         raise InvalidParameter(f"z: zoom level {z} is outside {MIN_ZOOM}..{MAX_ZOOM}")
     n = 1 << z
     if not (0 <= x < n and 0 <= y < n):
-        raise InvalidParameter(f"x/y: tile {z}/{x}/{y} does not exist (x and y are 0..{n - 1} at zoom {z})")
+        raise NotFound(f"x/y: tile {z}/{x}/{y} does not exist (x and y are 0..{n - 1} at zoom {z})")
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:

@@ -128,8 +128,6 @@ def test_out_of_area_tiles_are_empty_not_errors(client):
     "url, word",
     [
         ("/tiles/WebMercatorQuad/19/0/0.png?indicator=density", "zoom"),
-        ("/tiles/WebMercatorQuad/3/8/0.png?indicator=density", "3/8/0"),
-        ("/tiles/WebMercatorQuad/3/0/-1.png?indicator=density", "3/0/-1"),
         ("/tiles/WebMercatorQuad/3/a/0.png?indicator=density", "x"),
         ("/tiles/WorldCRS84Quad/3/0/0.png?indicator=density", "WebMercatorQuad"),
         ("/tiles/WebMercatorQuad/3/6/3.png?indicator=happiness", "happiness"),
@@ -141,12 +139,27 @@ def test_out_of_area_tiles_are_empty_not_errors(client):
         ("/tiles/WebMercatorQuad/3/6/3.png?indicator=density&classes=jenks", "classes"),
         ("/tiles/WebMercatorQuad/3/6/3.png?indicator=density&area=99", "area"),
         ("/collections/communes_2025/tiles/WebMercatorQuad/25/0/0", "zoom"),
-        ("/collections/roads/map/tiles/WebMercatorQuad/2/4/0.png", "2/4/0"),
     ],
 )
 def test_bad_tile_parameters_are_400_with_a_message(client, url, word):
     r = client.get(url)
     assert r.status_code == 400, (url, r.status_code, r.text)
+    assert word in r.json()["description"]
+
+
+@pytest.mark.parametrize(
+    "url, word",
+    [
+        ("/tiles/WebMercatorQuad/3/8/0.png?indicator=density", "3/8/0"),
+        ("/tiles/WebMercatorQuad/3/0/-1.png?indicator=density", "3/0/-1"),
+        ("/collections/roads/map/tiles/WebMercatorQuad/2/4/0.png", "2/4/0"),
+        ("/collections/roads/tiles/WebMercatorQuad/9/403/512", "9/403/512"),
+    ],
+)
+def test_a_tile_outside_the_matrix_is_404(client, url, word):
+    """OGC API - Tiles: a tile outside the matrix limits of its zoom does not exist (404)."""
+    r = client.get(url)
+    assert r.status_code == 404, (url, r.status_code, r.text)
     assert word in r.json()["description"]
 
 
