@@ -243,6 +243,8 @@ BBOX_SCHEMA = {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": 
 FORMATS: dict[str, tuple[OgcFormat, ...]] = {"/collections/{collectionId}/items": tuple(OgcFormat)}
 JSON_MEDIA = (h.JSON, h.GEOJSON, h.SCHEMA_JSON, h.OPENAPI_JSON)
 TILE_MAX = 2**MAX_ZOOM - 1
+#: operations whose query parameters name things that may not exist (a unit, a saved area): 404
+NAMED_BY_QUERY = ("/queries/", "/reports/")
 
 
 def attach_models(doc: dict) -> None:
@@ -279,9 +281,17 @@ def tell_the_truth(path: str, op: dict) -> None:
         if code[0] in "45" and not content:
             r.update(copy.deepcopy(ERR))
     responses.setdefault("400", {"description": "A parameter is malformed or unknown", **copy.deepcopy(ERR)})
-    if any(p.get("in") == "path" for p in params) or path.startswith("/queries/"):
+    if any(p.get("in") == "path" for p in params) or path.startswith(NAMED_BY_QUERY):
         responses.setdefault("404", {"description": "Not found (the message says what)", **copy.deepcopy(ERR)})
+    if any(p.get("in") == "header" and p.get("name", "").lower() == "x-api-key" for p in params):
+        responses.setdefault("401", {"description": "No API key (X-API-Key)", **copy.deepcopy(ERR)})
+        responses.setdefault("403", {"description": "The API key is not valid", **copy.deepcopy(ERR)})
     responses.setdefault("500", {"description": "Server error", **copy.deepcopy(ERR)})
+    ok = (responses.get("200") or {}).get("content") or {}
+    if list(ok) == [h.HTML]:  # an HTML page (the map page): its errors are HTML pages too
+        for code, r in responses.items():
+            if code[0] == "4":
+                r.setdefault("content", {}).setdefault(h.HTML, {"schema": {"type": "string"}})
     for p in params:
         schema = p.get("schema", {})
         if p.get("name") == "f" and p.get("in") == "query":

@@ -55,7 +55,10 @@ RecordsDep = Annotated[object, Depends(records)]
 @router.get("/records/imports", summary="Every records import (version): kind, file, checksum, time, who, summary")
 def record_imports(
     rdb: RecordsDep,
-    kind: Annotated[str | None, Query(description=f"only imports of this kind: {', '.join(KINDS)}")] = None,
+    kind: Annotated[
+        str | None,
+        Query(description=f"only imports of this kind: {', '.join(KINDS)}", json_schema_extra={"enum": list(KINDS)}),
+    ] = None,
 ) -> dict:
     if kind is not None:
         kind_of(kind)
@@ -131,8 +134,12 @@ def gate(gate_id: str, store: StoreDep, rdb: RecordsDep, at: AtQuery = None) -> 
 def crossings(
     store: StoreDep,
     rdb: RecordsDep,
-    by: Annotated[str, Query(description=f"one of {', '.join(GROUPS)}")] = "gate",
-    period: Annotated[str, Query(description=f"one of {', '.join(PERIODS)}")] = "year",
+    by: Annotated[
+        str, Query(description=f"one of {', '.join(GROUPS)}", json_schema_extra={"enum": list(GROUPS)})
+    ] = "gate",
+    period: Annotated[
+        str, Query(description=f"one of {', '.join(PERIODS)}", json_schema_extra={"enum": list(PERIODS)})
+    ] = "year",
     gate: Annotated[str | None, Query(description="a gate id or name")] = None,
     province: ProvinceQuery = None,
     partner: Annotated[str | None, Query(description="LAO, CHN or KHM")] = None,
