@@ -13,6 +13,7 @@ Vintage = Annotated[
     Query(
         description="Commune vintage: 2025 (after the July 2025 reform) or 2009 (pre-2025 units, with districts).",
         openapi_examples={"2025": {"value": 2025}, "pre-2025": {"value": 2009}},
+        json_schema_extra={"enum": [2025, 2009]},  # the library refuses any other (400)
     ),
 ]
 
@@ -50,6 +51,7 @@ class TouchingParams:
             description="Shortest shared boundary that counts as touching, in km (default 0.5: shorter "
             "contacts are corners caused by misalignment).",
             openapi_examples={"default": {"value": 0.5}},
+            json_schema_extra={"minimum": 0, "maximum": 1000},
         ),
     ] = None
     geometry: Annotated[
@@ -73,6 +75,7 @@ class RoadlessParams:
         Query(
             description="Villages (or towns) farther than this from every road, in metres (metric CRS EPSG:3405).",
             openapi_examples={"2 km": {"value": 2000}, "5 km": {"value": 5000}},
+            json_schema_extra={"minimum": 0, "maximum": 100_000},
         ),
     ] = 2000.0
     countries: Annotated[
@@ -94,8 +97,9 @@ class RoadlessParams:
     border_km: Annotated[
         float | None,
         Query(
-            description="Only settlements within this distance of the border line, in km.",
+            description="Only settlements within this distance of the border line, in km (0-100].",
             openapi_examples={"10 km": {"value": 10}},
+            json_schema_extra={"exclusiveMinimum": 0, "maximum": 100},
         ),
     ] = None
     partner: Annotated[
@@ -113,12 +117,18 @@ class GatesParams:
     lon: Annotated[
         float | None,
         Query(
-            description="Origin longitude (EPSG:4326), with lat.", openapi_examples={"Sơn La city": {"value": 103.91}}
+            description="Origin longitude (EPSG:4326), with lat.",
+            openapi_examples={"Sơn La city": {"value": 103.91}},
+            json_schema_extra={"minimum": -180, "maximum": 180},
         ),
     ] = None
     lat: Annotated[
         float | None,
-        Query(description="Origin latitude (EPSG:4326), with lon.", openapi_examples={"Sơn La city": {"value": 21.33}}),
+        Query(
+            description="Origin latitude (EPSG:4326), with lon.",
+            openapi_examples={"Sơn La city": {"value": 21.33}},
+            json_schema_extra={"minimum": -90, "maximum": 90},
+        ),
     ] = None
     commune: Annotated[
         str | None,
@@ -134,7 +144,14 @@ class GatesParams:
             openapi_examples={"Cát Cát": {"value": "10631710"}},
         ),
     ] = None
-    k: Annotated[int, Query(description="How many gates (1-100).", openapi_examples={"three": {"value": 3}})] = 3
+    k: Annotated[
+        int,
+        Query(
+            description="How many gates (1-100).",
+            openapi_examples={"three": {"value": 3}},
+            json_schema_extra={"minimum": 1, "maximum": 100},
+        ),
+    ] = 3
     international_only: Annotated[bool, Query(description="Only international gates.")] = False
     published_only: Annotated[
         bool, Query(description="Only gates whose position a source publishes (not placed by the build).")
@@ -151,6 +168,7 @@ class ZoneParams:
         Query(
             description="Width of the zone from the border line, in km (0-100].",
             openapi_examples={"10 km": {"value": 10}},
+            json_schema_extra={"exclusiveMinimum": 0, "maximum": 100},
         ),
     ] = 10.0
     partner: Annotated[
@@ -188,6 +206,7 @@ class ProfileParams:
         str,
         Query(
             description="Commune code: 5-digit 2025 GSO code or 7-digit 2009 census code.",
+            json_schema_extra={"pattern": r"\S"},  # not empty (the library: 400)
             openapi_examples={
                 "Lóng Sập (2025)": {"value": "04045"},
                 "Mường Lèo (2025)": {"value": "04240"},
@@ -200,5 +219,6 @@ class ProfileParams:
         Query(
             description="Count the commune's villages within this distance of the border line, in km (0-100].",
             openapi_examples={"10 km": {"value": 10}},
+            json_schema_extra={"exclusiveMinimum": 0, "maximum": 100},
         ),
     ] = 10.0
