@@ -4,9 +4,12 @@ areas.py     what a report is about: a province's border communes, a list of com
              districts, the communes within N km of the border, the whole border, a saved area
 figures.py   the yearly series of each indicator over the area, the change over the period,
              thresholds, the communes that improved most and least, the join across the 2025 reform
+             (figures_years.py: the values of each year; figures_sections.py: the sections)
 saved.py     named areas and targets (imported like indicator tables), in a SQLite file
 targets.py   reading a target table (CSV / XLSX) and checking it; met / not met / no data
 charts.py    matplotlib figures: series, communes by class, the maps of the first and last year
 html.py      the HTML page (web/templates/report.html), pdf.py the A4 PDF, xlsx.py the workbook
 crossings.py the gates and crossings section (no data until the border records exist)
+mapsheet.py  a printed map sheet (PDF / PNG): mapsheet_layout.py (papers, extents), _layers.py
+             (the map), _furniture.py (legend, scale bar, north arrow, inset), _text.py (the words)
 """
