@@ -15,10 +15,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import date
 
 from fastapi import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geoborder.records.open import records_for
+
+#: collections whose features carry border records (api/routes: gates, markers)
+_RECORD_PATHS = re.compile(r"^/collections/(gates|markers)(/|$)")
 
 
 def cache_control(max_age: int) -> str:
@@ -164,6 +170,12 @@ class ConditionalGetMiddleware:
         revision = indicators.revision()
         # read once per request: the collection dependency reuses it (same data as the ETag)
         scope.setdefault("state", {})["indicator_revision"] = revision
+        if _RECORD_PATHS.match(scope["path"]):
+            # gates and markers carry the border records (gate state of the day, latest inspection):
+            # their ETag follows the records too (on PostgreSQL a records import does not change the
+            # indicator revision), and, for gates, the day (a state can change at midnight)
+            day = date.today().isoformat() if scope["path"].startswith("/collections/gates") else ""
+            return f"{version}/{revision}/{records_for(indicators).revision()}/{day}", revision
         return f"{version}/{revision}", revision
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

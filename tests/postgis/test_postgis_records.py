@@ -198,3 +198,33 @@ def test_the_same_file_twice_at_once_is_one_import(real_store, pg, url):
         b.finish()
         assert a.error is None and "imported meanwhile as records version" in str(b.error)
         assert db.counts()["imports"] == 1 and db.counts()["crossings"] == 1
+
+
+def test_a_records_import_changes_the_etags_of_gates_and_markers_on_postgresql(real_store, url):
+    """On PostgreSQL a records import leaves the indicator revision as it is: the ETags of the
+    collections that carry records (gates, markers) follow the records revision too, so a client's
+    If-None-Match is not answered with a stale 304."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    idb = PostgisIndicatorDB(url)
+    try:
+        with TestClient(create_app(store=real_store, indicators=idb)) as c:
+            paths = ["/collections/gates/items", "/collections/markers/items", "/collections/communes_2025/items"]
+            before = {p: c.get(p, params={"limit": 5}).headers["etag"] for p in paths}
+            revision = idb.revision()
+            _import(real_store, records_for(idb), FILES[0][0], "events")
+            assert idb.revision() == revision  # the indicator revision did not move
+            after = {p: c.get(p, params={"limit": 5}).headers["etag"] for p in paths}
+            assert after["/collections/gates/items"] != before["/collections/gates/items"]
+            assert after["/collections/markers/items"] != before["/collections/markers/items"]
+            assert after["/collections/communes_2025/items"] == before["/collections/communes_2025/items"]
+            stale = c.get(
+                "/collections/gates/items",
+                params={"limit": 5},
+                headers={"If-None-Match": before["/collections/gates/items"]},
+            )
+            assert stale.status_code == 200
+    finally:
+        idb.close()
