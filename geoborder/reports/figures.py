@@ -17,25 +17,21 @@ without values is listed as such and never filled in.
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from geoborder.core.errors import InvalidParameter, NotFound
-from geoborder.indicators import reform as indicator_reform
 from geoborder.indicators.catalog import IndicatorCatalog, load_indicators
 from geoborder.reports.areas import ReportArea
 from geoborder.reports.crossings import crossings_section
+from geoborder.reports.figures_sections import _map, _ranked, _reform_section, _thresholds
+from geoborder.reports.figures_years import _commune, _Context, _num, _vintage_for, _Year
 from geoborder.reports.targets import evaluate_targets
 from geoborder.reports.thresholds import Threshold, parse_threshold
 
 COMBINE = ("sum", "weighted_mean", "max", "min", "any", "all")
 MIN_YEAR, MAX_YEAR = 1990, 2100
 MAX_INDICATORS = 12
-N_RANKED = 3  # communes listed as improved most / least
 # --------------------------------------------------------------------------- checks
 
 
@@ -76,31 +72,6 @@ def check_indicators(names, catalog: IndicatorCatalog):
 
 
 # --------------------------------------------------------------------------- the pieces
-
-
-def _weights(store, vintage: int, kind: str | None) -> pd.Series:
-    c = store.frame(f"communes_{vintage}")
-    idx = c["commune_code"].astype(str).to_numpy()
-    if kind == "area":
-        w = c["area_km2"] if vintage == 2025 else pd.to_numeric(c["area_ha"], errors="coerce") / 100.0
-    else:
-        w = c["population"]
-    return pd.Series(pd.to_numeric(w, errors="coerce").astype(float).to_numpy(), index=idx)
-
-
-def _names(store, vintage: int) -> pd.Series:
-    c = store.frame(f"communes_{vintage}")
-    return pd.Series(c["name"].astype(str).to_numpy(), index=c["commune_code"].astype(str).to_numpy())
-
-
-def _num(v) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def combine(ind, values: pd.Series, weights: pd.Series | None = None) -> dict:
@@ -145,217 +116,6 @@ def change(first: float | None, last: float | None, years: int) -> dict:
     if years > 0 and first > 0 and last >= 0:
         out["annual_rate_percent"] = ((last / first) ** (1.0 / years) - 1.0) * 100.0
     return out
-
-
-@dataclass
-class _Year:
-    """One year of one indicator: the values on the report's units and on the reported units."""
-
-    year: int
-    units: int | None  # the vintage the values were reported on; None: no value
-    per: pd.Series  # on the report's communes (NaN: no value)
-    weights: pd.Series  # on the report's communes
-    reported: pd.Series  # on the area's communes of `units`
-    versions: pd.Series  # import id of each reported value (area's communes of `units`)
-    carried: pd.DataFrame | None = None  # reform_join.to_2025 rows of the report's communes
-
-
-class _Context:
-    def __init__(self, store, db, area: ReportArea, vintage: int):
-        self.store, self.db, self.area, self.vintage = store, db, area, vintage
-        self.codes = {v: pd.Index(area.codes[v], name="commune_code") for v in (2009, 2025)}
-        self.names = {v: _names(store, v) for v in (2009, 2025)}
-        self._links = None
-        self._area_links = None
-        self._available: dict[int, dict] = {}
-
-    def available(self, vintage: int) -> dict[str, list[int]]:
-        if vintage not in self._available:
-            self._available[vintage] = self.db.available(vintage)
-        return self._available[vintage]
-
-    @property
-    def links(self):
-        if self._links is None:
-            self._links = indicator_reform.links_for(self.store)
-        return self._links
-
-    @property
-    def area_links(self):
-        """The links of the units that went into the area's 2025 communes only: to_2025 over
-        them gives the same rows for those communes, without walking every unit of the country."""
-        if self._area_links is None:
-            links, want = self.links, set(self.codes[2025])
-            hit = links.units["targets"].map(lambda ts: bool(set(ts) & want) if isinstance(ts, list) else False)
-            xw = links.crosswalk[links.crosswalk["new"].isin(want)]
-            self._area_links = dataclasses.replace(links, units=links.units[hit], crosswalk=xw)
-        return self._area_links
-
-    def year(self, ind, year: int) -> _Year:
-        V = self.vintage
-        on25 = V == 2025 and year in self.available(2025).get(ind.name, [])
-        on09 = year in self.available(2009).get(ind.name, [])
-        nan = pd.Series(np.nan, index=self.codes[V], dtype=float)
-        if not on25 and not on09:
-            empty = pd.Series(dtype=float)
-            return _Year(year, None, nan, nan, empty, empty)
-        units = 2025 if on25 else 2009
-        cur = self.db.current(ind.name, vintage=units, year=year)
-        cur = cur.assign(commune_code=cur["commune_code"].astype(str)).set_index("commune_code")
-        values, ids = cur["value"].astype(float), cur["import_id"].astype(int)
-        w = _weights(self.store, units, ind.weight)
-        reported = values.reindex(self.codes[units])
-        versions = ids.reindex(self.codes[units]).dropna().astype(int)
-        if units == V:
-            return _Year(year, units, reported, w.reindex(self.codes[V]), reported, versions)
-        carried = indicator_reform.to_2025(values, ind, self.area_links, self.store).reindex(self.codes[V])
-        per = pd.to_numeric(carried["value"], errors="coerce").astype(float)
-        cw = pd.Series(
-            [
-                float(w.reindex(list(s)).sum()) if isinstance(s, list) and s else np.nan
-                for s in carried["sources"].tolist()
-            ],
-            index=self.codes[V],
-        )
-        src = sorted({u for s in carried["sources"].dropna() for u in s})
-        versions = ids.reindex(src).dropna().astype(int)
-        return _Year(year, units, per, cw, reported, versions, carried)
-
-
-def _vintage_for(ctx_db, area: ReportArea, inds, start: int, end: int) -> int:
-    avail25 = ctx_db.available(2025)
-    if any(start <= y <= end for ind in inds for y in avail25.get(ind.name, [])):
-        return 2025
-    return area.vintage
-
-
-def _commune(code: str, names: pd.Series) -> dict:
-    return {"commune_code": code, "name": names.get(code)}
-
-
-def _thresholds(ind, ths, years: list[_Year], ctx: _Context) -> list[dict]:
-    out = []
-    for th in ths:
-        rows: list[dict] = []
-        for y in years:
-            if y.units is None:
-                rows.append({"year": y.year, "units": None, "n_meet": None, "n_with_value": 0, "share_percent": None})
-                continue
-            r = y.reported
-            have = r.dropna()
-            meet = [c for c, v in have.items() if th.test(v)]
-            rows.append(
-                {
-                    "year": y.year,
-                    "units": y.units,
-                    "n_communes": int(len(r)),
-                    "n_with_value": int(len(have)),
-                    "n_meet": len(meet),
-                    "share_percent": len(meet) / len(have) * 100.0 if len(have) else None,
-                    "meet": [_commune(c, ctx.names[y.units]) for c in meet],
-                    "not_meet": [_commune(c, ctx.names[y.units]) for c in have.index if c not in set(meet)],
-                    "no_data": [_commune(c, ctx.names[y.units]) for c in r.index[r.isna()]],
-                }
-            )
-        out.append(
-            {
-                **th.as_dict(),
-                "label_vi": th.label(ind.type == "boolean"),
-                "label_en": th.label(ind.type == "boolean", "en"),
-                "years": rows,
-            }
-        )
-    return out
-
-
-def _reform_section(ind, years: list[_Year], ctx: _Context) -> dict:
-    carried = [y for y in years if y.carried is not None]
-    n09, n25 = ctx.names[2009], ctx.names[2025]
-    units = ctx.links.units
-    partly: dict[str, dict] = {}
-    incomplete: dict[str, dict] = {}
-    unlinked: dict[str, dict] = {}
-    for y in carried:
-        assert y.carried is not None  # a carried year
-        for code, r in y.carried.iterrows():
-            if not isinstance(r["sources"], list):  # no pre-2025 unit with a value went into it
-                continue
-            for u in r["partial_sources"]:
-                partly.setdefault(
-                    u,
-                    {
-                        "commune_code": u,
-                        "name": n09.get(u),
-                        "communes_2025": [_commune(t, n25) for t in units.at[u, "targets"]] if u in units.index else [],
-                        "years": [],
-                    },
-                )
-                if y.year not in partly[u]["years"]:
-                    partly[u]["years"].append(y.year)
-            if r["missing_sources"] or r["unlinked_2024_codes"]:
-                e = incomplete.setdefault(code, {**_commune(code, n25), "missing": [], "years": []})
-                for u in r["missing_sources"]:
-                    if u not in [m["commune_code"] for m in e["missing"]]:
-                        e["missing"].append(_commune(u, n09))
-                e["years"].append(y.year)
-            for k in r["unlinked_2024_codes"]:
-                unlinked.setdefault(k, {"code_2024": k, "commune_2025": _commune(code, n25)})
-        no_value = [c for c in y.per.index[y.per.isna()] if isinstance(y.carried.at[c, "sources"], list)]
-        for c in no_value:
-            e = incomplete.setdefault(c, {**_commune(c, n25), "missing": [], "years": []})
-            e["not_carried"] = True
-            if y.year not in e["years"]:
-                e["years"].append(y.year)
-    unused = [
-        _commune(u, n09)
-        for u in ctx.codes[2009]
-        if u not in units.index or units.at[u, "status"] not in ("code", "group")
-    ]
-    return {
-        "years_carried": [y.year for y in carried],
-        "partly_merged": list(partly.values()),
-        "incomplete": list(incomplete.values()),
-        "unlinked_2024_codes": list(unlinked.values()),
-        "unlinked_units": unused if carried else [],
-    }
-
-
-def _ranked(ind, years: list[_Year], fy: int | None, ly: int | None, ctx: _Context) -> dict:
-    if fy is None or ly is None or fy == ly:
-        return {"improved_most": [], "improved_least": [], "not_comparable": []}
-    by = {y.year: y for y in years}
-    a, b = by[fy], by[ly]
-
-    def exact(y: _Year, code: str) -> bool:
-        if y.carried is None:
-            return True
-        r = y.carried.loc[code]
-        return bool(r["complete"]) if isinstance(r["sources"], list) else False
-
-    rows, skipped = [], []
-    names = ctx.names[ctx.vintage]
-    for code in ctx.codes[ctx.vintage]:
-        va, vb = _num(a.per.get(code)), _num(b.per.get(code))
-        if va is None or vb is None or not exact(a, code) or not exact(b, code):
-            skipped.append(_commune(code, names))
-            continue
-        diff = vb - va
-        sign = -1.0 if ind.higher_is_better is False else 1.0
-        rows.append({**_commune(code, names), "first": va, "last": vb, "change": diff, "improvement": sign * diff})
-    rows.sort(key=lambda r: (-r["improvement"], r["commune_code"]))
-    n = min(N_RANKED, len(rows) // 2 if len(rows) > 1 else len(rows))
-    return {
-        "improved_most": rows[:n],
-        "improved_least": list(reversed(rows[-n:])) if n else [],
-        "not_comparable": skipped,
-        "n_compared": len(rows),
-    }
-
-
-def _map(y: _Year | None, ctx: _Context) -> dict | None:
-    if y is None or y.units is None:
-        return None
-    return {"year": y.year, "units": y.units, "values": {c: _num(v) for c, v in y.reported.items()}}
 
 
 def indicator_figures(ind, ctx: _Context, start: int, end: int, ths) -> dict:
