@@ -23,8 +23,23 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
     L = labels(lang)
     wb = Workbook()
     wb.remove(wb.active)
-    area = report["area_title_en"] if lang == "en" else report["area_title_vi"]
     files = {i["version"]: i["file_name"] for i in report["imports"]}
+    _report_sheet(wb, report, L, lang)
+    _summary_sheet(wb, report, L, lang)
+    _series_sheet(wb, report, files)
+    _thresholds_sheet(wb, report)
+    _improved_sheet(wb, report)
+    _communes_sheets(wb, report)
+    _reform_sheet(wb, report)
+    _targets_sheet(wb, report)
+    _imports_sheet(wb, report)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _report_sheet(wb: Workbook, report: dict, L: dict, lang: str) -> None:
+    area = report["area_title_en"] if lang == "en" else report["area_title_vi"]
     info = [
         [L["title"], area],
         [L["area"], report["area"]["key"]],
@@ -32,6 +47,9 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
         [L["units"], units_text(report["vintage"], lang)],
     ]
     _sheet(wb, "report", ["", ""], info)
+
+
+def _summary_sheet(wb: Workbook, report: dict, L: dict, lang: str) -> None:
     rows = []
     for f in report["indicators"]:
         c = f["change"]
@@ -66,6 +84,9 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
         ],
         rows,
     )
+
+
+def _series_sheet(wb: Workbook, report: dict, files: dict) -> None:
     rows = []
     for f in report["indicators"]:
         for s in f["series"]:
@@ -100,6 +121,9 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
         ],
         rows,
     )
+
+
+def _thresholds_sheet(wb: Workbook, report: dict) -> None:
     rows = []
     for f in report["indicators"]:
         for t in f["thresholds"]:
@@ -133,6 +157,9 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
         ],
         rows,
     )
+
+
+def _improved_sheet(wb: Workbook, report: dict) -> None:
     rows = []
     for f in report["indicators"]:
         for key in ("improved_most", "improved_least"):
@@ -156,6 +183,10 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
         ["indicator", "list", "commune_code", "name", "from_year", "first", "to_year", "last", "change"],
         rows,
     )
+
+
+def _communes_sheets(wb: Workbook, report: dict) -> None:
+    """One sheet per indicator: its value of each year in each commune."""
     for i, f in enumerate(report["indicators"], 1):
         years = [str(s["year"]) for s in f["series"]]
         _sheet(
@@ -164,6 +195,9 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
             ["commune_code", "name", *[int(y) for y in years]],
             [[c["commune_code"], c["name"], *[c["values"][y] for y in years]] for c in f["communes"]],
         )
+
+
+def _reform_sheet(wb: Workbook, report: dict) -> None:
     rows = []
     for f in report["indicators"]:
         r = f["reform"]
@@ -194,6 +228,9 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
             ["", n["kind"], n["commune_code"], n["name"], ", ".join(c["commune_code"] for c in n["communes"]), ""]
         )
     _sheet(wb, "reform", ["indicator", "kind", "commune_code", "name", "other_communes", "years"], rows)
+
+
+def _targets_sheet(wb: Workbook, report: dict) -> None:
     _sheet(
         wb,
         "targets",
@@ -213,6 +250,9 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
             for t in report["targets"]
         ],
     )
+
+
+def _imports_sheet(wb: Workbook, report: dict) -> None:
     _sheet(
         wb,
         "imports",
@@ -222,6 +262,3 @@ def write_xlsx(report: dict, lang: str = "vi") -> bytes:
             for i in report["imports"]
         ],
     )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
