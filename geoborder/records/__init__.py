@@ -11,8 +11,10 @@ commune indicator.
   patrol kind, unit; the latest condition, a marker's history, markers not inspected since;
 - cooperation (`cooperation.py`): relations between a Vietnamese province and partner provinces.
 
-They are imported (`importing.py`: CSV/XLSX, the same report as indicator imports: matched,
-ambiguous, unknown with line and column, nothing written on refusal) into the indicator database
+Their columns are in `kinds.py`, their vocabularies in `vocabularies.py`, the readers of their
+cells in `cells.py`. They are imported (`importing.py`, a row of each kind read in `rows.py`:
+CSV/XLSX, the same report as indicator imports: matched, ambiguous, unknown with line and column,
+nothing written on refusal) into the indicator database
 (`db.py` SQLite, `db_postgis.py` PostgreSQL), as new tables beside the indicator ones, and with
 the same API keys. `records_for(indicator_db)` (`open.py`) gives the records of that database.
 """

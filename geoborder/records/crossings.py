@@ -16,8 +16,8 @@ from geoborder.core.errors import InvalidParameter
 from geoborder.core.text import fold
 from geoborder.records.db import current_rows
 from geoborder.records.gates import crossing_points
-from geoborder.records.kinds import BORDER_OF_COUNTRY, BORDERS
 from geoborder.records.matching import GateMatcher
+from geoborder.records.vocabularies import BORDER_OF_COUNTRY, BORDERS
 
 PERIODS = ("year", "quarter", "month")
 GROUPS = ("gate", "province", "partner", "all")

@@ -28,9 +28,10 @@ from pathlib import Path
 import pandas as pd
 
 from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.records.cells import date_cell, empty
 from geoborder.records.db import current_rows
-from geoborder.records.kinds import EVENT_STATUS, class_word, date_cell, empty
 from geoborder.records.matching import all_gates
+from geoborder.records.vocabularies import EVENT_STATUS, class_word
 
 SEED_PATH = Path(__file__).resolve().parents[2] / "layers" / "gate_events_seed.csv"
 ORDER = {

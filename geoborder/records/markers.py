@@ -16,8 +16,8 @@ from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.core.text import fold
 from geoborder.records.db import current_rows
 from geoborder.records.gates import parse_date
-from geoborder.records.kinds import CONDITIONS, word
 from geoborder.records.matching import MarkerMatcher, all_markers
+from geoborder.records.vocabularies import CONDITIONS, word
 
 LATEST_COLUMNS = ["marker_key", "date", "condition", "patrol", "unit", "import_id", "line"]
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from geoborder.core.text import fold, nfc, slug
-from geoborder.records.kinds import BORDER_OF_COUNTRY, BORDERS, empty, text
+from geoborder.records.cells import empty, text
+from geoborder.records.vocabularies import BORDER_OF_COUNTRY, BORDERS
 
 PARTNER_NAMES = Path(__file__).resolve().parents[2] / "layers" / "partner_names.toml"
 _GATE_PREFIXES = ("cua khau quoc te ", "cua khau chinh ", "cua khau phu ", "cua khau ", "ck ", "loi mo ", "cho ")

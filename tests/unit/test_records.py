@@ -18,11 +18,11 @@ from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.core.text import slug
 from geoborder.indicators.db import IndicatorDB
 from geoborder.indicators.table import ImportRejected
+from geoborder.records.cells import date_cell, number_cell, period_cell
 from geoborder.records.cooperation import cooperation
 from geoborder.records.crossings import crossing_totals
 from geoborder.records.gates import gate_state, gates_at, read_seed, seed_events
 from geoborder.records.importing import import_records, prepare
-from geoborder.records.kinds import date_cell, number_cell, period_cell
 from geoborder.records.markers import latest_conditions, marker_history, markers, uninspected_since
 from geoborder.records.open import records_for
 
