@@ -87,7 +87,10 @@ def _centre_ranges(bounds: np.ndarray, t: rasterio.Affine, rows: int, cols: int)
     c1 = np.floor((maxx - t.c) / t.a - 0.5) + 1
     r0 = np.ceil((maxy - t.f) / t.e - 0.5)
     r1 = np.floor((miny - t.f) / t.e - 0.5) + 1
-    clip = lambda v, hi: np.clip(np.nan_to_num(v, nan=0), 0, hi).astype(np.int64)  # noqa: E731
+
+    def clip(v, hi):
+        return np.clip(np.nan_to_num(v, nan=0), 0, hi).astype(np.int64)
+
     return clip(r0, rows), clip(r1, rows), clip(c0, cols), clip(c1, cols)
 
 

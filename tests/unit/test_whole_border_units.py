@@ -12,8 +12,8 @@ import shapely
 
 from geoborder.build.border import PartnerLayer, Pieces, partner_of_pieces
 from geoborder.build.geom import to_metric
-from geoborder.build.load import TRANSFORMS
 from geoborder.build.terrain import CELLS_INSIDE, CENTROID_CELL, NO_LAND_CELL, Dem, village_elevations, zonal_stats
+from geoborder.build.transforms import TRANSFORMS
 from geoborder.build.villages import select_villages
 
 METRIC = "EPSG:3405"
