@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,6 +24,8 @@ from geoborder.core.files import sha256_file
 from geoborder.core.text import fold
 from geoborder.sources import legacy_encodings as le
 from geoborder.sources.fetch.manifest import Manifest, PackFile, now
+from geoborder.sources.import_report import ImportReport
+from geoborder.sources.importer_dem import DEM_LAYER, import_dem
 from geoborder.sources.reading import read_features
 from geoborder.sources.vn2000 import choose_crs, feature_bounds
 
@@ -49,34 +50,6 @@ ALIASES = {
     "commune_code": ["ma_xa", "maxa"],
     "province_code": ["ma_tinh", "matinh"],
 }
-
-
-@dataclass
-class ImportReport:
-    file: str
-    layer: str
-    output: Path
-    rows: int = 0
-    crs: str = ""
-    crs_how: str = ""
-    encoding: le.Detection | None = None
-    converted: dict[str, int] = field(default_factory=dict)  # column -> values converted
-    columns: dict[str, str] = field(default_factory=dict)  # contract column -> taken from
-    notes: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [
-            f"imported {self.rows} rows of {self.file} into {self.output} (layer {self.layer})",
-            f"  CRS: {self.crs} ({self.crs_how}); written in EPSG:4326",
-        ]
-        if self.encoding is not None:
-            out.append(f"  text: {self.encoding.describe()}")
-            for col, n in self.converted.items():
-                out.append(f"    {col}: {n} values converted")
-        for k, v in self.columns.items():
-            out.append(f"  {k} <- {v}")
-        out += [f"  note: {n}" for n in self.notes]
-        return out
 
 
 # --------------------------------------------------------------------------- columns
@@ -151,99 +124,6 @@ def import_file(
     except OSError as exc:
         raise DataImportError(f"cannot write the pack file: {exc}", file=str(out_path)) from exc
     _record(pack, out_path, lyr, path, rep)
-    return rep
-
-
-DEM_LAYER = "dem"
-DEM_OWN = "dem_own"  # the catalog source of a province's own DEM
-
-
-def import_dem(
-    path: Path, pack: Path, *, crs: str | None = None, province: str | None = None, catalog: Catalog | None = None
-) -> ImportReport:
-    """A province's own DEM (a GeoTIFF, often VN-2000 TM-3 or UTM) reprojected to EPSG:4326
-    (bilinear) into the pack as dem_own.tif, which the build then uses before GLO-30 and ETOPO5.
-    A GeoTIFF without a CRS is placed as vn2000.choose_crs places a vector file (its bounds:
-    lon/lat, or VN-2000 metres with --crs or --province)."""
-    import rasterio
-    from rasterio.crs import CRS as RioCRS
-    from rasterio.enums import Resampling
-    from rasterio.vrt import WarpedVRT
-
-    catalog = catalog or load_catalog()
-    out_path = pack / catalog.sources[DEM_OWN].file
-    rep = ImportReport(file=str(path), layer=DEM_LAYER, output=out_path)
-    try:
-        ds = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise DataImportError(f"not a raster GDAL can read (a DEM must be a GeoTIFF): {exc}", file=str(path)) from None
-    with ds:
-        if ds.transform.is_identity and ds.gcps[1] is None:
-            raise DataImportError("the raster is not georeferenced (no geotransform)", file=str(path))
-        if crs is None and ds.crs is not None:
-            src_crs, rep.crs_how = ds.crs, "declared in the file"
-        else:
-            b = ds.bounds
-            box = gpd.GeoDataFrame(
-                geometry=gpd.GeoSeries.from_wkt(
-                    [
-                        f"POLYGON (({b.left} {b.bottom}, {b.right} {b.bottom}, {b.right} {b.top}, {b.left} {b.top}, {b.left} {b.bottom}))"
-                    ]
-                )
-            )
-            if ds.crs is not None:
-                box = box.set_crs(ds.crs.to_wkt())
-            found, rep.crs_how = choose_crs(
-                box, given=crs, province=province, file=str(path), extent=tuple(catalog.build["extent"])
-            )
-            src_crs = RioCRS.from_wkt(found.to_wkt())
-        rep.crs = src_crs.to_string() if src_crs.to_epsg() is None else f"EPSG:{src_crs.to_epsg()}"
-        nodata = ds.nodata if ds.nodata is not None else -32767.0
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_path.with_name(f".{out_path.name}.part")
-        try:
-            with WarpedVRT(
-                ds, src_crs=src_crs, crs="EPSG:4326", resampling=Resampling.bilinear, src_nodata=nodata, nodata=nodata
-            ) as vrt:
-                prof = {
-                    "driver": "GTiff",
-                    "width": vrt.width,
-                    "height": vrt.height,
-                    "count": 1,
-                    "dtype": "float32",
-                    "crs": "EPSG:4326",
-                    "transform": vrt.transform,
-                    "nodata": nodata,
-                    "tiled": True,
-                    "compress": "deflate",
-                }
-                with rasterio.open(tmp, "w", **prof) as dst:
-                    for _, win in dst.block_windows(1):
-                        dst.write(vrt.read(1, window=win).astype("float32"), 1, window=win)
-                rep.rows = vrt.width * vrt.height
-            tmp.replace(out_path)
-        except DataImportError:
-            raise
-        except Exception as exc:
-            tmp.unlink(missing_ok=True)
-            raise DataImportError(f"cannot reproject the DEM to EPSG:4326: {exc}", file=str(path)) from exc
-    rep.notes.append(f"reprojected from {rep.crs} to EPSG:4326 (bilinear)")
-    man = Manifest.read(pack)
-    man.put(
-        PackFile(
-            file=out_path.name,
-            what="elevation, a province's own DEM (imported; the build's DEM before GLO-30 and ETOPO5)",
-            source=f"imported from {path.name}",
-            urls=[str(path.resolve())],
-            licence="the provider's own (not stated by the file)",
-            attribution=f"imported by geoborder import from {path.name}",
-            date=now(),
-            sha256=sha256_file(out_path),
-            rows=rep.rows,
-            notes=[f"CRS {rep.crs}: {rep.crs_how}"] + rep.notes,
-        )
-    )
-    man.write(pack)
     return rep
 
 
