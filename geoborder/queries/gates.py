@@ -118,6 +118,25 @@ def nearest_gates(
         return _nearest_gates(store, **args)
 
 
+#: the properties of a ranked gate, after its rank and distance
+GATE_FIELDS = (
+    "gate_id",
+    "name_vi",
+    "name_ascii",
+    "gate_class",
+    "class_note",
+    "partner_gate",
+    "partner_iso3",
+    "partner_admin1",
+    "partner_admin2",
+    "location_quality",
+    "location_method",
+    "confidence",
+    "commune_name_2025",
+    "province_name_2025",
+)
+
+
 def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only, published_only, partner) -> dict:
     given = [
         n
@@ -129,30 +148,13 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
             "give exactly one origin: lon and lat, or commune, or geonameid"
             + (f" (got {', '.join(given)})" if given else "")
         )
-    try:
-        k = int(k)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"k must be an integer, not {k!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise InvalidParameter(f"k must be between 1 and {MAX_K}, not {k}")
+    k = _check_k(k)
     m = _metric(store)
-    if given[0] == "lon/lat":
-        if lon is None or lat is None:
-            raise InvalidParameter("give both lon and lat")
-        origin = _check_point(store, lon, lat)
-        info = {"kind": "point"}
-    elif given[0] == "commune":
-        origin, info = _commune_origin(store, commune)
-    else:
-        origin, info = _place_origin(store, geonameid)
+    origin, info = _origin(store, given[0], lon, lat, commune, geonameid)
     ow = _to_wgs84(m, [origin])[0]
     info["lon"], info["lat"] = round(ow.x, 6), round(ow.y, 6)
     gates = store.frame("gates")
-    p = None
-    if partner not in (None, ""):
-        p = resolve_partner(store, partner)
-        if p.kind != "country":
-            raise InvalidParameter(f"partner must be a country (LAO, CHN, KHM), not the {p.kind} {p.name}")
+    p = _partner_country(store, partner)
     rows, dist, matched = spatial(store).nearest_gates(
         origin,
         k,
@@ -160,32 +162,7 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
         published_only=bool(published_only),
         partner_iso3=p.code if p else None,
     )
-    props = []
-    for rank, (i, d) in enumerate(zip(rows, dist), start=1):
-        r = gates.iloc[int(i)]
-        e = {"rank": rank, "distance_m": round(float(d), 1)}
-        e.update(
-            {
-                f: r.get(f)
-                for f in (
-                    "gate_id",
-                    "name_vi",
-                    "name_ascii",
-                    "gate_class",
-                    "class_note",
-                    "partner_gate",
-                    "partner_iso3",
-                    "partner_admin1",
-                    "partner_admin2",
-                    "location_quality",
-                    "location_method",
-                    "confidence",
-                    "commune_name_2025",
-                    "province_name_2025",
-                )
-            }
-        )
-        props.append(e)
+    props = _ranked(gates, rows, dist)
     return _collection(
         _features(props, np.asarray(gates.geometry.values, dtype=object)[rows], [p_["gate_id"] for p_ in props]),
         query={
@@ -200,6 +177,47 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
         numberMatched=int(matched),
         gates_without_location=_unplaced_count(store),
     )
+
+
+def _check_k(k) -> int:
+    try:
+        k = int(k)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"k must be an integer, not {k!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise InvalidParameter(f"k must be between 1 and {MAX_K}, not {k}")
+    return k
+
+
+def _origin(store, kind: str, lon, lat, commune, geonameid) -> tuple[shapely.Geometry, dict]:
+    """The origin (in the metric CRS) of the one kind given, and how the answer describes it."""
+    if kind == "lon/lat":
+        if lon is None or lat is None:
+            raise InvalidParameter("give both lon and lat")
+        return _check_point(store, lon, lat), {"kind": "point"}
+    if kind == "commune":
+        return _commune_origin(store, commune)
+    return _place_origin(store, geonameid)
+
+
+def _partner_country(store, partner):
+    """The partner country the gates must face (None: any)."""
+    if partner in (None, ""):
+        return None
+    p = resolve_partner(store, partner)
+    if p.kind != "country":
+        raise InvalidParameter(f"partner must be a country (LAO, CHN, KHM), not the {p.kind} {p.name}")
+    return p
+
+
+def _ranked(gates, rows, dist) -> list[dict]:
+    props = []
+    for rank, (i, d) in enumerate(zip(rows, dist), start=1):
+        r = gates.iloc[int(i)]
+        e = {"rank": rank, "distance_m": round(float(d), 1)}
+        e.update({f: r.get(f) for f in GATE_FIELDS})
+        props.append(e)
+    return props
 
 
 def _unplaced_count(store) -> int:

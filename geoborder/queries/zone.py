@@ -41,12 +41,7 @@ def border_zone(
 def _border_zone(store, *, distance_km, partner, vintage, include, countries) -> dict:
     dkm = _number("distance_km", distance_km, high=MAX_ZONE_KM, allow_low=False)
     vintage = _vintage(vintage)
-    parts = _split_list(include) or [x for x in ZONE_PARTS if x != "villages" or _has_layer(store, "villages")]
-    bad = [x for x in parts if x not in ZONE_PARTS]
-    if bad:
-        raise InvalidParameter(f"include: unknown part(s) {', '.join(bad)}; choose from {', '.join(ZONE_PARTS)}")
-    if "villages" in parts and not _has_layer(store, "villages"):
-        raise InvalidParameter("include=villages: this store has no villages layer (its source is not in the pack)")
+    parts = _zone_parts(store, include)
     cc = _countries(store, countries)
     m = _metric(store)
     p = _partner_for_zone(store, partner)
@@ -54,70 +49,18 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
     found = spatial(store).zone(
         partner=p, vintage=vintage, d=d, parts=[x for x in ZONE_PARTS if x in parts], cc=cc, step=ZONE_ROAD_STEP_M
     )
-    features, counts = [], {}
+    features: list = []
+    counts: dict[str, int] = {}
+    caveats: dict[str, dict] = {}
     if "communes" in parts:
-        layer = _commune_layer(vintage)
-        c = store.frame(layer)
-        idx, dist, _ = found["communes"]
-        props = [
-            {"feature_kind": "commune", **r, "distance_to_border_m": round(float(di), 1)}
-            for r, di in zip(_commune_records(c, idx, vintage), dist)
-        ]
-        features += _features(props, np.asarray(c.geometry.values, dtype=object)[idx])
-        counts["communes"] = len(props)
+        counts["communes"] = _add(features, *_zone_communes(store, found["communes"], vintage))
     if "settlements" in parts:
-        places = store.frame("places")
-        idx, dist, _ = found["settlements"]
-        props = [
-            {
-                "feature_kind": "settlement",
-                **{k: places[k].iat[int(i)] for k in ("geonameid", "name", "fcode", "cc", "population")},
-                "distance_to_border_m": round(float(di), 1),
-            }
-            for i, di in zip(idx, dist)
-        ]
-        features += _features(props, np.asarray(places.geometry.values, dtype=object)[idx])
-        counts["settlements"] = len(props)
-    caveats = {}
+        counts["settlements"] = _add(features, *_zone_settlements(store, found["settlements"]))
     if "villages" in parts:
-        villages = store.frame("villages")
-        idx, dist, _ = found["villages"]
-        cols = [f"commune_code_{vintage}", f"commune_name_{vintage}", f"province_name_{vintage}"]
-        recs = villages.iloc[np.asarray(idx, dtype=np.int64)][[*VILLAGE_FIELDS, *cols]].to_dict("records")
-        props = [
-            {
-                "feature_kind": "village",
-                **{k: r[k] for k in VILLAGE_FIELDS},
-                **dict(zip(("commune_code", "commune_name", "province_name"), (r[c] for c in cols))),
-                "distance_to_border_m": round(float(di), 1),
-            }
-            for r, di in zip(recs, dist)
-        ]
-        features += _features(props, np.asarray(villages.geometry.values, dtype=object)[idx])
-        counts["villages"] = len(props)
-        grid = villages["coord_minute_grid"].fillna(False).astype(bool).to_numpy()[np.asarray(idx, dtype=np.int64)]
-        info = store.layer("villages")
-        caveats["villages"] = {
-            "attribution": info.attribution,
-            "source_vintage": info.source_vintage,
-            "on_minute_grid": int(grid.sum()),
-            "precision": "a position on a whole arc-minute grid is about ±1–2 km off: near the edge of the zone "
-            "a village may fall either side of it",
-        }
+        counts["villages"] = _add(features, *_zone_villages(store, found["villages"], vintage))
+        caveats["villages"] = _villages_caveat(store, found["villages"][0])
     if "roads" in parts:
-        roads = store.frame("roads")
-        idx, dist, inside_km = found["roads"]
-        props = [
-            {
-                "feature_kind": "road",
-                **{k: roads[k].iat[int(i)] for k in ("road_id", "name", "road_type", "road_class")},
-                "distance_to_border_m": round(float(di), 1),
-                "length_in_zone_km": round(float(lk), 3),
-            }
-            for i, di, lk in zip(idx, dist, inside_km)
-        ]
-        features += _features(props, np.asarray(roads.geometry.values, dtype=object)[idx])
-        counts["roads"] = len(props)
+        counts["roads"] = _add(features, *_zone_roads(store, found["roads"]))
     return _collection(
         features,
         query={
@@ -134,3 +77,91 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
         counts=counts,
         **({"caveats": caveats} if caveats else {}),
     )
+
+
+def _zone_parts(store, include) -> list[str]:
+    """The parts asked for (`include`), checked; by default every part the store holds."""
+    parts = _split_list(include) or [x for x in ZONE_PARTS if x != "villages" or _has_layer(store, "villages")]
+    bad = [x for x in parts if x not in ZONE_PARTS]
+    if bad:
+        raise InvalidParameter(f"include: unknown part(s) {', '.join(bad)}; choose from {', '.join(ZONE_PARTS)}")
+    if "villages" in parts and not _has_layer(store, "villages"):
+        raise InvalidParameter("include=villages: this store has no villages layer (its source is not in the pack)")
+    return parts
+
+
+def _add(features: list, props: list[dict], frame, idx) -> int:
+    """The features of one part (its properties, the geometries of `frame` at `idx`) appended to
+    `features`; how many."""
+    features += _features(props, np.asarray(frame.geometry.values, dtype=object)[idx])
+    return len(props)
+
+
+def _zone_communes(store, found, vintage: int):
+    c = store.frame(_commune_layer(vintage))
+    idx, dist, _ = found
+    props = [
+        {"feature_kind": "commune", **r, "distance_to_border_m": round(float(di), 1)}
+        for r, di in zip(_commune_records(c, idx, vintage), dist)
+    ]
+    return props, c, idx
+
+
+def _zone_settlements(store, found):
+    places = store.frame("places")
+    idx, dist, _ = found
+    props = [
+        {
+            "feature_kind": "settlement",
+            **{k: places[k].iat[int(i)] for k in ("geonameid", "name", "fcode", "cc", "population")},
+            "distance_to_border_m": round(float(di), 1),
+        }
+        for i, di in zip(idx, dist)
+    ]
+    return props, places, idx
+
+
+def _zone_villages(store, found, vintage: int):
+    villages = store.frame("villages")
+    idx, dist, _ = found
+    cols = [f"commune_code_{vintage}", f"commune_name_{vintage}", f"province_name_{vintage}"]
+    recs = villages.iloc[np.asarray(idx, dtype=np.int64)][[*VILLAGE_FIELDS, *cols]].to_dict("records")
+    props = [
+        {
+            "feature_kind": "village",
+            **{k: r[k] for k in VILLAGE_FIELDS},
+            **dict(zip(("commune_code", "commune_name", "province_name"), (r[c] for c in cols))),
+            "distance_to_border_m": round(float(di), 1),
+        }
+        for r, di in zip(recs, dist)
+    ]
+    return props, villages, idx
+
+
+def _villages_caveat(store, idx) -> dict:
+    """Where the villages come from, and how many are on GeoNames' whole arc-minute grid."""
+    villages = store.frame("villages")
+    grid = villages["coord_minute_grid"].fillna(False).astype(bool).to_numpy()[np.asarray(idx, dtype=np.int64)]
+    info = store.layer("villages")
+    return {
+        "attribution": info.attribution,
+        "source_vintage": info.source_vintage,
+        "on_minute_grid": int(grid.sum()),
+        "precision": "a position on a whole arc-minute grid is about ±1–2 km off: near the edge of the zone "
+        "a village may fall either side of it",
+    }
+
+
+def _zone_roads(store, found):
+    roads = store.frame("roads")
+    idx, dist, inside_km = found
+    props = [
+        {
+            "feature_kind": "road",
+            **{k: roads[k].iat[int(i)] for k in ("road_id", "name", "road_type", "road_class")},
+            "distance_to_border_m": round(float(di), 1),
+            "length_in_zone_km": round(float(lk), 3),
+        }
+        for i, di, lk in zip(idx, dist, inside_km)
+    ]
+    return props, roads, idx
