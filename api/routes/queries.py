@@ -1,4 +1,5 @@
-"""/queries/...: the spatial questions of geoborder.queries, as GeoJSON FeatureCollections.
+"""/queries/...: the spatial questions of geoborder.queries, as GeoJSON FeatureCollections, or
+as a page (`f=html`, or a browser's Accept) with the answer on a map and in a table (web/answers.py).
 
 Parameters are small dataclass dependencies (api/query_params.py); the handlers only call the library. Range checks live in the library, so the
 API, the CLI and Python callers get the same 400 messages.
@@ -6,20 +7,118 @@ API, the CLI and Python callers get the same 400 messages.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated
+from dataclasses import asdict, dataclass
+from typing import Annotated, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.responses import Response
 
 from geoborder import queries as q
+from geoborder.core.errors import GeoborderError
+from web.answers import AnswerUrls, answer_context, error_context
+from web.assets import VENDOR_PREFIX
 
 from .. import models
-from ..deps import OptionalIndicatorsDep, StoreDep
+from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
+from ..errors import STATUS
+from ..params import OgcFormat, negotiate
 from ..query_params import GatesParams, ProfileParams, RoadlessParams, TouchingParams, ZoneParams
 from ..responses import GeoJSONResponse
-from .openapi_doc import ERR
+from .openapi_doc import ERR, HTML_CONTENT
 
-router = APIRouter(prefix="/queries", tags=["spatial queries"])
+_FORMATS = (OgcFormat.json, OgcFormat.html)
+
+
+def _wants_html(request: Request) -> bool:
+    """The request asks for the page: f=html, or no f and an Accept that puts text/html first."""
+    f = request.query_params.get("f")
+    if f in ("json", "html"):
+        return f == "html"
+    return negotiate(request, None, _FORMATS) == OgcFormat.html
+
+
+def _page_lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "vi"
+
+
+def _urls(request: Request, lang: str) -> AnswerUrls:
+    root = request.scope.get("root_path", "")
+    path = f"{root}{request.url.path}"
+    params = dict(request.query_params)
+    other = {**params, "lang": "vi" if lang == "en" else "en"}
+    as_json = {k: v for k, v in params.items() if k not in ("f", "lang")}
+    return AnswerUrls(
+        json=f"{path}?{urlencode({**as_json, 'f': 'json'})}",
+        maps=f"{root}/maps?{urlencode({'lang': lang})}",
+        other_lang=f"{path}?{urlencode(other)}",
+        vendor=f"{root}{VENDOR_PREFIX}",
+        filename=request.url.path.split("/queries/", 1)[-1].replace("/", "-") + ".geojson",
+    )
+
+
+def _error_page(request: Request, status: int, detail: str) -> Response:
+    lang = _page_lang(request)
+    ctx = error_context(status, detail, lang=lang, urls=_urls(request, lang), names=tuple(request.query_params))
+    return request.app.state.templates.TemplateResponse(request, "answer.html", ctx, status_code=status)
+
+
+class AnswerRoute(APIRoute):
+    """A question asked for its page: a 4xx is an HTML page in the page's language with the way
+    back; asked for JSON, the app's error map answers as before."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route(request: Request):
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                if not _wants_html(request):
+                    raise
+                parts = []
+                for e in exc.errors():
+                    loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
+                    parts.append(f"{loc}: {e.get('msg')}")
+                return _error_page(request, 400, "; ".join(parts) or "invalid request")
+            except GeoborderError as exc:
+                status = next((s for cls, (s, _) in STATUS.items() if isinstance(exc, cls)), 500)
+                if status >= 500 or not _wants_html(request):
+                    raise
+                return _error_page(request, status, str(exc))
+
+        return route
+
+
+router = APIRouter(prefix="/queries", tags=["spatial queries"], route_class=AnswerRoute)
+
+
+@dataclass
+class Output:
+    html: bool
+    lang: str
+
+
+async def output(
+    request: Request,
+    lang: LangDep,
+    f: Annotated[
+        Literal["json", "html"] | None,
+        Query(
+            description="Output format: json (the GeoJSON FeatureCollection) or html (a page: the answer on a "
+            "map and in a sortable table, in the language of `lang`). Without it the Accept header decides: "
+            "text/html first gives the page, anything else (*/*, application/json) the JSON.",
+            openapi_examples={"json": {"value": "json"}, "html": {"value": "html"}},
+        ),
+    ] = None,
+) -> Output:
+    fmt = negotiate(request, OgcFormat(f) if f else None, _FORMATS)
+    return Output(html=fmt == OgcFormat.html, lang=lang)
+
+
+OutputDep = Annotated[Output, Depends(output)]
 
 
 ERRORS = {
@@ -29,11 +128,15 @@ ERRORS = {
 FC = {
     "description": "A GeoJSON FeatureCollection; the query as resolved is in `query`",
     "model": models.QueryFeatureCollection,
+    "content": HTML_CONTENT,  # f=html / Accept: text/html: the answer on a map and in a table
 }
 
 
-def _geo(fc: dict) -> GeoJSONResponse:
-    return GeoJSONResponse(fc)
+def _geo(fc: dict, request: Request | None = None, out: Output | None = None) -> Response:
+    if out is None or not out.html:
+        return GeoJSONResponse(fc)
+    ctx = answer_context(request.app.state.store, fc, lang=out.lang, urls=_urls(request, out.lang))
+    return request.app.state.templates.TemplateResponse(request, "answer.html", ctx)
 
 
 @router.get(
@@ -42,14 +145,16 @@ def _geo(fc: dict) -> GeoJSONResponse:
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def touching(store: StoreDep, p: Annotated[TouchingParams, Depends()]):
+def touching(request: Request, store: StoreDep, p: Annotated[TouchingParams, Depends()], out: OutputDep):
     """Communes that touch a partner unit (from the border segments) or a Vietnamese province /
     district (polygon adjacency with a tolerance measured from the data), with the shared boundary
     length in km per commune (`shared_length_km`)."""
     return _geo(
         q.touching(
             store, p.unit, vintage=p.vintage, within=p.within, min_shared_km=p.min_shared_km, geometry=p.geometry
-        )
+        ),
+        request,
+        out,
     )
 
 
@@ -59,11 +164,11 @@ def touching(store: StoreDep, p: Annotated[TouchingParams, Depends()]):
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def roadless(store: StoreDep, p: Annotated[RoadlessParams, Depends()]):
+def roadless(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Depends()], out: OutputDep):
     """Villages (`layer=villages`, the default) or towns farther than `min_distance_m` from every
     road, with the distance to and the name of the nearest road and the commune of each one;
     `caveats` names the road layer used, the precision of the positions and what was not judged."""
-    return _geo(q.roadless_villages(store, **asdict(p)))
+    return _geo(q.roadless_villages(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -72,8 +177,8 @@ def roadless(store: StoreDep, p: Annotated[RoadlessParams, Depends()]):
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def roadless_by_commune(store: StoreDep, p: Annotated[RoadlessParams, Depends()]):
-    return _geo(q.roadless_by_commune(store, **asdict(p)))
+def roadless_by_commune(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Depends()], out: OutputDep):
+    return _geo(q.roadless_by_commune(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -82,10 +187,10 @@ def roadless_by_commune(store: StoreDep, p: Annotated[RoadlessParams, Depends()]
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def nearest_gates(store: StoreDep, p: Annotated[GatesParams, Depends()]):
+def nearest_gates(request: Request, store: StoreDep, p: Annotated[GatesParams, Depends()], out: OutputDep):
     """Give exactly one origin: lon and lat, commune, or geonameid. Only gates with a location
     count; `location_quality` says whether a source gives it (published) or the build derived it."""
-    return _geo(q.nearest_gates(store, **asdict(p)))
+    return _geo(q.nearest_gates(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -94,10 +199,10 @@ def nearest_gates(store: StoreDep, p: Annotated[GatesParams, Depends()]):
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def border_zone(store: StoreDep, p: Annotated[ZoneParams, Depends()]):
+def border_zone(request: Request, store: StoreDep, p: Annotated[ZoneParams, Depends()], out: OutputDep):
     """Each feature has `feature_kind` (commune / settlement / village / road) and
     `distance_to_border_m`; roads also `length_in_zone_km`."""
-    return _geo(q.border_zone(store, **asdict(p)))
+    return _geo(q.border_zone(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -106,11 +211,21 @@ def border_zone(store: StoreDep, p: Annotated[ZoneParams, Depends()]):
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def commune_profile(store: StoreDep, p: Annotated[ProfileParams, Depends()], indicators: OptionalIndicatorsDep):
+def commune_profile(
+    request: Request,
+    store: StoreDep,
+    p: Annotated[ProfileParams, Depends()],
+    indicators: OptionalIndicatorsDep,
+    out: OutputDep,
+):
     """The first feature is the commune with every figure in its properties, including `indicators`
     (the latest value of each indicator with its year and unit: computed ones, and reported ones
     imported into the indicator database) and `lineage` (2025: the 2009 communes it came from, by
     name and by area overlap; 2009: the 2025 communes it went into), `villages` and
     `villages_within_km`. Seat, gates, markers, settlements and villages follow as point features
     with a `role`."""
-    return _geo(q.commune_profile(store, p.code, indicators_db=indicators, villages_within_km=p.villages_within_km))
+    return _geo(
+        q.commune_profile(store, p.code, indicators_db=indicators, villages_within_km=p.villages_within_km),
+        request,
+        out,
+    )
