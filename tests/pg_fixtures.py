@@ -158,7 +158,7 @@ def v1_template(pg, real_store_path) -> str:
 @pytest.fixture(scope="session")
 def v1v2_template(pg, v1_template, v2_store) -> str:
     """A database with both versions loaded, v1 current (v2 published, then rolled back)."""
-    from geoborder.store.postgis.publish import rollback
+    from geoborder.store.postgis.versions import rollback
 
     url = pg.new_db(v1_template)
     publish_store(v2_store, url)

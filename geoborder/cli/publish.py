@@ -52,16 +52,18 @@ def publish_cmd(url, store, grant, reload, list_, rollback, activate, drop):
     Readers (`GEOBORDER_STORE=postgresql://…`) see the previous version until the switch commits.
     """
     from geoborder.store.postgis import publish as pub
+    from geoborder.store.postgis import versions
+    from geoborder.store.postgis.naming import redact
 
     url = url or _default_url()
     if not url:
         _fail("geoborder publish: say where: --to postgresql://user@host/db (or GEOBORDER_STORE=postgresql://…)")
     if sum(bool(x) for x in (list_, rollback, activate, drop)) > 1:
         _fail("geoborder publish: --list, --rollback, --activate and --drop go one at a time")
-    where = pub.redact(url)
+    where = redact(url)
     try:
         if list_:
-            rows = pub.list_versions(url)
+            rows = versions.list_versions(url)
             if not rows:
                 click.echo(f"nothing is published at {where}")
             for r in rows:
@@ -71,15 +73,15 @@ def publish_cmd(url, store, grant, reload, list_, rollback, activate, drop):
                 )
             return
         if rollback:
-            old, new = pub.rollback(url)
+            old, new = versions.rollback(url)
             click.echo(f"rolled back {where}: {old} -> {new}")
             return
         if activate:
-            previous = pub.activate(url, activate)
+            previous = versions.activate(url, activate)
             click.echo(f"activated {activate} at {where} (was {previous})")
             return
         if drop:
-            pub.drop_version(url, drop)
+            versions.drop_version(url, drop)
             click.echo(f"dropped version {drop} from {where}")
             return
         res = pub.publish(store or _default_store(), url, grant=grant, reload=reload, emit=click.echo)

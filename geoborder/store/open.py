@@ -18,7 +18,8 @@ def open_store(location: Path | str, catalog: Catalog | None = None, *, settings
     PostGIS refresh interval and pool size; without them the defaults hold. The environment is
     read where a StoreSettings is made, never here."""
     if is_postgres_url(location):
-        from geoborder.store.postgis.store import DEFAULT_POOL_SIZE, DEFAULT_REFRESH_SECONDS, PostgisStore
+        from geoborder.store.postgis.connection import DEFAULT_POOL_SIZE
+        from geoborder.store.postgis.store import DEFAULT_REFRESH_SECONDS, PostgisStore
 
         refresh = settings.store_refresh_seconds if settings is not None else DEFAULT_REFRESH_SECONDS
         pool = settings.store_pool_size if settings is not None else DEFAULT_POOL_SIZE

@@ -181,7 +181,7 @@ def test_new_version_is_picked_up_whole_and_rolled_back(pg, v1_template, v2_stor
 
 def test_ogc_items_follow_a_new_version(pg, v1v2_template):
     """The OGC layer's per-layer cache follows `store.version` (items and their ETag change together)."""
-    from geoborder.store.postgis.publish import activate
+    from geoborder.store.postgis.versions import activate
 
     url = pg.new_db(v1v2_template)
     store = _store(url, refresh=0)
@@ -230,7 +230,8 @@ def _kill(proc: subprocess.Popen) -> None:
 def test_publish_killed_while_loading_leaves_nothing(pg, v1_template, v2_store, real_store):
     import psycopg
 
-    from geoborder.store.postgis.publish import list_versions, schema_for
+    from geoborder.store.postgis.publish import schema_for
+    from geoborder.store.postgis.versions import list_versions
 
     url = pg.new_db(v1_template)
     v1 = real_store.version
@@ -257,7 +258,7 @@ def test_publish_killed_while_loading_leaves_nothing(pg, v1_template, v2_store, 
 
 
 def test_publish_killed_before_the_switch_keeps_readers_on_the_previous_version(pg, v1_template, v2_store, real_store):
-    from geoborder.store.postgis.publish import list_versions
+    from geoborder.store.postgis.versions import list_versions
 
     url = pg.new_db(v1_template)
     v1 = real_store.version
@@ -506,7 +507,7 @@ def test_several_workers_follow_the_switch_and_the_rollback(pg, v1v2_template, r
     import json
     import urllib.request
 
-    from geoborder.store.postgis.publish import activate, rollback
+    from geoborder.store.postgis.versions import activate, rollback
 
     url = pg.new_db(v1v2_template)
     v1 = real_store.version
@@ -614,7 +615,7 @@ def test_a_worker_keeps_answering_when_the_database_goes_away(pg, v1_template, r
 def test_a_request_is_answered_from_one_version_even_across_a_switch(pg, v1v2_template, real_store):
     """The store is pinned per request (PinVersionMiddleware, PostgisStore.pinned): a switch made
     while a request runs does not reach it; the next request sees the new version."""
-    from geoborder.store.postgis.publish import activate, list_versions
+    from geoborder.store.postgis.versions import activate, list_versions
 
     url = pg.new_db(v1v2_template)
     v1 = real_store.version

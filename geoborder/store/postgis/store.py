@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,10 +29,11 @@ import pandas as pd
 import shapely
 
 from geoborder.core.catalog import Catalog, load_catalog
-from geoborder.core.errors import InvalidParameter, NotFound, StoreError
+from geoborder.core.errors import NotFound, StoreError
 from geoborder.core.tables import META_BUILD, META_LAYERS
 from geoborder.store.base import LayerInfo, SpatialEngine, TileEngine, _LayerIndex, missing_layer
 from geoborder.store.gpkg import int_fields_as_int
+from geoborder.store.postgis.connection import DEFAULT_POOL_SIZE, POINTER_WAIT_SECONDS, PooledDatabase
 from geoborder.store.postgis.items import SqlItems
 from geoborder.store.postgis.naming import (
     COLUMNS_META,
@@ -43,7 +43,6 @@ from geoborder.store.postgis.naming import (
     TABLES_META,
     allowed_columns,
     check_identifier,
-    redact,
     schema_for,
 )
 from geoborder.store.postgis.queries import PostgisSpatial
@@ -53,9 +52,6 @@ from geoborder.store.postgis.tiles import PostgisTiles
 log = logging.getLogger("geoborder.store")
 
 DEFAULT_REFRESH_SECONDS = 5.0
-DEFAULT_POOL_SIZE = 4
-POOL_WAIT_SECONDS = 5.0  # a request waits this long at most for a free connection
-POINTER_WAIT_SECONDS = 1.0  # the pointer check gives up sooner: it keeps the snapshot it has
 
 
 # the snapshot pinned for the request being answered: (store, snapshot); see PostgisStore.pinned
@@ -79,12 +75,13 @@ class _Snapshot:
     frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
 
-class PostgisStore(_LayerIndex):
+class PostgisStore(PooledDatabase, _LayerIndex):
     """The current published version of a PostGIS database, as a Store.
 
     Besides the frames of the Store protocol (read once per version), its engines answer in SQL
     what SQL does better: items selection and other CRSs (`items`: SqlItems), vector tiles
-    (`tile_engine`: ST_AsMVT) and the spatial primitives of the queries (`spatial_engine`)."""
+    (`tile_engine`: ST_AsMVT) and the spatial primitives of the queries (`spatial_engine`).
+    Its connections and `fetch` are those of PooledDatabase (connection.py)."""
 
     def __init__(
         self,
@@ -94,106 +91,13 @@ class PostgisStore(_LayerIndex):
         refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
         pool_size: int = DEFAULT_POOL_SIZE,
     ):
-        self.url = url
-        self.path = redact(url)  # what `geoborder info` and messages show; no password
+        PooledDatabase.__init__(self, url, pool_size=pool_size)
         self.catalog = catalog or load_catalog()
         self.refresh_seconds = float(refresh_seconds)
-        self.pool_size = int(pool_size)
-        self._lock = threading.RLock()
-        self._pool = None
-        self._in_use = 0  # connections this worker holds now (see fetch)
-        self._in_use_lock = threading.Lock()
         self._srids: frozenset[int] | None = None
         self._checked = 0.0
         self._snap = self._load_snapshot(self._read_pointer())
         self._checked = time.monotonic()
-
-    # ------------------------------------------------------------------ connection
-
-    def _get_pool(self):
-        """The worker's connection pool (psycopg_pool), opened on first use: `pool_size`
-        connections at most, autocommit (every statement sees the latest committed data), JIT off."""
-        from psycopg_pool import ConnectionPool
-
-        if self._pool is None:
-            with self._lock:
-                if self._pool is None:
-                    # JIT off: PostGIS functions carry large cost estimates, so PostgreSQL would
-                    # spend longer compiling these short plans than running them (~1 s measured)
-                    self._pool = ConnectionPool(
-                        self.url,
-                        min_size=1,
-                        max_size=self.pool_size,
-                        kwargs={"autocommit": True, "options": "-c jit=off"},
-                        open=True,
-                        timeout=30,
-                        name="geoborder",
-                    )
-        return self._pool
-
-    def fetch(
-        self, query, params=None, *, binary: bool = False, wait: float = POOL_WAIT_SECONDS, user_input: bool = False
-    ) -> list[tuple]:
-        """Rows of one statement (a `psycopg.sql` composable with `params` bound by the driver;
-        never text made from a request). A connection lost in between is replaced once; no free
-        connection within `wait` seconds (the database is down, or the pool is too small for the
-        load) and any other database error are a StoreError naming the store, without the SQL.
-
-        `user_input`: the statement evaluates what a client asked (a filter): a data exception
-        (e.g. an invalid geometry, an out-of-range number) is then the client's InvalidParameter."""
-        import psycopg
-        import psycopg_pool
-
-        for attempt in (1, 2):
-            pool = self._get_pool()
-            try:
-                with pool.connection(timeout=wait) as con, con.cursor(binary=binary) as cur:
-                    self._count_in_use(1)
-                    try:
-                        cur.execute(query, params)
-                        return cur.fetchall() if cur.description is not None else []
-                    finally:
-                        self._count_in_use(-1)
-            except psycopg_pool.PoolTimeout as exc:
-                if attempt == 1 and self._in_use == 0:
-                    # no connection free although this worker holds none: the pool is
-                    # reconnecting, with a backoff that doubles after each failure (1, 2, 4, ...
-                    # s), so after an outage it may wait long after the database is back; a new
-                    # pool tries at once
-                    self._reset_pool(pool)
-                    wait = min(wait, POINTER_WAIT_SECONDS * 2)
-                    continue
-                raise StoreError(
-                    f"the database at {self.path} is unavailable (no connection within {wait:g} s)"
-                ) from exc
-            except psycopg.OperationalError as exc:
-                if attempt == 2:
-                    raise StoreError(f"the database at {self.path} is unavailable: {exc}") from exc
-                pool.check()  # drop the broken connections, then try once more
-            except psycopg.Error as exc:
-                state = getattr(exc, "sqlstate", None) or ""
-                if user_input and (state.startswith("22") or state in ("42883", "42804", "XX000")):
-                    msg = " ".join((exc.diag.message_primary or type(exc).__name__).split())[:200]
-                    raise InvalidParameter(f"filter: cannot be evaluated on this collection ({msg})") from None
-                raise StoreError(f"reading {self.path} failed: {exc}") from exc
-        raise AssertionError("unreachable: the second attempt returns or raises")
-
-    def _count_in_use(self, n: int) -> None:
-        with self._in_use_lock:
-            self._in_use += n
-
-    def _reset_pool(self, broken) -> None:
-        with self._lock:
-            if self._pool is broken:
-                self._pool = None
-        # its workers may be inside a connection attempt: let them finish in the background
-        threading.Thread(target=broken.close, kwargs={"timeout": 10}, daemon=True).start()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
 
     # ------------------------------------------------------------------ the pointer
 
