@@ -10,13 +10,12 @@ import re
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from test_maps import small  # noqa: F401  (the four synthetic communes of tests/api/test_maps.py)
 
 from api.main import create_app
 
 
 @pytest.fixture(scope="module")
-def page_client(small):  # noqa: F811
+def page_client(small):  # the four synthetic communes of tests/api/conftest.py
     from geoborder.indicators.db import IndicatorDB
 
     db = IndicatorDB(__import__("tempfile").mkdtemp() + "/indicators.sqlite")

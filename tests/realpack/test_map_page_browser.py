@@ -9,7 +9,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from test_maps_browser import OUT, TILES_DONE, _internet, _network, _wait, browser, live_url  # noqa: F401
+from browser_tools import OUT, TILES_DONE, _internet, _network, _wait
 
 PAGE = "/maps/density?vintage=2025&area=14&classes=quantiles&k=5"
 
@@ -18,7 +18,7 @@ def _severe(driver) -> list:
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def test_find_a_commune_table_and_the_address(browser, live_url, real_store):  # noqa: F811
+def test_find_a_commune_table_and_the_address(browser, live_url, real_store):
     browser.set_window_size(1280, 900)
     browser.get_log("performance")
     browser.get_log("browser")
@@ -95,7 +95,7 @@ def test_find_a_commune_table_and_the_address(browser, live_url, real_store):  #
     assert _severe(browser) == []
 
 
-def test_the_picker_keeps_son_la_across_vintages(browser, live_url):  # noqa: F811
+def test_the_picker_keeps_son_la_across_vintages(browser, live_url):
     browser.set_window_size(1280, 900)
     browser.get(f"{live_url}/maps?indicator=population&vintage=2025&area=14&k=4")
     assert browser.execute_script("return document.getElementById('area').value") == "14"
@@ -108,7 +108,7 @@ def test_the_picker_keeps_son_la_across_vintages(browser, live_url):  # noqa: F8
     browser.save_screenshot(str(OUT / "map_picker_son_la_2009_vi.png"))
 
 
-def test_an_error_page_for_people(browser, live_url):  # noqa: F811
+def test_an_error_page_for_people(browser, live_url):
     browser.set_window_size(1024, 768)
     browser.get(f"{live_url}/maps/density?area=99&k=4")
     assert "Vùng «99» không có" in browser.find_element("id", "gb-error-message").text
@@ -119,7 +119,7 @@ def test_an_error_page_for_people(browser, live_url):  # noqa: F811
 
 
 @pytest.mark.parametrize("size", [(390, 844), (1024, 768)])
-def test_every_link_is_clickable_on_a_phone_and_a_projector(browser, live_url, size):  # noqa: F811
+def test_every_link_is_clickable_on_a_phone_and_a_projector(browser, live_url, size):
     browser.set_window_size(*size)
     browser.get(live_url + PAGE)
     _wait(browser, TILES_DONE)

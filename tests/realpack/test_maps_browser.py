@@ -1,5 +1,6 @@
 """The map pages in a real browser: headless Chromium (Debian chromium + chromium-driver) driven
-by Selenium against the service running under uvicorn on a random loopback port.
+by Selenium against the service running under uvicorn on a random loopback port (the fixtures
+`browser` and `live_url` of tests/realpack/conftest.py).
 
 Under CI (CI=true) a missing Chromium fails the test with the fix; elsewhere it is skipped.
 Screenshots are written to test-output/ (git-ignored) so a person can look at them.
@@ -8,118 +9,12 @@ Screenshots are written to test-output/ (git-ignored) so a person can look at th
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 import shapely
-from testenv import IN_CI
-
-OUT = Path(__file__).resolve().parents[2] / "test-output"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def live_url(real_store, tmp_path_factory):
-    """The app on the real store, served by uvicorn in a thread on 127.0.0.1:<random port>."""
-    import uvicorn
-
-    from api.main import create_app
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(store=real_store), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        msg = (
-            "headless Chromium is missing: install it with "
-            "`apt-get update && apt-get install -y chromium chromium-driver` (.ci/run does)"
-        )
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-
-
-def _network(driver) -> tuple[dict[str, int], list[str]]:
-    """(url -> HTTP status of every response, every URL requested) since the last call."""
-    status, requested = {}, []
-    for entry in driver.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        if msg["method"] == "Network.requestWillBeSent":
-            requested.append(msg["params"]["request"]["url"])
-        elif msg["method"] == "Network.responseReceived":
-            status[msg["params"]["response"]["url"]] = msg["params"]["response"]["status"]
-    return status, requested
-
-
-def _internet(urls: list[str], live_url: str) -> list[str]:
-    """The requests that left this machine's test server (chrome:// and data: are the browser's own)."""
-    return [
-        u for u in urls if u.split(":", 1)[0] in ("http", "https", "ws", "wss") and not u.startswith(live_url + "/")
-    ]
-
-
-def _wait(driver, script: str, timeout: float = 45.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = driver.execute_script(script)
-        if v:
-            return v
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for: {script}")
-
-
-TILES_DONE = """
-  var imgs = Array.from(document.querySelectorAll('img.leaflet-tile'))
-    .filter(function (i) { return i.src.indexOf('.png?indicator=') >= 0; });
-  return imgs.length > 0 && imgs.every(function (i) { return i.complete && i.classList.contains('leaflet-tile-loaded'); })
-    ? imgs.length : 0;
-"""
+from browser_tools import OUT, TILES_DONE, _internet, _network, _wait
 
 
 def _screenshot_rgb(driver, path: Path) -> np.ndarray:
