@@ -8,16 +8,31 @@ larger ones are PNG map tiles of the service (geoborder.tiles.render).
 from __future__ import annotations
 
 import json
+import tomllib
+from functools import cache
 
 import folium
 import numpy as np
 import shapely
 
+from geoborder.build.partner_names import PARTNER_NAMES_PATH, partner_vi_names
 from geoborder.core.errors import NotFound
 from geoborder.core.tilegrid import MAX_ZOOM
 from geoborder.maps.choropleth import Choropleth
 
-from .map_style import BORDER_COLOR, GATE_COLORS, PARTNER_COLOR, TEXT, esc
+from .map_labels import label
+from .map_style import (
+    BORDER_COLOR,
+    GATE_COLORS,
+    GATE_OUTLINE,
+    GATE_RING,
+    LAKE_FILL,
+    PARTNER_COLOR,
+    PARTNER_FILL,
+    RIVER_COLOR,
+    TEXT,
+    esc,
+)
 
 # layer, TEXT key, shown at first: drawn by the service as PNG map tiles
 TILE_LAYERS = (("roads", "roads", True), ("places", "places", False), ("commune_seats_2025", "seats", False))
@@ -50,8 +65,20 @@ def _frame_or_none(store, layer_id: str):
 
 
 # the keys of the page's layers in its address (?layers=), shown at first when not given
-LAYER_KEYS = ("values", "partners", "roads", "places", "seats", "border", "gates")
-DEFAULT_LAYERS = frozenset({"values", "partners", "roads", "border", "gates"})
+LAYER_KEYS = (
+    "terrain",
+    "values",
+    "provinces",
+    "partners",
+    "rivers",
+    "roads",
+    "places",
+    "seats",
+    "border",
+    "gates",
+    "labels",
+)
+DEFAULT_LAYERS = frozenset({"values", "provinces", "partners", "rivers", "roads", "border", "gates", "labels"})
 _TILE_KEYS = {"roads": "roads", "places": "places", "commune_seats_2025": "seats"}
 
 
@@ -59,46 +86,245 @@ def _on(key: str, shown: frozenset | None) -> bool:
     return key in (DEFAULT_LAYERS if shown is None else shown)
 
 
-def _partner_provinces(store, box, tol: float, lang: str, show: bool = True) -> folium.FeatureGroup:
-    """Lao and Chinese provinces near the map: simplified, clipped, labelled."""
+# partner layers: (layer, code column, Vietnamese name source, English name column, kind)
+_PARTNER_LAYERS = (
+    ("lao_provinces", "iso_code", "province", "name", "partner"),
+    ("china_provinces", "code", "name_vi", "name_en", "partner"),
+    ("khm_provinces", "iso_code", "name_vi", "name", "partner"),
+    ("lao_districts", "name", "district", "name", "district"),
+    ("cn_counties", "adcode", "name_vi", "name_en", "district"),
+)
+
+
+@cache
+def _lao_district_vi() -> dict[str, str]:
+    """Lao district name in the store -> its Vietnamese name (layers/partner_names.toml: `vi`, else
+    the border facts' spelling)."""
+    with open(PARTNER_NAMES_PATH, "rb") as fh:
+        doc = tomllib.load(fh)
+    out = {}
+    for e in doc.get("district", []):
+        vi = next((a[0] for a in e.get("aliases", []) if len(a) > 1 and a[1] == "vi"), None)
+        vi = vi or next((a[0] for a in e.get("aliases", []) if len(a) > 1 and a[1] == "facts"), None)
+        if e.get("name") and vi:
+            out[str(e["name"])] = vi
+    return out
+
+
+def _text(v) -> str | None:
+    s = None if v is None else str(v).strip()
+    return s if s and s.lower() not in ("nan", "none") else None
+
+
+def partner_names(gdf, code_col: str, vi_source: str, en_col: str, lang: str) -> list[str]:
+    """The names of a partner layer's units in the page's language: on a Vietnamese page the
+    Vietnamese spelling of layers/partner_names.toml (Hủa Phăn, Phông Xa Lỳ, Mã Quan) where it
+    has one, else the store's name; on an English page the English (romanised) name."""
+    en = [_text(v) for v in (gdf[en_col] if en_col in gdf else [None] * len(gdf))]
+    fallback = [_text(v) for v in (gdf["name"] if "name" in gdf else [None] * len(gdf))]
+    base = [a or b or "" for a, b in zip(en, fallback)]
+    if lang != "vi":
+        return base
+    if vi_source in gdf.columns:
+        vi = [_text(v) for v in gdf[vi_source]]
+    else:
+        names = _lao_district_vi() if vi_source == "district" else partner_vi_names(vi_source)
+        vi = [names.get(str(c)) for c in gdf[code_col]]
+    return [a or b for a, b in zip(vi, base)]
+
+
+def _label_point(g, box):
+    """Where a unit's name goes: inside the part of it near the map (the polygon itself is not clipped)."""
+    part = shapely.intersection(g, box)
+    if part is None or part.is_empty:
+        return None
+    if part.geom_type in ("MultiPolygon", "GeometryCollection"):
+        polys = [p for p in getattr(part, "geoms", [part]) if p.geom_type == "Polygon"]
+        if not polys:
+            return None
+        part = max(polys, key=lambda p: p.area)
+    return part.representative_point()
+
+
+def _partner_units(store, box, tol: float, lang: str, show: bool = True, detail: bool = True):
+    """Lao, Chinese and Cambodian provinces near the map, and the Lao districts and Chinese counties
+    along the border: whole units (simplified, not clipped to the map's box), named in the page's
+    language; the countries named at low zooms. `detail`: with the districts (a province's map;
+    the national maps open too far out to show them)."""
     partners = folium.FeatureGroup(name=TEXT[lang]["partners"], show=show)
-    for layer_id, name_col in (
-        ("lao_provinces", "name"),
-        ("china_provinces", "name_vi" if lang == "vi" else "name_en"),
-    ):
+    labels: list[list] = []
+    for layer_id, code_col, vi_source, en_col, kind in _PARTNER_LAYERS:
         gdf = _frame_or_none(store, layer_id)
-        if gdf is None:
+        district = kind == "district"
+        if gdf is None or not len(gdf) or (district and not detail):
             continue
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         keep = shapely.intersects(geoms, box)
         if not keep.any():
             continue
-        clipped = _rounded(shapely.intersection(geoms[keep], box), tol * 2)
-        names = [str(n) for n in gdf[name_col].to_numpy()[keep]]
-        fc = _feature_collection(clipped, [{"name": n} for n in names])
+        shapes = _rounded(geoms[keep], tol * (3 if district else 2))
+        names = partner_names(gdf[keep], code_col, vi_source, en_col, lang)
+        fc = _feature_collection(shapes, [{"name": n, "layer": layer_id} for n in names])
+        style = (
+            {"color": PARTNER_COLOR, "weight": 0.6, "dashArray": "3 3", "fill": False, "opacity": 0.7}
+            if district
+            else {"color": PARTNER_COLOR, "weight": 1, "fill": True, "fillColor": PARTNER_FILL, "fillOpacity": 0.6}
+        )
         folium.GeoJson(
             fc,
-            style_function=lambda f: {
-                "color": PARTNER_COLOR,
-                "weight": 1,
-                "fill": True,
-                "fillColor": "#f0f0f0",
-                "fillOpacity": 0.6,
-            },
+            style_function=lambda f, style=style: style,
             tooltip=folium.GeoJsonTooltip(["name"], labels=False),
             name=layer_id,
+            interactive=not district,
         ).add_to(partners)
-        for g, n in zip(clipped, names):
-            if g is None or g.is_empty:
+        for g, n in zip(geoms[keep], names):
+            p = _label_point(g, box) if n else None
+            if p is not None:
+                labels.append(label(n, p.x, p.y, kind, rank=shapely.area(g)))
+    labels.extend(_country_labels(store, box, lang))
+    return partners, labels
+
+
+def _country_labels(store, box, lang: str) -> list[list]:
+    """The neighbouring countries' names (Lào, Trung Quốc, Campuchia) at low zooms."""
+    out = []
+    countries = _frame_or_none(store, "countries")
+    name_col = "name_vi" if lang == "vi" else "name_en"
+    if countries is not None:
+        for g, iso3, n in zip(countries.geometry.values, countries["iso3"], countries[name_col]):
+            if str(iso3) == "VNM" or not _text(n):
                 continue
-            p = g.representative_point()
-            folium.Marker(
-                [p.y, p.x],
-                icon=folium.DivIcon(
-                    html=f'<div class="gb-partner-label">{esc(n)}</div>', icon_size=(120, 18), icon_anchor=(60, 9)
-                ),
-            ).add_to(partners)
-    return partners
+            p = _label_point(g, box)
+            if p is not None:
+                out.append(label(str(n), p.x, p.y, "country"))
+    china = _frame_or_none(store, "china_provinces")
+    if china is not None and len(china):
+        p = _label_point(shapely.union_all(np.asarray(china.geometry.values, dtype=object)), box)
+        if p is not None:
+            out.append(label("Trung Quốc" if lang == "vi" else "China", p.x, p.y, "country"))
+    return out
+
+
+def _provinces(store, ch: Choropleth, m: folium.Map, box, tol: float, lang: str, layer_tiles: str, show: bool):
+    """The Vietnamese provinces (of the map's vintage) around the map outlined and named, and on the
+    border-communes map Vietnam's outline."""
+    layer_id = f"provinces_{ch.spec.vintage}"
+    gdf = _frame_or_none(store, layer_id)
+    fg = folium.FeatureGroup(name=TEXT[lang]["provinces"], show=show)
+    labels: list[list] = []
+    if gdf is not None and len(gdf):
+        folium.TileLayer(
+            tiles=layer_tiles.replace("{layer}", layer_id),
+            name=layer_id,
+            overlay=True,
+            control=False,
+            opacity=0.7,
+            attr="geoborder",
+            max_zoom=MAX_ZOOM,
+            max_native_zoom=MAX_ZOOM,
+        ).add_to(fg)
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        keep = shapely.intersects(geoms, box)
+        for g, n in zip(geoms[keep], gdf["name"].to_numpy()[keep]):
+            p = _label_point(g, box)
+            if p is not None and _text(n):
+                labels.append(label(str(n), p.x, p.y, "province", rank=shapely.area(g)))
+    if ch.spec.area == "border_communes":
+        countries = _frame_or_none(store, "countries")
+        if countries is not None:
+            vn = countries[countries["iso3"].astype(str) == "VNM"]
+            if len(vn):
+                outline = _rounded(shapely.boundary(np.asarray(vn.geometry.values, dtype=object)), tol * 2)
+                folium.GeoJson(
+                    _feature_collection(outline, [{"name": "VNM"}] * len(outline)),
+                    style_function=lambda f: {"color": "#3d3d3d", "weight": 1.4, "opacity": 0.9, "fill": False},
+                    interactive=False,
+                    name="vietnam_outline",
+                ).add_to(fg)
+    fg.add_to(m)
+    return fg, labels
+
+
+def _rivers(store, m: folium.Map, box, tol: float, lang: str, show: bool, detail: bool = True):
+    """Rivers (WDB II, the named Natural Earth rivers) and lakes, clipped to the map's
+    surroundings; the named rivers labelled. `detail`: with WDB II's minor rivers and canals
+    (a province's map)."""
+    fg = folium.FeatureGroup(name=TEXT[lang]["rivers"], show=show)
+    labels: list[list] = []
+    lakes = _frame_or_none(store, "lakes_ne10m")
+    if lakes is not None and len(lakes):
+        geoms = np.asarray(lakes.geometry.values, dtype=object)
+        keep = shapely.intersects(geoms, box)
+        if keep.any():
+            shapes = _rounded(shapely.intersection(geoms[keep], box), tol)
+            names = [_text(n) or "" for n in lakes["name"].to_numpy()[keep]]
+            folium.GeoJson(
+                _feature_collection(shapes, [{"name": n} for n in names]),
+                style_function=lambda f: {
+                    "color": RIVER_COLOR,
+                    "weight": 0.8,
+                    "fillColor": LAKE_FILL,
+                    "fillOpacity": 1,
+                },
+                interactive=False,
+                name="lakes_ne10m",
+            ).add_to(fg)
+            for g, n in zip(shapes, names):
+                if n and g is not None and not g.is_empty:
+                    p = g.representative_point()
+                    labels.append(label(n, p.x, p.y, "river", rank=1))
+    for layer_id, weight in (("rivers_wdbii", 0.9), ("rivers_ne10m", 1.6)):
+        rivers = _frame_or_none(store, layer_id)
+        if rivers is None or not len(rivers):
+            continue
+        geoms = np.asarray(rivers.geometry.values, dtype=object)
+        keep = shapely.intersects(geoms, box)
+        if not detail and "wdbii_level" in rivers:
+            keep &= rivers["wdbii_level"].to_numpy() <= 2
+        if not keep.any():
+            continue
+        shapes = _rounded(shapely.intersection(geoms[keep], box), tol)
+        names = [
+            _text(n) or "" for n in (rivers["name"].to_numpy()[keep] if "name" in rivers else [""] * int(keep.sum()))
+        ]
+        folium.GeoJson(
+            _feature_collection(shapes, [{"name": n} for n in names]),
+            style_function=lambda f, w=weight: {"color": RIVER_COLOR, "weight": w, "opacity": 0.85},
+            interactive=False,
+            name=layer_id,
+        ).add_to(fg)
+        for g, n in zip(shapes, names):
+            if n and g is not None and not g.is_empty:
+                p = shapely.line_interpolate_point(
+                    shapely.line_merge(g) if g.geom_type == "MultiLineString" else g, 0.5, normalized=True
+                )
+                if p is not None and not p.is_empty:
+                    labels.append(label(n, p.x, p.y, "river", rank=shapely.length(g)))
+    fg.add_to(m)
+    return fg, labels
+
+
+_TOWN_KIND = {"PPLC": "city", "PPLA": "city", "PPLA2": "town"}
+
+
+def _towns(store, box, detail: bool = True) -> list[list]:
+    """Towns and cities (GeoNames) near the map: capitals and provincial towns first; `detail`:
+    with the district towns and smaller places (a province's map; a national page stays small)."""
+    places = _frame_or_none(store, "places")
+    if places is None or not len(places):
+        return []
+    geoms = np.asarray(places.geometry.values, dtype=object)
+    keep = shapely.intersects(geoms, box)
+    out = []
+    pops = places["population"].fillna(0).to_numpy() if "population" in places else np.zeros(len(places))
+    codes = places["fcode"].to_numpy() if "fcode" in places else np.full(len(places), "")
+    for g, n, code, pop in zip(geoms[keep], places["name"].to_numpy()[keep], codes[keep], pops[keep]):
+        if _text(n):
+            kind = _TOWN_KIND.get(str(code), "place")
+            if kind != "city" and not detail:
+                continue
+            out.append(label(str(n), g.x, g.y, kind, rank=np.log10(max(float(pop), 1.0))))
+    return out
 
 
 def _map_tiles(m: folium.Map, lang: str, layer_tiles: str, shown: frozenset | None = None) -> None:
@@ -115,29 +341,29 @@ def _map_tiles(m: folium.Map, lang: str, layer_tiles: str, shown: frozenset | No
         ).add_to(m)
 
 
-def _border_line(store, m: folium.Map, box, tol: float, lang: str, show: bool = True) -> None:
+def _border_line(store, m: folium.Map, box, tol: float, lang: str, show: bool = True) -> tuple[str, str] | None:
     """The border line: simplified, clipped."""
     bl = _frame_or_none(store, "border_lines")
     if bl is None or not len(bl):
-        return
+        return None
     geoms = np.asarray(bl.geometry.values, dtype=object)
     keep = shapely.intersects(geoms, box)
     if not keep.any():
-        return
+        return None
     clipped = _rounded(shapely.intersection(geoms[keep], box), tol / 3)
     fc = _feature_collection(clipped, [{"pair": str(p)} for p in bl["pair"].to_numpy()[keep]])
     # a white casing under the red line: the line stands out on every palette, also along
-    # YlOrRd's dark red top classes where red alone vanishes
+    # YlOrRd's dark red top classes where red alone vanishes. The page draws the casing from the
+    # line's own data (web/map_labels.py), so the line is in the page once.
     fg = folium.FeatureGroup(name=TEXT[lang]["border"], show=show)
-    folium.GeoJson(
-        fc, style_function=lambda f: {"color": "#ffffff", "weight": 6, "opacity": 0.95}, interactive=False
-    ).add_to(fg)
-    folium.GeoJson(
+    line = folium.GeoJson(
         fc,
         style_function=lambda f: {"color": BORDER_COLOR, "weight": 3, "opacity": 1.0},
         tooltip=folium.GeoJsonTooltip(["pair"], labels=False),
-    ).add_to(fg)
+    )
+    line.add_to(fg)
     fg.add_to(m)
+    return line.get_name(), fg.get_name()
 
 
 def _gates(store, m: folium.Map, box, lang: str, show: bool = True) -> None:
@@ -156,11 +382,22 @@ def _gates(store, m: folium.Map, box, lang: str, show: bool = True) -> None:
         popup = f"<b>{esc(g['name_vi'])}</b><br>{esc(t['gate_class'].get(cls, cls))}"
         if partner:
             popup += f"<br>↔ {esc(partner)}"
+        radius = 7 if cls == "international" else 5
+        # a white ring around the black outline: the gate stands out on the lightest class (black
+        # on pale yellow) and on the darkest (white on dark red) alike
         folium.CircleMarker(
             [g.geometry.y, g.geometry.x],
-            radius=7 if cls == "international" else 5,
-            color="#000",
-            weight=1,
+            radius=radius + 1.5,
+            color=GATE_RING,
+            weight=2.5,
+            fill=False,
+            interactive=False,
+        ).add_to(fg)
+        folium.CircleMarker(
+            [g.geometry.y, g.geometry.x],
+            radius=radius,
+            color=GATE_OUTLINE,
+            weight=1.2,
             fill=True,
             fill_color=GATE_COLORS.get(cls, "#999"),
             fill_opacity=1,
@@ -174,21 +411,37 @@ def _gates(store, m: folium.Map, box, lang: str, show: bool = True) -> None:
 def layer_titles(lang: str) -> dict[str, str]:
     """The layer control's title of each layer key (the page maps the control's events to keys)."""
     t = TEXT[lang]
-    out = {"partners": t["partners"], "border": t["border"], "gates": t["gates"]}
+    out = {k: t[k] for k in ("terrain", "provinces", "partners", "rivers", "border", "gates", "labels")}
     out.update({_TILE_KEYS[layer_id]: t[key] for layer_id, key, _ in TILE_LAYERS})
     return out
 
 
 def add_context_layers(
     store, ch: Choropleth, m: folium.Map, lang: str, layer_tiles: str, shown: frozenset | None = None
-) -> None:
+) -> tuple[list[dict], dict[str, str]]:
     """Every context layer of the map of `ch`; `layer_tiles`: the map-tile URL template with {layer};
-    `shown`: the layer keys shown at first (None: DEFAULT_LAYERS)."""
+    `shown`: the layer keys shown at first (None: DEFAULT_LAYERS). Returns the labels of the layers
+    (web/map_labels.py) and the JS name of the layer of each layer key that has labels."""
     national = ch.spec.area in ("all", "border", "border_communes")
     pad = 0.6 if not national else 1.0
     tol = 0.01 if national else 0.003
     box = _clip_box(ch.bounds, pad)
-    _partner_provinces(store, box, tol, lang, _on("partners", shown)).add_to(m)
+    provinces, labels = _provinces(store, ch, m, box, tol, lang, layer_tiles, _on("provinces", shown))
+    partners, partner_labels = _partner_units(store, box, tol, lang, _on("partners", shown), detail=not national)
+    partners.add_to(m)
+    labels += partner_labels
+    rivers, river_labels = _rivers(
+        store, m, box, tol * (1 if not national else 2), lang, _on("rivers", shown), not national
+    )
+    labels += river_labels
     _map_tiles(m, lang, layer_tiles, shown)
-    _border_line(store, m, box, tol, lang, _on("border", shown))
+    border = _border_line(store, m, box, tol, lang, _on("border", shown))
     _gates(store, m, box, lang, _on("gates", shown))
+    names = folium.FeatureGroup(name=TEXT[lang]["labels"], show=_on("labels", shown))
+    names.add_to(m)
+    labels += _towns(store, box, detail=not national)
+    owners = {"provinces": provinces.get_name(), "partners": partners.get_name(), "rivers": rivers.get_name()}
+    owners["labels"] = names.get_name()
+    if border:
+        owners["border_line"], owners["border"] = border
+    return labels, owners

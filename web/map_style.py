@@ -17,7 +17,11 @@ TEXT = {
         "hover": "Di chuột lên bản đồ để xem số liệu của xã; bấm để xem chi tiết.",
         "border": "Đường biên giới",
         "gates": "Cửa khẩu",
-        "partners": "Tỉnh của Lào và Trung Quốc",
+        "partners": "Lào, Trung Quốc, Campuchia: tỉnh, huyện",
+        "provinces": "Ranh giới, tên tỉnh",
+        "rivers": "Sông, hồ",
+        "terrain": "Địa hình",
+        "labels": "Tên xã, thị trấn, bản",
         "places": "Điểm dân cư",
         "roads": "Quốc lộ, tỉnh lộ, đường sắt",
         "seats": "Trụ sở UBND xã",
@@ -41,7 +45,11 @@ TEXT = {
         "hover": "Hover over the map to see a commune's figures; click for details.",
         "border": "Border line",
         "gates": "Border gates",
-        "partners": "Lao and Chinese provinces",
+        "partners": "Laos, China, Cambodia: provinces, districts",
+        "provinces": "Province boundaries and names",
+        "rivers": "Rivers and lakes",
+        "terrain": "Terrain",
+        "labels": "Names of communes, towns, villages",
         "places": "Settlements",
         "roads": "National and provincial roads, railways",
         "seats": "Commune seats",
@@ -54,8 +62,13 @@ TEXT = {
     },
 }
 GATE_COLORS = {"international": "#08306b", "main": "#2171b5", "secondary": "#9ecae1"}
+GATE_OUTLINE = "#000000"
+GATE_RING = "#ffffff"
 BORDER_COLOR = "#d7191c"
 PARTNER_COLOR = "#4d4d4d"
+PARTNER_FILL = "#f0f0f0"
+RIVER_COLOR = "#2c7fb8"
+LAKE_FILL = "#a6cee3"
 
 
 def esc(s) -> str:

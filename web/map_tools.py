@@ -224,6 +224,7 @@ JS = """
     if (!loading) loading = fetch(S.table).then(function (r) { return r.json(); }).then(function (d) { rows = d.rows; return rows; });
     return loading;
   }
+  window.geoborderLoadRows = load;
   var highlight = null;
   function show(row) {
     var b = row.bbox;

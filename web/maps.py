@@ -22,6 +22,8 @@ from geoborder.indicators.catalog import DATA_YEAR
 from geoborder.maps import choropleth as C
 
 from .assets import map_css, map_js
+from .map_labels import CSS as LABELS_CSS
+from .map_labels import labels_js
 from .map_layers import add_context_layers, layer_titles
 from .map_style import BORDER_COLOR, GATE_COLORS, TEXT, esc
 from .map_tools import CSS as TOOLS_CSS
@@ -45,6 +47,8 @@ class MapUrls:
     xlsx: str = ""  # XLSX download of exactly this map
     table: str = ""  # the rows of the page's table and commune search (JSON)
     item: str = ""  # one commune's feature (GeoJSON), with {code}: the search's highlight
+    hillshade: str = ""  # hillshade tile template with {z}/{x}/{y} (the terrain under the choropleth)
+    villages: str = ""  # the villages' items (GeoJSON) without bbox: the page adds &bbox= of the view
     page_base: str = "/maps/"  # a map page is page_base + indicator + ?query
     query: tuple = ()  # the page's own query (vintage, area, classes, k, year, lang, basemap) as pairs
 
@@ -124,12 +128,9 @@ _CSS = """
  .gb-dot { width: 11px; height: 11px; border-radius: 50%; border: 1px solid #000; flex: none; margin: 0 5px; }
  .gb-line { width: 22px; height: 3px; flex: none; }
  .gb-lab { flex: 1; font-variant-numeric: tabular-nums; }
- .gb-n { color: #777; font-size: 11px; }
+ .gb-n { color: #595959; font-size: 11px; }
  .gb-sep { border-top: 1px solid #ddd; margin: 5px 0; }
  .gb-links a { color: #0b57d0; }
- .gb-partner-label { font: italic 12px system-ui, sans-serif; color: #333; text-align: center;
-   text-shadow: 0 0 3px #fff, 0 0 3px #fff; white-space: nowrap; pointer-events: none; }
- .gb-far .gb-partner-label { display: none; }
  .gb-popup table { border-collapse: collapse; } .gb-popup td { padding: 1px 6px 1px 0; vertical-align: top; }
  .gb-popup td:first-child { color: #666; }
  html body .leaflet-container { background: #eef3f7; }  /* after leaflet.css, whatever the order of the links */
@@ -158,8 +159,6 @@ _JS = """
   var map = %(map)s;
   var lookup = %(lookup)s;
   window.geoborderMap = map;
-  function labels() { map.getContainer().classList.toggle('gb-far', map.getZoom() < 6); }
-  map.on('zoomend', labels); labels();
   function esc(s) { var d = document.createElement('div'); d.textContent = s == null ? '' : String(s); return d.innerHTML; }
   function ask(latlng) {
     return fetch(lookup + '&lon=' + latlng.lng.toFixed(6) + '&lat=' + latlng.lat.toFixed(6))
@@ -264,6 +263,18 @@ def _map_page(
     root.title = f"{ch.info.title(lang)} — {ch.area.title(lang)}"
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name=t["osm"], overlay=False, control=True).add_to(m)
+    if urls.hillshade:
+        # the terrain under the choropleth (and around it), off unless asked for
+        folium.TileLayer(
+            tiles=urls.hillshade,
+            name=t["terrain"],
+            overlay=True,
+            control=True,
+            show=layers is not None and "terrain" in layers,
+            attr="DEM",
+            max_zoom=MAX_ZOOM,
+            max_native_zoom=MAX_ZOOM,
+        ).add_to(m)
     sources = "Địa giới" if lang == "vi" else "Boundaries"
     folium.TileLayer(
         tiles=urls.tiles,
@@ -277,13 +288,14 @@ def _map_page(
         max_zoom=MAX_ZOOM,
         max_native_zoom=MAX_ZOOM,
     ).add_to(m)
-    add_context_layers(store, ch, m, lang, urls.layer_tiles, layers)
+    labels, owners = add_context_layers(store, ch, m, lang, urls.layer_tiles, layers)
     control = folium.LayerControl(collapsed=False)
     control.add_to(m)
     root.header.add_child(Element(f'<meta name="geoborder:data-version" content="{esc(ch.version)}">'))
     root.header.add_child(Element('<link rel="icon" href="data:,">'))
     root.header.add_child(Element(_CSS))
     root.header.add_child(Element(TOOLS_CSS))
+    root.header.add_child(Element(LABELS_CSS))
     choice_dicts = tuple({"name": n, "title": ti, "years": list(ys)} for n, ti, ys in choices)
     root.html.add_child(Element(_legend_html(ch, lang, urls, choice_dicts)))
     m.add_child(_Script(_JS % {"map": m.get_name(), "lookup": json.dumps(urls.lookup)}))
@@ -300,6 +312,8 @@ def _map_page(
         "layer_keys": titles,
     }
     m.add_child(_Script(tools_js(m.get_name(), control.get_name(), state, lang)))
+    has_villages = any(info.id == "villages" for info in store.layers())
+    m.add_child(_Script(labels_js(m.get_name(), labels, owners, urls.villages if has_villages else "")))
     html = root.render()
     return html.replace("<html>", f'<html lang="{lang}">', 1)
 

@@ -308,7 +308,7 @@ def page(
         Query(
             description="The layers shown, comma-separated: "
             + ", ".join(LAYER_KEYS)
-            + " (default: all but places and seats; empty: none but what is always drawn)."
+            + " (default: all but terrain, places and seats; empty: none but what is always drawn)."
         ),
     ] = None,
 ) -> HTMLResponse:
@@ -338,6 +338,8 @@ def page(
         xlsx=_url(request, "/maps/data.xlsx", p.query(indicator, lang=lang)),
         table=_url(request, "/maps/table.json", p.query(indicator, lang=lang)),
         item=f"{root}/collections/communes_{p.vintage}/items/{{code}}?f=json",
+        villages=f"{root}/collections/villages/items?f=json&limit=2000",
+        hillshade=f"{root}/tiles/hillshade/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png",
         page_base=f"{root}/maps/",
         query=tuple(p.query(lang=lang, basemap=bm).items()),
     )
