@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from types import UnionType
-from typing import Annotated, Union, get_args, get_origin
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -191,6 +191,17 @@ async def document_format(request: Request, f: FQuery = None) -> OgcFormat:
 
 
 DocFormat = Annotated[OgcFormat, Depends(document_format)]
+
+
+async def json_format(
+    request: Request,
+    f: Annotated[Literal["json"] | None, Query(description="Output format: this document is JSON only.")] = None,
+) -> OgcFormat:
+    """`f=json` accepted (and anything else refused) on a document served as JSON only."""
+    return negotiate(request, OgcFormat(f) if f else None, (OgcFormat.json,))
+
+
+JsonFormat = Annotated[OgcFormat, Depends(json_format)]
 
 
 async def doc_params(request: Request, *, f: FQuery = None, lang: LangDep) -> SimpleParams:

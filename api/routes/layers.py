@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 
 from .. import models
 from ..deps import LangDep, StoreDep
+from ..params import JsonFormat
 from .ogc_collections import unplaced_summary
 from .openapi_doc import ERR
 
@@ -40,7 +41,7 @@ def _describe(request: Request, store, info, lang: str) -> dict:
     response_model=None,
     responses={200: {"model": models.LayerList}},
 )
-def layer_list(request: Request, store: StoreDep, lang: LangDep) -> dict:
+def layer_list(request: Request, store: StoreDep, lang: LangDep, _f: JsonFormat) -> dict:
     info = store.build_info()
     return {
         "data_version": store.version,
@@ -56,7 +57,7 @@ def layer_list(request: Request, store: StoreDep, lang: LangDep) -> dict:
     response_model=None,
     responses={200: {"model": models.LayerDetail}, **_NOT_FOUND},
 )
-def layer_detail(request: Request, layer_id: str, store: StoreDep, lang: LangDep) -> dict:
+def layer_detail(request: Request, layer_id: str, store: StoreDep, lang: LangDep, _f: JsonFormat) -> dict:
     info = store.layer(layer_id)
     d = _describe(request, store, info, lang)
     cat = store.catalog_layer(layer_id)

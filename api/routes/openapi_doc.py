@@ -240,7 +240,12 @@ BBOX_SCHEMA = {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": 
 # --------------------------------------------------------------------------- the truth per operation
 
 #: the formats each operation serves (`f`); every other operation with `f` serves DOCUMENT_FORMATS
-FORMATS: dict[str, tuple[OgcFormat, ...]] = {"/collections/{collectionId}/items": tuple(OgcFormat)}
+FORMATS: dict[str, tuple[OgcFormat, ...]] = {
+    "/collections/{collectionId}/items": tuple(OgcFormat),
+    # JSON-only documents (params.JsonFormat)
+    "/layers": (OgcFormat.json,),
+    "/layers/{layer_id}": (OgcFormat.json,),
+}
 JSON_MEDIA = (h.JSON, h.GEOJSON, h.SCHEMA_JSON, h.OPENAPI_JSON)
 TILE_MAX = 2**MAX_ZOOM - 1
 #: operations whose query parameters name things that may not exist (a unit, a saved area): 404

@@ -93,6 +93,10 @@ class Catalog:
     def ids(self) -> list[str]:
         return [lyr.id for lyr in self.layers]
 
+    def unplaced_tables(self) -> list[str]:
+        """The tables of the records a layer could not place (gates_unplaced, markers_unplaced)."""
+        return [lyr.unplaced_table for lyr in self.layers if lyr.unplaced_table]
+
 
 def _freeze(d):
     if isinstance(d, dict):

@@ -39,10 +39,20 @@ def test_unknown_query_parameter_is_400_naming_it_and_the_allowed_ones(client, u
     assert allowed in body["description"].split("accepts:")[1]
 
 
-def test_map_page_with_unknown_parameter_is_a_json_400(client):
-    # the HTML error page in the page's language belongs to the map pages (another helper): JSON for now
+def test_map_page_with_unknown_parameter_is_an_html_400_in_the_pages_language(client):
+    """A person on a map page gets a page in their language with a way back (issue 15), still a 400."""
     r = client.get("/maps/population?area=14&clases=quantiles")
-    assert r.status_code == 400 and r.json()["code"] == "InvalidParameterValue" and "clases" in r.text
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html") and "clases" in r.text
+    assert 'lang="vi"' in r.text and 'href="/maps' in r.text
+    r = client.get("/maps/population?area=14&clases=quantiles&lang=en")
+    assert r.status_code == 400 and 'lang="en"' in r.text
+
+
+def test_layers_take_f_json_and_refuse_other_formats(client):
+    assert client.get("/layers", params={"f": "json"}).status_code == 200
+    assert client.get("/layers/gates", params={"f": "json"}).status_code == 200
+    r = client.get("/layers", params={"f": "html"})
+    assert r.status_code == 400 and "f" in r.json()["description"]
 
 
 @pytest.mark.parametrize(

@@ -598,7 +598,8 @@ def test_a_worker_keeps_answering_when_the_database_goes_away(pg, v1_template, r
         r = c.get("/layers")
         assert r.status_code == 200 and len(r.json()["layers"]) == len(real_store.layers())
         assert len(store.frame("gates")) == real_store.layer("gates").feature_count
-        assert c.get("/collections/gates/items/1").status_code == 200  # prepared before the cut
+        first = real_store.frame("gates")["gate_id"].iloc[0]  # a layer with a key: the key is the id
+        assert c.get(f"/collections/gates/items/{first}").status_code == 200  # prepared before the cut
         r = c.get("/collections/gates/items?limit=2")  # a selection: SQL
         assert r.status_code == 503 and "is logged" in r.json()["description"]
         r = c.get("/collections/roads/items?limit=2")  # never read by this worker

@@ -212,7 +212,14 @@ class PostgisStore(PooledDatabase, _LayerIndex):
                 source_sha256=r["source_sha256"],
                 repaired=int(r["repaired"]),
             )
-        return _Snapshot(version=version, schema=schema, tables=tables, infos=infos, meta=meta)
+        snap = _Snapshot(version=version, schema=schema, tables=tables, infos=infos, meta=meta)
+        # the catalog's small non-spatial tables (gates_unplaced, markers_unplaced: the records /layers
+        # counts) are read with the rest of the version's description, so a worker answers them from
+        # memory as it answers the layer list
+        for name in self.catalog.unplaced_tables():
+            if name in tables:
+                snap.frames[f"table:{name}"] = self._read_table(schema, tables[name], None).reset_index(drop=True)
+        return snap
 
     # ------------------------------------------------------------------ reading tables
 
@@ -311,7 +318,14 @@ class PostgisStore(PooledDatabase, _LayerIndex):
         t = snap.tables.get(name) if isinstance(name, str) else None
         if t is None:
             raise NotFound(f"no table {name!r} in the store")
-        return self._read_table(snap.schema, t, None).reset_index(drop=True)
+        # read once per version, like frames (a published schema never changes): a worker keeps
+        # answering what it has read when the database goes away
+        key = f"table:{name}"
+        df = snap.frames.get(key)
+        if df is None:
+            df = self._read_table(snap.schema, t, None).reset_index(drop=True)
+            snap.frames[key] = df
+        return df.copy()
 
     def build_info(self) -> dict:
         meta = self._current().meta
