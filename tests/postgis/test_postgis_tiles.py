@@ -203,12 +203,13 @@ def test_hostile_collection_ids_are_404_without_sql(pclient, pstore, monkeypatch
     [
         ("19/0/0", 400),
         ("-1/0/0", 400),
-        ("3/8/0", 404)(  # outside the tile matrix (OGC API - Tiles),
-            "3/0/-1", 404
-        )("3/0/8", 404)(  # outside the tile matrix (OGC API - Tiles),  # outside the tile matrix (OGC API - Tiles),
-            "99999999999999999999/0/0", 400
-        ),
-        ("9/403/99999999999999999999", 404)("9/403/224;DROP", 400),  # outside the tile matrix (OGC API - Tiles),
+        # outside the tile matrix: 404 (OGC API - Tiles), as an unknown tile
+        ("3/8/0", 404),
+        ("3/0/-1", 404),
+        ("3/0/8", 404),
+        ("99999999999999999999/0/0", 400),
+        ("9/403/99999999999999999999", 404),
+        ("9/403/224;DROP", 400),
         ("9/403.5/224", 400),
         ("9/0x1/224", 400),
         ("9/%27/224", 400),
