@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
@@ -76,7 +76,7 @@ class MapParams:
         ).check()
 
     def query(self, indicator: str | None = None, **extra) -> dict:
-        q = {"indicator": indicator} if indicator else {}
+        q: dict[str, Any] = {"indicator": indicator} if indicator else {}
         q.update({"vintage": self.vintage, "area": self.area, "classes": self.classes.value, "k": self.k})
         if self.year is not None:
             q["year"] = self.year

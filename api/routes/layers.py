@@ -14,11 +14,11 @@ from .. import models
 from ..deps import LangDep, StoreDep
 from ..params import JsonFormat
 from .ogc_collections import unplaced_summary
-from .openapi_doc import ERR
+from .openapi_doc import ERR, Responses
 
 router = APIRouter(tags=["layers"])
 
-_NOT_FOUND = {404: {"description": "No such layer", **ERR}}
+_NOT_FOUND: Responses = {404: {"description": "No such layer", **ERR}}
 
 
 def _describe(request: Request, store, info, lang: str) -> dict:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -32,7 +31,7 @@ from ..deps import LangDep, StoreDep
 from ..params import DOCUMENT_FORMATS, CollectionDep, DocParams, FQuery, OgcFormat, check_known, negotiate
 from ..responses import GeoJSONResponse, JSONResponse
 from . import ogc_http as h
-from .openapi_doc import ERR, HTML_CONTENT, responses_for
+from .openapi_doc import ERR, HTML_CONTENT, Responses, responses_for
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -126,7 +125,7 @@ def _record(request: Request, table: str, key: str, row: dict) -> dict:
 
 RecordLimit = Annotated[int, Query(ge=1, le=10_000, description="Records per page (1 to 10000).")]
 RecordOffset = Annotated[int, Query(ge=0, le=10_000_000, description="Records to skip (paging).")]
-_RECORD_ERRORS = {
+_RECORD_ERRORS: Responses = {
     400: {"description": "A parameter is malformed or unknown", **ERR},
     404: {"description": "No such record", **ERR},
 }
@@ -233,7 +232,7 @@ def collection_document(request: Request, info: LayerInfo, lang: str, store: Sto
     """One collection, the same in /collections and /collections/{id}."""
     cid = info.id
     base = f"/collections/{cid}"
-    d = {
+    d: dict[str, Any] = {
         "id": cid,
         "title": info.title(lang),
         "description": f"{info.title(lang)} — {info.feature_count} features. "
@@ -291,7 +290,7 @@ def collection_document(request: Request, info: LayerInfo, lang: str, store: Sto
     response_model=None,
     responses=responses_for("Collections", html=True),
 )
-def collections(request: Request, store: StoreDep, p: DocParams) -> dict | HTMLResponse:
+def collections(request: Request, store: StoreDep, p: DocParams) -> Response:
     infos = store.layers()
     if p.format == OgcFormat.html:
         rows = [
@@ -331,7 +330,7 @@ def collections(request: Request, store: StoreDep, p: DocParams) -> dict | HTMLR
     response_model=None,
     responses=responses_for("Collection", html=True, not_found=True),
 )
-def collection(request: Request, store: StoreDep, lf: CollectionDep, p: DocParams) -> dict | HTMLResponse:
+def collection(request: Request, store: StoreDep, lf: CollectionDep, p: DocParams) -> Response:
     info = store.layer(lf.layer_id)
     doc = collection_document(request, info, p.lang, store)
     if p.format == OgcFormat.html:

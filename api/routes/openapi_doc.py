@@ -28,6 +28,9 @@ from . import ogc_http as h
 
 REF = "#/components/schemas/"
 
+# the type of a route's `responses` (FastAPI's `responses` parameter): status -> OpenAPI response
+Responses = dict[int | str, dict[str, Any]]
+
 _LINK = {
     "type": "object",
     "required": ["href", "rel"],
@@ -155,8 +158,8 @@ SCHEMAS: dict[str, dict] = {
     },
 }
 
-ERR = {"content": {h.JSON: {"schema": {"$ref": REF + "Exception"}}}}
-HTML_CONTENT = {h.HTML: {"schema": {"type": "string"}}}
+ERR: dict[str, Any] = {"content": {h.JSON: {"schema": {"$ref": REF + "Exception"}}}}
+HTML_CONTENT: dict[str, Any] = {h.HTML: {"schema": {"type": "string"}}}
 
 
 def responses_for(
@@ -383,4 +386,6 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = to_openapi_30(raw)
         return app.openapi_schema
 
-    app.openapi = openapi
+    # FastAPI's documented hook (docs: "Extending OpenAPI") replaces `app.openapi` on the instance;
+    # the class declares it as a method, so mypy refuses the assignment
+    app.openapi = openapi  # type: ignore[method-assign]

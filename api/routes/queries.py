@@ -8,7 +8,7 @@ API, the CLI and Python callers get the same 400 messages.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,7 +27,7 @@ from ..errors import STATUS
 from ..params import OgcFormat, negotiate
 from ..query_params import GatesParams, ProfileParams, RoadlessParams, TouchingParams, ZoneParams
 from ..responses import GeoJSONResponse
-from .openapi_doc import ERR, HTML_CONTENT
+from .openapi_doc import ERR, HTML_CONTENT, Responses
 
 _FORMATS = (OgcFormat.json, OgcFormat.html)
 
@@ -121,19 +121,19 @@ async def output(
 OutputDep = Annotated[Output, Depends(output)]
 
 
-ERRORS = {
+ERRORS: Responses = {
     400: {"description": "A parameter is malformed or out of range, or a code is not in the store", **ERR},
     404: {"description": "A name matches no unit; the message lists the closest names", **ERR},
 }
-FC = {
+FC: dict[str, Any] = {
     "description": "A GeoJSON FeatureCollection; the query as resolved is in `query`",
     "model": models.QueryFeatureCollection,
     "content": HTML_CONTENT,  # f=html / Accept: text/html: the answer on a map and in a table
 }
 
 
-def _geo(fc: dict, request: Request | None = None, out: Output | None = None) -> Response:
-    if out is None or not out.html:
+def _geo(fc: dict, request: Request, out: Output) -> Response:
+    if not out.html:
         return GeoJSONResponse(fc)
     ctx = answer_context(request.app.state.store, fc, lang=out.lang, urls=_urls(request, out.lang))
     return request.app.state.templates.TemplateResponse(request, "answer.html", ctx)

@@ -16,6 +16,7 @@ from geoborder.core.errors import PayloadTooLarge
 from geoborder.core.text import fold
 from geoborder.records.cooperation import cooperation
 from geoborder.records.crossings import GROUPS, PERIODS, crossing_totals
+from geoborder.records.db import RecordsStore
 from geoborder.records.gates import check_class, gate_state, gates_at
 from geoborder.records.importing import import_records, kind_of
 from geoborder.records.kinds import KINDS
@@ -44,12 +45,12 @@ ProvinceQuery = Annotated[
 ]
 
 
-def records(db: IndicatorsDep):
+def records(db: IndicatorsDep) -> RecordsStore:
     """The records of the app's indicator database."""
     return records_for(db)
 
 
-RecordsDep = Annotated[object, Depends(records)]
+RecordsDep = Annotated[RecordsStore, Depends(records)]
 
 
 @router.get("/records/imports", summary="Every records import (version): kind, file, checksum, time, who, summary")
