@@ -60,7 +60,7 @@ def iter_geojson(
     lf: LayerFeatures, positions: np.ndarray, crs: SupportedCrs | None = None, *, name: str | None = None
 ) -> Iterator[bytes]:
     """A whole FeatureCollection in chunks of CHUNK features (constant memory per chunk)."""
-    head = {"type": "FeatureCollection", "name": name or lf.layer_id}
+    head: dict[str, object] = {"type": "FeatureCollection", "name": name or lf.layer_id}
     if crs is not None and not crs.is_crs84:
         head["crs"] = {"type": "name", "properties": {"name": crs.uri}}
     yield orjson.dumps(head)[:-1] + b',"numberMatched":%d,"features":[' % len(positions)

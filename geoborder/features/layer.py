@@ -152,9 +152,19 @@ class LayerFeatures:
             props = self._properties_bytes()
             geoms = self._geometry_json(self._all, crs84())
             head = [b'{"type":"Feature","id":' + orjson.dumps(f) + b',"geometry":' for f in self.feature_ids]
-            self._features = [h + g + b',"properties":' + p + b"}" for h, g, p in zip(head, geoms, props)]
+            features = [h + g + b',"properties":' + p + b"}" for h, g, p in zip(head, geoms, props)]
+            # `_features` last: readers outside the lock take it as the sign that all three are set
             self._props = props
-            self._gz = [None] * len(self._features)
+            self._gz = [None] * len(features)
+            self._features = features
+
+    def _built(self) -> tuple[list[bytes], list[bytes], list[bytes | None]]:
+        """The per-feature GeoJSON, properties and deflate segments, built on first use."""
+        if self._features is None:
+            self._prepare()
+        feats, props, gz = self._features, self._props, self._gz
+        assert feats is not None and props is not None and gz is not None
+        return feats, props, gz
 
     def _geometry_json(self, positions: np.ndarray, crs: SupportedCrs) -> list[bytes]:
         if crs.is_crs84:  # not rounded: as stored
@@ -169,13 +179,10 @@ class LayerFeatures:
 
     def feature_bytes(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> list[bytes]:
         """The GeoJSON Feature of each row position, in `crs` (default CRS84)."""
-        if self._features is None:
-            self._prepare()
+        feats, props, _ = self._built()
         if crs is None or crs.is_crs84:
-            feats = self._features
             return [feats[i] for i in positions]
         geoms = self._geometry_json(positions, crs)
-        props = self._props
         fids = self.feature_ids
         return [
             b'{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (orjson.dumps(fids[i]), g, props[i])
@@ -185,9 +192,7 @@ class LayerFeatures:
     def add_gzip(self, gz: GzipMember, positions: np.ndarray, first: bool = True) -> None:
         """Append the CRS84 features at `positions` (comma-separated) to a gzip member, from
         deflate segments made once per feature."""
-        if self._features is None:
-            self._prepare()
-        feats, cache = self._features, self._gz
+        feats, _, cache = self._built()
         for k, i in enumerate(positions):
             seg = cache[i]
             if seg is None:
@@ -247,20 +252,20 @@ class LayerFeatures:
         The store's items engine selects when it can (PostGIS: in SQL), unless the query names a
         property that exists only in memory (indicator values joined on), or a `datetime` this
         layer answers (`in_time`: selected in memory)."""
-        timed = q.datetime is not None and self.in_time is not None
-        if not timed and self.engine.handles(q):
+        in_time = self.in_time if q.datetime is not None else None  # None: not selected by date
+        if in_time is None and self.engine.handles(q):
             fids, matched = self.engine.select(q)
-            pos = self._pos
+            by_fid = self._pos
             return Selection(
-                positions=np.fromiter((pos[int(f)] for f in fids), dtype=np.intp, count=len(fids)), matched=matched
+                positions=np.fromiter((by_fid[int(f)] for f in fids), dtype=np.intp, count=len(fids)), matched=matched
             )
-        pos = self._all
+        pos: np.ndarray = self._all
         if q.bbox is not None:
             # a box crossing the antimeridian (minx > maxx) is two boxes
             boxes = shapely.box(*np.asarray(bbox_parts(q.bbox)).T)
             pos = np.unique(self.frame.sindex.query(boxes, predicate="intersects")[1])
-        if timed:  # the features of the date(s) asked for; features of other layers always match
-            pos = pos[self.in_time[pos]]
+        if in_time is not None:  # the features of the date(s) asked for; features of other layers always match
+            pos = pos[in_time[pos]]
         if q.properties or q.filter is not None:
             sub = self.frame.iloc[pos] if len(pos) != len(self.frame) else self.frame
             mask = np.ones(len(pos), dtype=bool)

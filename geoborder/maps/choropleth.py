@@ -170,6 +170,7 @@ def _make(store, indicators_db, spec: MapSpec, info: IndicatorInfo, version: str
     b = shapely.total_bounds(np.asarray(geoms, dtype=object)) if len(geoms) else (np.nan,) * 4
     if not np.all(np.isfinite(b)):
         raise NotFound(f"area {spec.area!r} has no communes on {spec.vintage} units")
+    x0, y0, x1, y1 = (float(v) for v in b)
     return Choropleth(
         spec=spec,
         year=year,
@@ -178,7 +179,7 @@ def _make(store, indicators_db, spec: MapSpec, info: IndicatorInfo, version: str
         values=values,
         classes=classes,
         classification=cls,
-        bounds=tuple(float(v) for v in b),
+        bounds=(x0, y0, x1, y1),
         version=version,
     )
 

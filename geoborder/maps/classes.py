@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TypedDict
 
 import mapclassify
 import numpy as np
@@ -27,7 +28,19 @@ NATURAL_BREAKS_EXACT = 3_500
 #: ... and above it computed on this many evenly spaced order statistics (bench/legend.py)
 NATURAL_BREAKS_SAMPLE = 2_000
 
-LABELS = {
+
+class Labels(TypedDict):
+    """The words of maps and legends in one language."""
+
+    no_data: str
+    method: dict[str, str]  # method -> its name
+    all: str
+    border: str
+    border_communes: str
+    k_fewer: str  # format(asked=, k=)
+
+
+LABELS: dict[str, Labels] = {
     "vi": {
         "no_data": "Không có số liệu",
         "method": {"quantiles": "phân vị", "natural_breaks": "ngắt tự nhiên", "equal_interval": "khoảng đều"},
@@ -88,11 +101,11 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
             back[j, b[:, 0]] = arg + j
         prev = cur[1:]
     bounds = []
-    b = n
+    end = n  # the classes are y[start:end], from the last one back
     for j in range(k - 1, 0, -1):
-        bounds.append(y[b - 1])
-        b = int(back[j, b])
-    bounds.append(y[b - 1])
+        bounds.append(y[end - 1])
+        end = int(back[j, end])
+    bounds.append(y[end - 1])
     return np.array(sorted(bounds))
 
 

@@ -157,7 +157,7 @@ def _features(props: list[dict], geoms_wgs84: Iterable, ids: Iterable | None = N
     ids = list(ids) if ids is not None else [None] * len(props)
     out = []
     for p, g, fid in zip(props, encoded, ids):
-        f = {"type": "Feature"}
+        f: dict[str, object] = {"type": "Feature"}
         if fid is not None:
             f["id"] = _clean(fid)
         f["geometry"] = orjson.loads(g) if g is not None else None
@@ -167,7 +167,7 @@ def _features(props: list[dict], geoms_wgs84: Iterable, ids: Iterable | None = N
 
 
 def _collection(features: list[dict], **members) -> dict:
-    fc = {"type": "FeatureCollection"}
+    fc: dict[str, object] = {"type": "FeatureCollection"}
     fc.update({k: _clean(v) for k, v in members.items()})
     fc["numberReturned"] = len(features)
     fc["features"] = features
@@ -220,7 +220,7 @@ def _split_list(value) -> list[str]:
         return []
     if isinstance(value, str):
         value = [value]
-    out = []
+    out: list[str] = []
     for v in value:
         out.extend(x.strip() for x in str(v).split(",") if x.strip())
     return out

@@ -194,7 +194,8 @@ class LocalSpatial:
         border = _border(store, m, partner, vintage)
         if border is None:
             raise NotFound(f"no border line faces {partner.name} in border_segments_{vintage}")
-        out = {}
+        # part -> (rows, distances, km inside: roads only)
+        out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         if "communes" in parts:
             idx, dist = border.near(m.geoms(store, _commune_layer(vintage)), d)
             out["communes"] = (idx, dist, None)

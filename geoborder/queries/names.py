@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NoReturn
 
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.core.text import fold, nfc, slug
@@ -295,7 +296,7 @@ def resolve_unit(store, text: str, vintage: int = 2025) -> Unit:
     return u
 
 
-def _unknown(what: str, text: str, indexes, param: str = "unit"):
+def _unknown(what: str, text: str, indexes, param: str = "unit") -> NoReturn:
     if looks_like_code(text):
         raise InvalidParameter(f"{param}: unknown code {text!r} for a {what}")
     sugg = _suggest(text, indexes)

@@ -40,7 +40,9 @@ def split_before_merger(text) -> list[dict]:
     and whether only the rest of the old unit came in. Commas inside brackets do not split."""
     if not isinstance(text, str) or not text.strip():
         return []
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    cur: list[str] = []
     for ch in nfc(text):
         if ch in "([":
             depth += 1

@@ -4,9 +4,10 @@ implementation shares (GpkgStore in gpkg.py, MemoryStore in memory.py, PostgisSt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import geopandas as gpd
 import numpy as np
@@ -233,12 +234,27 @@ def missing_layer(catalog: Catalog, layer_id: str, present) -> NotFound:
     return NotFound(f"{why}; layers: {', '.join(present)}")
 
 
+def as_bbox(values: Iterable[float]) -> tuple[float, float, float, float]:
+    """A (minx, miny, maxx, maxy) box of four numbers as floats (a frame's total_bounds, a
+    GeoPackage extent)."""
+    minx, miny, maxx, maxy = (float(v) for v in values)
+    return minx, miny, maxx, maxy
+
+
 class _LayerIndex:
     """Lookup of the layers a store holds (`self._infos`), shared by the implementations, and the
     defaults of a store whose data never changes while it is open (nothing to pin or close)."""
 
     catalog: Catalog
-    _infos: dict[str, LayerInfo]
+
+    if TYPE_CHECKING:
+        # What each implementation provides. `_infos`: an attribute (GpkgStore, MemoryStore) or a
+        # read-only property (PostgisStore: the current snapshot's); declared read-only here so
+        # both implement it (a real property here would make the attribute unassignable).
+        @property
+        def _infos(self) -> dict[str, LayerInfo]: ...
+
+        def frame(self, layer_id: str) -> gpd.GeoDataFrame: ...
 
     def layers(self) -> list[LayerInfo]:
         return list(self._infos.values())

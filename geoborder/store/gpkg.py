@@ -19,7 +19,7 @@ import pyogrio
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import NotFound, StoreError
 from geoborder.core.tables import META_BUILD, META_LAYERS
-from geoborder.store.base import LayerInfo, _LayerIndex
+from geoborder.store.base import LayerInfo, _LayerIndex, as_bbox
 
 
 def int_fields_as_int(frame: pd.DataFrame, catalog: Catalog, layer_id: str) -> pd.DataFrame:
@@ -64,7 +64,7 @@ class GpkgStore(_LayerIndex):
         self._infos: dict[str, LayerInfo] = {}
         for r in rows:
             ext = extents.get(r["layer_id"])
-            bbox = tuple(float(v) for v in ext) if ext and None not in ext else None
+            bbox = as_bbox(ext) if ext and None not in ext else None
             self._infos[r["layer_id"]] = LayerInfo(
                 id=r["layer_id"],
                 title_vi=r["title_vi"],

@@ -7,7 +7,7 @@ import pandas as pd
 
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import NotFound
-from geoborder.store.base import LayerInfo, _LayerIndex
+from geoborder.store.base import LayerInfo, _LayerIndex, as_bbox
 
 
 class MemoryStore(_LayerIndex):
@@ -17,7 +17,7 @@ class MemoryStore(_LayerIndex):
         self.catalog = catalog or load_catalog()
         self._frames = frames
         self._version = version
-        self._infos = {}
+        self._infos: dict[str, LayerInfo] = {}
         for lid, gdf in frames.items():
             lyr = self.catalog.layer(lid)
             geoms = gdf.geometry[gdf.geometry.notna()]
@@ -30,7 +30,7 @@ class MemoryStore(_LayerIndex):
                 key_field=lyr.key,
                 vintage=lyr.vintage,
                 feature_count=len(gdf),
-                bbox=tuple(float(v) for v in geoms.total_bounds) if len(geoms) else None,
+                bbox=as_bbox(geoms.total_bounds) if len(geoms) else None,
                 source_file=lyr.source.file if lyr.source else "",
                 licence=lyr.source.licence if lyr.source else "derived",
                 attribution=lyr.source.attribution if lyr.source else "derived",

@@ -295,10 +295,10 @@ class SqlFilter(Evaluator):
             raise InvalidParameter("filter: LIKE applies to text properties")
         pattern = _like_pattern(node.pattern, node.wildcard or "%", node.singlechar or "_", node.escapechar or "\\")
         if node.nocase:
-            cond = sql.SQL("lower({}{}) LIKE {} ESCAPE '\\'").format(lhs.sql, _ICU, self.param(pattern.lower(), "text"))
+            test = sql.SQL("lower({}{}) LIKE {} ESCAPE '\\'").format(lhs.sql, _ICU, self.param(pattern.lower(), "text"))
         else:
-            cond = sql.SQL("{} LIKE {} ESCAPE '\\'").format(lhs.sql, self.param(pattern, "text"))
-        cond = self._pred(cond)
+            test = sql.SQL("{} LIKE {} ESCAPE '\\'").format(lhs.sql, self.param(pattern, "text"))
+        cond = self._pred(test)
         return self.not_(None, cond) if node.not_ else cond
 
     @handle(cql_ast.In)

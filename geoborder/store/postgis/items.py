@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import shapely
@@ -29,11 +30,19 @@ FID = "fid"
 GEOMETRY = "geometry"
 
 
+class _Database(Protocol):
+    """What SqlItems asks of its store (PostgisStore, postgis.connection)."""
+
+    def fetch(
+        self, query: sql.Composable, params: dict | None = None, *, binary: bool = False, user_input: bool = False
+    ) -> list[tuple]: ...
+
+
 @dataclass(frozen=True)
 class SqlItems:
     """One layer of one published version."""
 
-    store: object  # the PostgisStore
+    store: _Database  # the PostgisStore
     schema: str  # gb_<version>, validated by the store
     layer_id: str  # validated by the store
     columns: Mapping[str, str]  # property name -> pandas dtype (queryable in SQL)
@@ -113,9 +122,9 @@ class SqlItems:
         return sql.SQL("COALESCE({} = %({})s::{}, false)").format(sql.Identifier(name), sql.SQL(key), sql.SQL(cast))
 
     def _order(self, q) -> sql.Composable:
-        keys = []
+        keys: list[sql.Composable] = []
         for name, asc in q.sortby:
-            col = sql.Identifier(name)
+            col: sql.Composable = sql.Identifier(name)
             if column_kind(self.columns[name]) == "text":
                 col = sql.SQL('{} COLLATE "C"').format(col)  # code-point order, as Python sorts
             keys.append(sql.SQL("{} {} NULLS LAST").format(col, sql.SQL("ASC" if asc else "DESC")))
@@ -162,11 +171,13 @@ class SqlItems:
         """The geometries of `fids` (in that order) in `crs`, transformed by ST_Transform; with
         `axis_order`, in the CRS's axis order (lat/lon first where it says so), as
         crs.geoms_to gives them; `rounded` to the CRS's decimals (about 1 cm)."""
+        srid = crs.epsg
+        assert srid is not None, "transformed() is only asked for a CRS that can_transform()"
         rows = self.store.fetch(
             sql.SQL(
                 "SELECT {}, ST_AsBinary(ST_Transform({}, %(srid)s::int)) FROM {} WHERE {} = ANY(%(fids)s::bigint[])"
             ).format(sql.Identifier(FID), sql.Identifier(GEOMETRY), self._table, sql.Identifier(FID)),
-            {"srid": int(crs.epsg), "fids": [int(f) for f in fids]},
+            {"srid": int(srid), "fids": [int(f) for f in fids]},
             binary=True,
         )
         by_fid = {int(f): (bytes(w) if w is not None else None) for f, w in rows}

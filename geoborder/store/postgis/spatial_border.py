@@ -144,7 +144,7 @@ def zone(store, *, partner, vintage: int, d: float, parts, cc, step: float):
         selects.append(
             s.SQL("SELECT 'roads', rz.fid, rz.d, coalesce(ri.len, 0) FROM rz LEFT JOIN ri ON ri.fid = rz.fid")
         )
-    out = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if not selects:
         return out
     query = s.SQL("WITH {} {} ORDER BY 1, 2").format(s.SQL(",\n").join(ctes), s.SQL(" UNION ALL ").join(selects))

@@ -263,10 +263,9 @@ class PostgisStore(PooledDatabase, _LayerIndex):
             raise missing_layer(self.catalog, layer_id, snap.infos)
         return tuple(c for c, _ in snap.tables[layer_id].columns)
 
-    # _LayerIndex (store/base.py) declares _infos an attribute; here it is the current snapshot's,
-    # read-only: the fix is a read-only property there
+    # _LayerIndex (store/base.py): the layers of the current snapshot, read-only
     @property
-    def _infos(self) -> dict[str, LayerInfo]:  # type: ignore[override]
+    def _infos(self) -> dict[str, LayerInfo]:
         return self._current().infos
 
     @property
