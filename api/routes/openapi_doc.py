@@ -296,7 +296,7 @@ def tell_the_truth(path: str, op: dict) -> None:
         responses.setdefault("403", {"description": "The API key is not valid", **copy.deepcopy(ERR)})
     responses.setdefault("500", {"description": "Server error", **copy.deepcopy(ERR)})
     ok = (responses.get("200") or {}).get("content") or {}
-    if list(ok) == [h.HTML]:  # an HTML page (the map page): its errors are HTML pages too
+    if h.HTML in ok:  # an operation that answers HTML (map pages, f=html answers): its errors may be pages too
         for code, r in responses.items():
             if code[0] == "4":
                 r.setdefault("content", {}).setdefault(h.HTML, {"schema": {"type": "string"}})
