@@ -20,10 +20,12 @@ run: install
 build: install
 	$(BIN)/geoborder build
 
-# Formatting, lint and the stage order of the house (import-linter contracts in pyproject.toml)
+# Formatting, lint, types and the stage order of the house (ruff, mypy and the import-linter
+# contracts, all configured in pyproject.toml)
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 # The API tests (tests/api/, marked `parity` by tests/api/conftest.py) once more with the store

@@ -14,7 +14,8 @@ from testenv import IN_CI
 
 from geoborder.core.settings import StoreSettings
 
-os.environ.setdefault("GEOBORDER_WARMUP", "0")  # no background warm-up in test apps (tests/api/test_warmup.py turns it on)
+# no background warm-up in test apps (tests/api/test_warmup.py turns it on)
+os.environ.setdefault("GEOBORDER_WARMUP", "0")
 
 # the PostgreSQL/PostGIS test cluster and the fixtures on it (tests of the PostGIS store)
 pytest_plugins = ["pg_fixtures"]
