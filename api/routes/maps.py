@@ -186,6 +186,17 @@ def legend(
     )
 
 
+def _download(request: Request, store, db, p, indicator: str, lang: str, ext: str, media_type: str, encode) -> Response:
+    """What a map shows, as a file: `encode(store, choropleth, lang)` -> bytes."""
+    ch = C.choropleth(store, db, p.spec(indicator))
+    name = f"geoborder_{indicator}_{p.vintage}_{p.area}.{ext}"
+    return Response(
+        encode(store, ch, lang),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **cache_headers(request)},
+    )
+
+
 @router.get(
     "/maps/data.geojson",
     name="map_data",
@@ -201,13 +212,7 @@ def data(
     indicator: IndicatorQuery,
     lang: LangDep,
 ) -> Response:
-    ch = C.choropleth(store, db, p.spec(indicator))
-    name = f"geoborder_{indicator}_{p.vintage}_{p.area}.geojson"
-    return Response(
-        L.geojson(store, ch, lang),
-        media_type="application/geo+json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', **cache_headers(request)},
-    )
+    return _download(request, store, db, p, indicator, lang, "geojson", "application/geo+json", L.geojson)
 
 
 @router.get(
@@ -225,13 +230,7 @@ def data_csv(
     indicator: IndicatorQuery,
     lang: LangDep,
 ) -> Response:
-    ch = C.choropleth(store, db, p.spec(indicator))
-    name = f"geoborder_{indicator}_{p.vintage}_{p.area}.csv"
-    return Response(
-        T.csv_bytes(store, ch, lang),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', **cache_headers(request)},
-    )
+    return _download(request, store, db, p, indicator, lang, "csv", "text/csv; charset=utf-8", T.csv_bytes)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -252,13 +251,7 @@ def data_xlsx(
     indicator: IndicatorQuery,
     lang: LangDep,
 ) -> Response:
-    ch = C.choropleth(store, db, p.spec(indicator))
-    name = f"geoborder_{indicator}_{p.vintage}_{p.area}.xlsx"
-    return Response(
-        T.xlsx_bytes(store, ch, lang),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"', **cache_headers(request)},
-    )
+    return _download(request, store, db, p, indicator, lang, "xlsx", XLSX, T.xlsx_bytes)
 
 
 @router.get(
