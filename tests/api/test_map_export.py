@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
+from testenv import IN_CI
 
 SON_LA = "vintage=2025&area=14&classes=quantiles&k=5"
 
@@ -22,7 +23,9 @@ def _text(pdf: bytes, tmp_path) -> str:
     return " ".join(out.split())
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None and not IN_CI, reason="poppler-utils not installed (under CI: a failure)"
+)
 def test_pdf_says_title_legend_sources_and_version_of_the_pages_map(client, tmp_path):
     r = client.get(f"/maps/density/export?{SON_LA}&format=pdf&paper=A4&orientation=portrait")
     assert r.status_code == 200, r.text
@@ -39,7 +42,9 @@ def test_pdf_says_title_legend_sources_and_version_of_the_pages_map(client, tmp_
     assert "Đường biên giới quốc gia" in text and "Cửa khẩu quốc tế" in text and "km" in text
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None and not IN_CI, reason="poppler-utils not installed (under CI: a failure)"
+)
 def test_the_map_parameters_are_the_pages(client, tmp_path):
     q = "vintage=2025&area=14&classes=equal_interval&k=3"
     legend = client.get(f"/maps/legend?indicator=density&{q}&lang=en").json()
