@@ -26,6 +26,9 @@ from geoborder.queries._common import (
     _seat_row,
 )
 from geoborder.queries.roadless import _has_layer, nearest_roads
+from geoborder.records.gates import gates_at
+from geoborder.records.markers import latest_conditions
+from geoborder.records.open import records_for
 
 #: lineage: an old commune "went into" a new one when this share of its area lies inside it
 LINEAGE_MIN_SHARE = 0.25
@@ -272,6 +275,8 @@ def commune_profile(store, code: str, *, indicators_db=None, villages_within_km:
         props[key], more_props, more_geoms = make(store, code, vintage, i)
         extra_props += more_props
         extra_geoms += more_geoms
+    if indicators_db is not None:
+        _records_of(store, records_for(indicators_db), props)
     if _has_layer(store, "villages"):
         props["villages"], props["villages_within_km"], more_props, more_geoms = _villages_of(
             store, m, code, vintage, within_km
@@ -392,3 +397,27 @@ def _villages_of(store, m: _Metric, code: str, vintage: int, within_km: float) -
     }
     points = [{"role": "village", **d} for d in summary]
     return summary, count, points, [villages.geometry.iat[j] for j in rows]
+
+
+def _records_of(store, records, props: dict) -> None:
+    """The border records of the commune's gates (class and status today, from the gate events) and
+    markers (the latest inspection), geoborder.records: None where nothing is recorded."""
+    if props["gates"]:
+        state = {st["gate_id"]: st for st in gates_at(store, records)}
+        for g in props["gates"]:
+            st = state.get(g["gate_id"], {})
+            last = st.get("last_event") or {}
+            g.update(
+                class_today=st.get("class"),
+                status=st.get("status"),
+                last_event=last.get("event"),
+                last_event_date=last.get("date"),
+            )
+    if props["markers"]:
+        latest = latest_conditions(records).set_index("marker_key")
+        for m in props["markers"]:
+            hit = m["marker_id"] in latest.index
+            m.update(
+                condition=latest.at[m["marker_id"], "condition"] if hit else None,
+                inspected_on=latest.at[m["marker_id"], "date"] if hit else None,
+            )

@@ -212,3 +212,31 @@ def test_cli_report_shows_the_crossings(real_store, real_store_path, review_db, 
 
     sec = json.loads(out.read_text())["crossings"]
     assert sec["status"] == "ok" and {c["gate_id"] for c in sec["crossings"]} == {"chieng-khuong", "long-sap", "na-cai"}
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def test_the_commune_profile_carries_the_records_of_its_gates_and_markers(api, real_store, db):
+    gates = real_store.frame("gates").set_index("gate_id")
+    markers = real_store.frame("markers")
+    gate_commune = gates.loc["chieng-khuong", "commune_code_2025"]
+    marker = markers[markers["marker"].astype(str) == "234"].iloc[0]
+
+    def profile(code):
+        r = api.get("/queries/commune-profile", params={"code": code})
+        assert r.status_code == 200, r.text
+        return r.json()["features"][0]["properties"]
+
+    before = {g["gate_id"]: g for g in profile(gate_commune)["gates"]}
+    assert "class_today" in before["chieng-khuong"] and before["chieng-khuong"]["last_event"] != "reopened"
+    _import(real_store, db, EVENTS, "events")
+    _import(real_store, db, INSPECTIONS, "inspections")
+    after = {g["gate_id"]: g for g in profile(gate_commune)["gates"]}
+    # made-up: upgraded to international on 01/07/2024, closed 15/02/2025, reopened 01/03/2025
+    assert after["chieng-khuong"]["class_today"] == "international"
+    assert (
+        after["chieng-khuong"]["last_event"] == "reopened" and after["chieng-khuong"]["last_event_date"] == "2025-03-01"
+    )
+    m = {x["marker_id"]: x for x in profile(marker["commune_code_2025"])["markers"]}[marker["marker_id"]]
+    assert m["condition"] == "damaged" and m["inspected_on"] == "2024-06-15"  # the later inspection wins
