@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from geoborder import __version__
 from geoborder.core.settings import ApiSettings, StoreSettings
 from geoborder.indicators.open import open_indicators
+from geoborder.records.open import records_for
 from geoborder.store.base import Store
 from geoborder.store.open import open_store
 from geoborder.warmup import Warmup
@@ -63,6 +64,11 @@ def create_app(
         where = store_settings or StoreSettings()
         app.state.store = store if store is not None else open_store(where.store, settings=where)
         app.state.indicators = indicators if indicators is not None else open_indicators(where.indicators)
+        # the border records live in the indicator database; their tables are made on first use, which
+        # changes the database's revision (the key of the indicator joins and ETags): make them now,
+        # before anything is keyed on it
+        if app.state.indicators is not None:
+            records_for(app.state.indicators)
         # the first-use caches of this worker, built in the background (geoborder/warmup.py): start-up
         # is not delayed, /health says "warm": false until done; the items routes share its FeatureCache
         app.state.warmup = None
