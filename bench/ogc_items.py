@@ -44,16 +44,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_geoborder(store: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, GEOBORDER_STORE=str(store))
-    uvicorn = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.main:app_from_env",
-        "--factory",
-        "--host",
-        "127.0.0.1",
+def uvicorn_command(port: int, workers: int) -> list[str]:
+    """The service under uvicorn with the loop and parser of `geoborder run` (geoborder/cli/main.py
+    `_serve`; its guarded protocol for slow clients, api/server.py, is left out here)."""
+    return [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1"] + [
         "--port",
         str(port),
         "--workers",
@@ -61,7 +55,6 @@ def start_geoborder(store: Path, port: int, workers: int, log: Path) -> subproce
         "--log-level",
         "warning",
         "--no-access-log",
-        # the settings of `geoborder run` (geoborder/cli.py run_cmd)
         "--http",
         "httptools",
         "--loop",
@@ -69,6 +62,11 @@ def start_geoborder(store: Path, port: int, workers: int, log: Path) -> subproce
         "--backlog",
         "2048",
     ]
+
+
+def start_geoborder(store: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, GEOBORDER_STORE=str(store))
+    uvicorn = uvicorn_command(port, workers)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             uvicorn, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # pg_fixtures.Cluster (and the conftest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # a sibling script of bench/, importable once its folder is on sys.path (above)
-from ogc_items import free_port, stop  # noqa: E402
+from ogc_items import free_port, stop, uvicorn_command  # noqa: E402
 
 DEFAULT_TIPG_VENV = Path("/tmp/peers/venv-tipg")
 GEOJSON = "application/geo+json"
@@ -125,29 +125,7 @@ def _start(name: str, cmd: list[str], env: dict, cwd: Path, log: Path, probe: st
 def start_geoborder(url: str, layer: str, workers: int, work: Path) -> Server:
     port = free_port()
     env = dict(os.environ, GEOBORDER_STORE=url)
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.main:app_from_env",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        # the settings of `geoborder run` (geoborder/cli.py run_cmd), as bench/ogc_items.py
-        "--http",
-        "httptools",
-        "--loop",
-        "uvloop",
-        "--backlog",
-        "2048",
-    ]
+    cmd = uvicorn_command(port, workers)
     base = f"http://127.0.0.1:{port}"
     log = work / f"geoborder-w{workers}.log"
     proc = _start("geoborder", cmd, env, ROOT, log, f"{base}/health")
