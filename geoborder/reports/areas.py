@@ -10,7 +10,7 @@ An area is written as a short text (the same in the API, the CLI and saved areas
   districts:<name>;<name>     pre-2025 districts by name ("Si Ma Cai; Bắc Hà, Lào Cai"; add the
                               province after a comma when a name repeats)
   zone:<km>                   the communes within <km> of the border line
-  saved:<name>                an area saved under a name (geoborder.reports.saved)
+  saved:<name>                an area saved under a name (geoborder.indicators.saved_areas)
 
 Each area has its communes on both vintages (`codes[2009]`, `codes[2025]`). The vintage it was
 given on is `vintage`; the other one is its counterpart through the crosswalk of the 2025 reform
@@ -293,7 +293,7 @@ def resolve_area(store, text: str, saved=None) -> ReportArea:
         return _saved(store, rest, saved)
     if text.lower() == "border":
         return border_area(store)
-    if saved is not None and saved.get_area(text, missing_ok=True) is not None:
+    if saved is not None and saved.find(text) is not None:
         return _saved(store, text, saved)
     raise NotFound(
         f"area: {text!r} is not an area; write border, border:<province>, communes:<codes>, "
@@ -304,7 +304,9 @@ def resolve_area(store, text: str, saved=None) -> ReportArea:
 def _saved(store, name: str, saved) -> ReportArea:
     if saved is None:
         raise NotFound(f"area: no saved area {name!r} (no saved areas here)")
-    row = saved.get_area(name)
-    codes = {2009: tuple(row["communes_2009"]), 2025: tuple(row["communes_2025"])}
+    row = saved.find(name)
+    if row is None:
+        raise NotFound(f"area: no saved area {name!r}; saved areas: {', '.join(saved.area_names()) or 'none'}")
+    codes = {2009: row.codes_2009, 2025: row.codes_2025}
     notes = _counterpart_notes(store, set(codes[2009]), set(codes[2025]))
-    return ReportArea(f"saved:{row['name']}", row["name"], row["name"], int(row["vintage"]), codes, tuple(notes))
+    return ReportArea(f"saved:{row.name}", row.name, row.name, int(row.vintage), codes, tuple(notes))

@@ -1,34 +1,24 @@
-"""Saved named areas and imported targets: one SQLite file beside the indicator database
-(`reports.sqlite`), written one transaction at a time (a refused target file writes nothing).
+"""Saved named areas and imported targets of an indicator database.
 
-A saved area keeps its communes of both vintages as they were resolved when it was saved (and the
-text it was given as), so a report, a map or a query of "khu vực giáp ranh Si Ma Cai – Bắc Hà –
-Xín Mần" always means the same communes. Targets are versions like indicator imports: every
-import keeps its file name, sha256, time and who; the current target of an (indicator, area, year)
-is the one of the latest import.
+The areas are stored by geoborder.indicators.saved_areas (below the maps and the queries, which
+read them too); this is the reports' view of them (dicts for the API, NotFound for a name that
+is not saved). The targets are kept beside them: in `reports.sqlite` beside a SQLite indicator
+database, or in tables of a PostgreSQL one; each import is written in one transaction (a refused
+target file writes nothing).
+
+Targets are versions like indicator imports: every import keeps its file name, sha256, time and
+who; the current target of an (indicator, area, year) is the one of the latest import.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal, overload
 
 from geoborder.core.errors import InvalidParameter, NotFound
+from geoborder.indicators import saved_areas as sa
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS areas (
-    name TEXT PRIMARY KEY,
-    spec TEXT NOT NULL,
-    vintage INTEGER NOT NULL,
-    codes_2009 TEXT NOT NULL,
-    codes_2025 TEXT NOT NULL,
-    saved_at TEXT NOT NULL,
-    who TEXT NOT NULL
-);
+TARGETS_SQLITE = """
 CREATE TABLE IF NOT EXISTS target_imports (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     file_name TEXT NOT NULL,
@@ -49,123 +39,53 @@ CREATE TABLE IF NOT EXISTS targets (
     PRIMARY KEY (indicator, area, year, import_id)
 );
 """
-MAX_NAME = 120
+CURRENT_TARGETS = """
+    SELECT t.indicator, t.area, t.year, t.op, t.value, t.line, t.import_id, i.file_name, i.imported_at
+    FROM {targets} t JOIN {imports} i ON i.id = t.import_id
+    WHERE t.import_id = (SELECT max(import_id) FROM {targets} t2
+                         WHERE t2.indicator = t.indicator AND t2.area = t.area AND t2.year = t.year)
+    ORDER BY t.area, t.indicator, t.year"""
+MAX_NAME = sa.MAX_NAME
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+class SqliteTargets:
+    """The targets in the SQLite file of the saved areas."""
 
+    def __init__(self, areas: sa.SqliteAreas):
+        self.areas = areas
+        with areas.connect(write=True) as con:
+            con.executescript(TARGETS_SQLITE)
 
-class ReportsDB:
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.executescript(SCHEMA)
-
-    @classmethod
-    def beside(cls, indicators_db) -> ReportsDB:
-        """The reports file beside a SQLite indicator database."""
-        path = getattr(indicators_db, "path", None)
-        if path is None:
-            raise InvalidParameter(
-                "saved areas and targets live beside a SQLite indicator database; this one has no file"
-            )
-        return cls(Path(path).with_name("reports.sqlite"))
-
-    @contextmanager
-    def _connect(self):
-        con = sqlite3.connect(self.path, timeout=30)
-        try:
-            con.execute("PRAGMA foreign_keys = ON")
-            with con:
-                yield con
-        finally:
-            con.close()
-
-    # ------------------------------------------------------------------ areas
-
-    def save_area(self, name: str, area, *, who: str, replace: bool = False) -> dict:
-        name = " ".join(str(name or "").split())
-        if not name or len(name) > MAX_NAME:
-            raise InvalidParameter(f"a saved area needs a name of 1 to {MAX_NAME} characters")
-        if ":" in name:
-            raise InvalidParameter("an area name cannot contain ':' (it would read as an area text)")
-        with self._connect() as con:
-            if not replace and con.execute("SELECT 1 FROM areas WHERE name = ?", (name,)).fetchone():
-                raise InvalidParameter(f"an area named {name!r} is saved already (replace it explicitly)")
-            con.execute(
-                "INSERT OR REPLACE INTO areas VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    area.key,
-                    int(area.vintage),
-                    json.dumps(list(area.codes[2009])),
-                    json.dumps(list(area.codes[2025])),
-                    _now(),
-                    who,
-                ),
-            )
-        return self.get_area(name)
-
-    @overload
-    def get_area(self, name: str, *, missing_ok: Literal[False] = False) -> dict: ...
-
-    @overload
-    def get_area(self, name: str, *, missing_ok: bool) -> dict | None: ...
-
-    def get_area(self, name: str, *, missing_ok: bool = False) -> dict | None:
-        with self._connect() as con:
-            row = con.execute(
-                "SELECT name, spec, vintage, codes_2009, codes_2025, saved_at, who FROM areas WHERE name = ?",
-                (" ".join(str(name).split()),),
-            ).fetchone()
-        if row is None:
-            if missing_ok:
-                return None
-            raise NotFound(f"no saved area {name!r}; saved areas: {', '.join(self.area_names()) or 'none'}")
-        return {
-            "name": row[0],
-            "spec": row[1],
-            "vintage": row[2],
-            "communes_2009": json.loads(row[3]),
-            "communes_2025": json.loads(row[4]),
-            "saved_at": row[5],
-            "who": row[6],
-        }
-
-    def area_names(self) -> list[str]:
-        with self._connect() as con:
-            return [r[0] for r in con.execute("SELECT name FROM areas ORDER BY name")]
-
-    def areas(self) -> list[dict]:
-        return [self.get_area(n) for n in self.area_names()]
-
-    # ------------------------------------------------------------------ targets
-
-    def find_target_import(self, sha256: str) -> dict | None:
-        with self._connect() as con:
+    def find_import_id(self, sha256: str) -> int | None:
+        with self.areas.connect(write=True) as con:
             row = con.execute("SELECT id FROM target_imports WHERE sha256 = ?", (sha256,)).fetchone()
-        return self.get_target_import(row[0]) if row else None
+        return row[0] if row else None
 
-    def write_targets(self, *, file_name: str, sha256: str, who: str, rows: list[dict], report: dict) -> int:
-        with self._connect() as con:
-            cur = con.execute(
-                "INSERT INTO target_imports (file_name, sha256, imported_at, who, n_targets, report) VALUES (?, ?, ?, ?, ?, ?)",
-                (file_name, sha256, _now(), who, len(rows), json.dumps(report, ensure_ascii=False, default=str)),
-            )
-            i = cur.lastrowid
-            con.executemany(
-                "INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (i, r["indicator"], r["area"], int(r["year"]), r["op"], float(r["value"]), int(r["line"]))
-                    for r in rows
-                ],
-            )
+    def write(self, *, file_name: str, sha256: str, who: str, rows: list[dict], report: dict) -> int:
+        import sqlite3
+
+        try:
+            with self.areas.connect(write=True) as con:
+                cur = con.execute(
+                    "INSERT INTO target_imports (file_name, sha256, imported_at, who, n_targets, report)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (file_name, sha256, sa.now(), who, len(rows), json.dumps(report, ensure_ascii=False, default=str)),
+                )
+                i = cur.lastrowid
+                con.executemany(
+                    "INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (i, r["indicator"], r["area"], int(r["year"]), r["op"], float(r["value"]), int(r["line"]))
+                        for r in rows
+                    ],
+                )
+        except sqlite3.IntegrityError:
+            raise InvalidParameter("this file was imported meanwhile") from None
+        assert i is not None
         return i
 
-    def target_imports(self) -> list[dict]:
-        with self._connect() as con:
+    def imports(self) -> list[dict]:
+        with self.areas.connect(write=True) as con:
             cur = con.execute(
                 "SELECT id, file_name, sha256, imported_at, who, n_targets, report FROM target_imports ORDER BY id"
             )
@@ -175,6 +95,98 @@ class ReportsDB:
             r["report"] = json.loads(r["report"])
         return rows
 
+    def current(self) -> list[dict]:
+        with self.areas.connect(write=True) as con:
+            cur = con.execute(CURRENT_TARGETS.format(targets="targets", imports="target_imports"))
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def counts(self) -> dict:
+        with self.areas.connect(write=True) as con:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("target_imports", "targets")}
+
+
+def _targets_for(indicators_db):
+    own = getattr(indicators_db, "saved_targets", None)
+    if callable(own):
+        return own()
+    storage = sa.storage_for(indicators_db)
+    if isinstance(storage, sa.SqliteAreas):
+        return SqliteTargets(storage)
+    raise InvalidParameter("this indicator database keeps no saved areas or targets")
+
+
+class ReportsDB:
+    """The saved areas and targets of one indicator database (SQLite or PostgreSQL)."""
+
+    def __init__(self, indicators_db):
+        if sa.storage_for(indicators_db) is None:
+            raise InvalidParameter("this indicator database keeps no saved areas or targets")
+        self.indicators_db = indicators_db
+        self._targets = _targets_for(indicators_db)
+
+    @classmethod
+    def beside(cls, indicators_db) -> ReportsDB:
+        """The saved areas and targets of `indicators_db` (kept beside a SQLite file, or in a
+        PostgreSQL database's own tables)."""
+        return cls(indicators_db)
+
+    # ------------------------------------------------------------------ areas
+
+    def save_area(self, name: str, area, *, who: str, replace: bool = False) -> dict:
+        saved = sa.save_area(
+            self.indicators_db,
+            name,
+            spec=area.key,
+            vintage=area.vintage,
+            codes_2009=area.codes[2009],
+            codes_2025=area.codes[2025],
+            who=who,
+            replace=replace,
+        )
+        return saved.as_dict()
+
+    def find(self, name: str) -> sa.SavedArea | None:
+        """The saved area `name` (exact, else without case and diacritics if one answers)."""
+        return sa.find_saved_area(self.indicators_db, name)
+
+    @overload
+    def get_area(self, name: str, *, missing_ok: Literal[False] = False) -> dict: ...
+
+    @overload
+    def get_area(self, name: str, *, missing_ok: bool) -> dict | None: ...
+
+    def get_area(self, name: str, *, missing_ok: bool = False) -> dict | None:
+        found = self.find(name)
+        if found is None:
+            if missing_ok:
+                return None
+            raise NotFound(f"no saved area {name!r}; saved areas: {', '.join(self.area_names()) or 'none'}")
+        return found.as_dict()
+
+    def delete_area(self, name: str) -> None:
+        found = self.find(name)
+        if found is None or not sa.delete_saved_area(self.indicators_db, found.name):
+            raise NotFound(f"no saved area {name!r}; saved areas: {', '.join(self.area_names()) or 'none'}")
+
+    def area_names(self) -> list[str]:
+        return sa.saved_area_names(self.indicators_db)
+
+    def areas(self) -> list[dict]:
+        return [a.as_dict() for a in sa.saved_areas(self.indicators_db)]
+
+    # ------------------------------------------------------------------ targets
+
+    def find_target_import(self, sha256: str) -> dict | None:
+        i = self._targets.find_import_id(sha256)
+        return self.get_target_import(i) if i is not None else None
+
+    def write_targets(self, *, file_name: str, sha256: str, who: str, rows: list[dict], report: dict) -> int:
+        return self._targets.write(file_name=file_name, sha256=sha256, who=who, rows=rows, report=report)
+
+    def target_imports(self) -> list[dict]:
+        return self._targets.imports()
+
     def get_target_import(self, i: int) -> dict:
         for r in self.target_imports():
             if r["id"] == i:
@@ -183,20 +195,7 @@ class ReportsDB:
 
     def current_targets(self) -> list[dict]:
         """Per (indicator, area, year) the target of the latest import, with its import."""
-        sql = """
-            SELECT t.indicator, t.area, t.year, t.op, t.value, t.line, t.import_id, i.file_name, i.imported_at
-            FROM targets t JOIN target_imports i ON i.id = t.import_id
-            WHERE t.import_id = (SELECT max(import_id) FROM targets t2
-                                 WHERE t2.indicator = t.indicator AND t2.area = t.area AND t2.year = t.year)
-            ORDER BY t.area, t.indicator, t.year"""
-        with self._connect() as con:
-            cur = con.execute(sql)
-            cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return self._targets.current()
 
     def counts(self) -> dict:
-        with self._connect() as con:
-            return {
-                t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("areas", "target_imports", "targets")
-            }
+        return {"areas": len(self.area_names()), **self._targets.counts()}

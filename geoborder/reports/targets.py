@@ -10,9 +10,8 @@ target is a maximum for an indicator where lower is better, else a minimum.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 
-from geoborder.core.errors import GeoborderError, InvalidParameter
+from geoborder.core.errors import GeoborderError
 from geoborder.core.text import fold
 from geoborder.indicators.catalog import IndicatorCatalog, load_indicators
 from geoborder.indicators.table import ImportRejected, Problem, read_table
@@ -135,10 +134,7 @@ def import_targets(store, reports_db, data: bytes, file_name: str, *, who: str =
         )
     rows, report = prepare_targets(store, data, file_name, saved=reports_db, catalog=catalog)
     report.update(status="imported", who=who)
-    try:
-        report["version"] = reports_db.write_targets(file_name=file_name, sha256=sha, who=who, rows=rows, report=report)
-    except sqlite3.IntegrityError:
-        raise InvalidParameter("this file was imported meanwhile") from None
+    report["version"] = reports_db.write_targets(file_name=file_name, sha256=sha, who=who, rows=rows, report=report)
     return report
 
 
