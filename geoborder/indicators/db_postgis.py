@@ -208,6 +208,24 @@ class PostgisIndicatorDB:
         ).fetchone()
         return bool(row[0])
 
+    # ------------------------------------------------------------------ saved areas, targets
+
+    def saved_areas(self):
+        """The saved named areas in this database (geoborder.indicators.saved_areas), made on first use."""
+        if getattr(self, "_saved_areas", None) is None:
+            from geoborder.indicators.db_postgis_saved import PostgisSavedAreas
+
+            self._saved_areas = PostgisSavedAreas(self)
+        return self._saved_areas
+
+    def saved_targets(self):
+        """The reports' targets in this database (geoborder.reports.saved), made on first use."""
+        if getattr(self, "_saved_targets", None) is None:
+            from geoborder.indicators.db_postgis_saved import PostgisTargets
+
+            self._saved_targets = PostgisTargets(self)
+        return self._saved_targets
+
     # ------------------------------------------------------------------ imports
 
     def find_import(self, sha256: str) -> dict | None:
