@@ -1,12 +1,17 @@
-"""Classes of a map: mapclassify bounds (quantiles, natural breaks, equal interval), colours,
-counts, and the legend's labels. Values that are NaN are "no data", a class of their own, never 0.
+"""Classes of a map: bounds (quantiles, natural breaks, equal interval: mapclassify's, computed
+here with numpy), colours, counts, and the legend's labels. Values that are NaN are "no data", a class of their own, never 0.
 
 A legend says what the map has (issue 13): a class no value falls in is not a class (ties that
 collapse quantiles, empty equal intervals), so `n_classes` may be fewer than the k asked; each
 class's bounds are the smallest and largest of its members, never a break no value reaches.
 Natural breaks on more than NATURAL_BREAKS_EXACT values are computed on a fixed sample of
 NATURAL_BREAKS_SAMPLE order statistics (the exact minimum and maximum among them): the same
-breaks on every call, so every legend and tile of a map page agree."""
+breaks on every call, so every legend and tile of a map page agree.
+
+mapclassify is not imported: it imports scikit-learn and SciPy (~80 MB of every worker, issue 18)
+for the three classifiers used here, which are a few lines of numpy each. `quantile_bins`,
+`equal_interval_bins` and `class_of` give the very numbers of mapclassify's `Quantiles`,
+`EqualInterval` and `UserDefined` (tests/unit/test_map_classes.py checks them against it)."""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ import warnings
 from dataclasses import dataclass
 from typing import TypedDict
 
-import mapclassify
 import numpy as np
 
 from geoborder.core.errors import InvalidParameter
@@ -72,7 +76,7 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
     """Exact Fisher-Jenks upper bounds (the same optimum as mapclassify.FisherJenks).
 
     mapclassify's pure-Python FisherJenks takes ~17 s on 3,321 values without numba; this is
-    the same dynamic programme vectorised with numpy (~0.2 s), handed to mapclassify.UserDefined.
+    the same dynamic programme vectorised with numpy (~0.2 s).
     """
     y = np.sort(np.asarray(values, dtype=float))
     n = len(y)
@@ -107,6 +111,45 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
         end = int(back[j, end])
     bounds.append(y[end - 1])
     return np.array(sorted(bounds))
+
+
+def quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.Quantiles(y, k).bins: the unique scores at percentiles 100/k, 200/k ... 100,
+    each as scipy.stats.scoreatpercentile computes it (linear between the two order statistics
+    around it, weighted and summed in that order)."""
+    s = np.sort(np.asarray(y).flatten())
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    scores = []
+    for pct in p:
+        idx = pct / 100.0 * (len(s) - 1)
+        i = int(idx)
+        if i == idx:
+            scores.append(np.add.reduce(s[i : i + 1] * np.array(1)) / 1.0)
+        else:
+            weights = np.array([(i + 1 - idx), (idx - i)], float)
+            scores.append(np.add.reduce(s[i : i + 2] * weights) / weights.sum())
+    return np.unique(np.array(scores))
+
+
+def equal_interval_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.EqualInterval(y, k).bins: k intervals of equal width, the last ending at the
+    maximum (`y` has at least two distinct values)."""
+    max_y, min_y = max(y), min(y)
+    width = (max_y - min_y) * 1.0 / k
+    cuts = np.arange(min_y + width, max_y + width, width)
+    if len(cuts) > k:  # overshooting
+        cuts = cuts[0:k]
+    cuts[-1] = max_y
+    return cuts.copy()
+
+
+def class_of(y: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """mapclassify.UserDefined(y, bins).yb for increasing `bins` whose last is >= max(y): the
+    class of each value, the first bin it does not exceed (bins[c - 1] < y <= bins[c])."""
+    return np.searchsorted(np.asarray(bins, dtype=float), y, side="left").astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -145,9 +188,9 @@ def _bins(y: np.ndarray, method: str, k: int) -> np.ndarray:
         if n_unique <= 1:
             bins = np.array([y.max()])
         elif method == "quantiles":
-            bins = mapclassify.Quantiles(y, k=min(k, n_unique)).bins
+            bins = quantile_bins(y, min(k, n_unique))
         elif method == "equal_interval":
-            bins = mapclassify.EqualInterval(y, k=k).bins
+            bins = equal_interval_bins(y, k)
         else:
             bins = fisher_jenks_bins(natural_breaks_sample(y), k)
     bins = np.unique(np.asarray(bins, dtype=float))
@@ -170,10 +213,7 @@ def classify(
     if len(y) == 0:
         return Classification(method, k, (), None, (), (), int((~ok).sum())), yb
     bins = _bins(y, method, k)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cls = mapclassify.UserDefined(y, bins=list(bins), lowest=float(y.min()))
-    raw = np.asarray(cls.yb, dtype=np.int64)
+    raw = class_of(y, bins)
     counts = np.bincount(raw, minlength=len(bins))
     kept = np.flatnonzero(counts > 0)
     renumber = np.full(len(bins), -1, dtype=np.int64)
