@@ -37,6 +37,7 @@ from geoborder.features.query import ItemQuery, bbox_parts
 from geoborder.store.base import IN_MEMORY_ITEMS, ItemsEngine
 
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_PROPERTIES = b',"properties":'
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class LayerFeatures:
             as_int = pd.api.types.is_integer_dtype(col.dtype)
             self.feature_ids = [int(v) if as_int else str(v) for v in col.to_numpy(dtype=object)]
         self._by_key: dict[str, int] | None = None  # key value -> row position, made on first use
-        self._props: list[bytes] | None = None
+        self._props_at: np.ndarray | None = None  # where the properties start in each feature
         self._features: list[bytes] | None = None
         self._gz: list[bytes | None] | None = None  # deflate segment of each feature, made on demand
         self._lock = threading.Lock()
@@ -152,19 +153,23 @@ class LayerFeatures:
             props = self._properties_bytes()
             geoms = self._geometry_json(self._all, crs84())
             head = [b'{"type":"Feature","id":' + orjson.dumps(f) + b',"geometry":' for f in self.feature_ids]
-            features = [h + g + b',"properties":' + p + b"}" for h, g, p in zip(head, geoms, props)]
+            features = [h + g + _PROPERTIES + p + b"}" for h, g, p in zip(head, geoms, props)]
+            # the properties are kept as where they start in each feature, not as bytes of their own:
+            # an orjson result holds a buffer of >= 4 kB whatever its length (112 MB on the communes)
+            starts = [len(h) + len(g) + len(_PROPERTIES) for h, g in zip(head, geoms)]
             # `_features` last: readers outside the lock take it as the sign that all three are set
-            self._props = props
+            self._props_at = np.array(starts, dtype=np.int64)
             self._gz = [None] * len(features)
             self._features = features
 
-    def _built(self) -> tuple[list[bytes], list[bytes], list[bytes | None]]:
-        """The per-feature GeoJSON, properties and deflate segments, built on first use."""
+    def _built(self) -> tuple[list[bytes], np.ndarray, list[bytes | None]]:
+        """The per-feature GeoJSON, where its properties start, and the deflate segments, built on
+        first use."""
         if self._features is None:
             self._prepare()
-        feats, props, gz = self._features, self._props, self._gz
-        assert feats is not None and props is not None and gz is not None
-        return feats, props, gz
+        feats, props_at, gz = self._features, self._props_at, self._gz
+        assert feats is not None and props_at is not None and gz is not None
+        return feats, props_at, gz
 
     def _geometry_json(self, positions: np.ndarray, crs: SupportedCrs) -> list[bytes]:
         if crs.is_crs84:  # not rounded: as stored
@@ -179,13 +184,14 @@ class LayerFeatures:
 
     def feature_bytes(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> list[bytes]:
         """The GeoJSON Feature of each row position, in `crs` (default CRS84)."""
-        feats, props, _ = self._built()
+        feats, props_at, _ = self._built()
         if crs is None or crs.is_crs84:
             return [feats[i] for i in positions]
         geoms = self._geometry_json(positions, crs)
         fids = self.feature_ids
         return [
-            b'{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (orjson.dumps(fids[i]), g, props[i])
+            b'{"type":"Feature","id":%s,"geometry":%s,"properties":%s}'
+            % (orjson.dumps(fids[i]), g, feats[i][props_at[i] : -1])
             for i, g in zip(positions, geoms)
         ]
 
