@@ -37,6 +37,14 @@ TEXT = {
         "more": "Thêm ▾",
         "shown": "{n} / {total} xã",
         "sort": "Bấm để sắp xếp",
+        "from": "Thay đổi từ năm",
+        "from_none": "— (bản đồ một năm)",
+        "from_one_year": "chỉ có số liệu một năm",
+        "measure": "Thước đo",
+        "difference": "hiệu số",
+        "percent": "% thay đổi",
+        "compare": "So sánh: hai bản đồ cạnh nhau",
+        "change": "Thay đổi",
     },
     "en": {
         "indicator": "Indicator",
@@ -62,6 +70,14 @@ TEXT = {
         "more": "More ▾",
         "shown": "{n} of {total} communes",
         "sort": "Click to sort",
+        "from": "Change since",
+        "from_none": "— (map of one year)",
+        "from_one_year": "values for one year only",
+        "measure": "Measure",
+        "difference": "difference",
+        "percent": "% change",
+        "compare": "Compare: two maps side by side",
+        "change": "Change",
     },
 }
 
@@ -93,6 +109,35 @@ def switchers_html(choices: list[dict], indicator: str, year: int, lang: str) ->
  </div>"""
 
 
+def compare_html(
+    choices: list[dict], indicator: str, year: int, change: tuple[int, int, str] | None, lang: str, compare_url: str
+) -> str:
+    """Compare: a change map since an earlier year (difference or % change), and the link to two
+    maps side by side."""
+    t = TEXT[lang]
+    years = next((c["years"] for c in choices if c["name"] == indicator), [])
+    earlier = sorted((y for y in years if y < year), reverse=True)
+    base = change[0] if change else None
+    measure = change[2] if change else "difference"
+    opts = f'<option value="">{esc(t["from_none"])}</option>' + "".join(
+        f'<option value="{y}"{" selected" if y == base else ""}>{y}</option>' for y in earlier
+    )
+    title = "" if earlier else f' title="{esc(t["from_one_year"])}"'
+    mopts = "".join(
+        f'<option value="{m}"{" selected" if m == measure else ""}>{esc(t[m])}</option>'
+        for m in ("difference", "percent")
+    )
+    link = f'<a id="gb-compare" href="{esc(compare_url)}">{esc(t["compare"])}</a>' if compare_url else ""
+    return f"""
+ <div class="gb-switch gb-compare">
+  <label for="gb-from">{esc(t["from"])}</label>
+  <select id="gb-from"{" disabled" if not earlier else ""}{title}>{opts}</select>
+  <label for="gb-measure">{esc(t["measure"])}</label>
+  <select id="gb-measure"{"" if change else " disabled"}>{mopts}</select>
+ </div>
+ <div class="gb-links">{link}</div>"""
+
+
 def search_html(lang: str) -> str:
     t = TEXT[lang]
     return f"""
@@ -104,20 +149,18 @@ def search_html(lang: str) -> str:
  </div>"""
 
 
-def table_html(lang: str) -> str:
+def table_html(lang: str, change: tuple[int, int, str] | None = None) -> str:
+    """The table of the communes on the map; a change map's shows both years' values too."""
     t = TEXT[lang]
-    cols = [
-        ("rank", "n"),
-        ("commune", "s"),
-        ("district", "s"),
-        ("value", "n"),
-        ("class", "n"),
-        ("border_km", "n"),
-        ("faces", "s"),
-    ]
+    heading = dict(t)
+    cols = [("rank", "n"), ("commune", "s"), ("district", "s")]
+    if change:
+        heading.update({"value_from": str(change[0]), "value_to": str(change[1]), "value": t["change"]})
+        cols += [("value_from", "n"), ("value_to", "n")]
+    cols += [("value", "n"), ("class", "n"), ("border_km", "n"), ("faces", "s")]
     heads = "".join(
         f'<th scope="col" data-key="{k}" data-type="{ty}" aria-sort="none"><button type="button" title="{esc(t["sort"])}">'
-        f"{esc(t[k])}</button></th>"
+        f"{esc(heading[k])}</button></th>"
         for k, ty in cols
     )
     return f"""
@@ -215,8 +258,15 @@ JS = """
 
   // ---------------------------------------------------------------- the switchers
   var ind = document.getElementById('gb-indicator'), yr = document.getElementById('gb-year');
-  if (ind) ind.addEventListener('change', function () { window.location = pageUrl(ind.value, {year: null}); });
-  if (yr) yr.addEventListener('change', function () { window.location = pageUrl(S.indicator, {year: yr.value}); });
+  var fr = document.getElementById('gb-from'), me = document.getElementById('gb-measure');
+  function since(y) {  // a change map keeps its first year while it is before the map's year
+    var f = fr && fr.value && (!y || +fr.value < +y) ? fr.value : null;
+    return {from: f, measure: f ? me.value : null};
+  }
+  if (ind) ind.addEventListener('change', function () { window.location = pageUrl(ind.value, {year: null, from: null, measure: null}); });
+  if (yr) yr.addEventListener('change', function () { window.location = pageUrl(S.indicator, Object.assign({year: yr.value}, since(yr.value))); });
+  if (fr) fr.addEventListener('change', function () { window.location = pageUrl(S.indicator, since(null)); });
+  if (me) me.addEventListener('change', function () { if (fr.value) window.location = pageUrl(S.indicator, since(null)); });
 
   // ---------------------------------------------------------------- the rows (table, search)
   var rows = null, loading = null;
@@ -304,8 +354,9 @@ JS = """
       return String(x).localeCompare(String(y), S.lang) * sortDir;
     });
     tbody.innerHTML = list.map(function (r) {
+      var both = S.change ? '<td class="n">' + esc(r.value_from_text) + '</td><td class="n">' + esc(r.value_to_text) + '</td>' : '';
       return '<tr tabindex="0" data-code="' + esc(r.code) + '"><td class="n">' + (r.rank == null ? '' : r.rank) + '</td><td>' + esc(r.title) +
-        '</td><td>' + esc(r.district || '') + '</td><td class="n">' + esc(r.value_text) + '</td><td><span class="gb-sw" style="background:' +
+        '</td><td>' + esc(r.district || '') + '</td>' + both + '<td class="n">' + esc(r.value_text) + '</td><td><span class="gb-sw" style="background:' +
         esc(r.color) + '"></span>' + esc(r.class_label) + '</td><td class="n">' + esc(r.border_text || '') + '</td><td>' + esc(r.faces || '') + '</td></tr>';
     }).join('');
     count.textContent = T.shown.replace('{n}', list.length).replace('{total}', rows.length);
@@ -324,7 +375,7 @@ JS = """
   document.querySelectorAll('#gb-table th button').forEach(function (b) {
     b.addEventListener('click', function () {
       var k = b.parentNode.dataset.key;
-      if (k === sortKey) sortDir = -sortDir; else { sortKey = k; sortDir = (k === 'value' || k === 'border_km') ? -1 : 1; }
+      if (k === sortKey) sortDir = -sortDir; else { sortKey = k; sortDir = (k.indexOf('value') === 0 || k === 'border_km') ? -1 : 1; }
       drawTable();
     });
   });

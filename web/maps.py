@@ -19,6 +19,7 @@ from jinja2 import Template
 from geoborder.core.cache import LRU
 from geoborder.core.tilegrid import MAX_ZOOM
 from geoborder.indicators.catalog import DATA_YEAR
+from geoborder.maps import change as X
 from geoborder.maps import choropleth as C
 
 from .assets import map_css, map_js
@@ -28,7 +29,7 @@ from .map_layers import add_context_layers, layer_titles
 from .map_style import BORDER_COLOR, GATE_COLORS, TEXT, esc
 from .map_tools import CSS as TOOLS_CSS
 from .map_tools import TEXT as TOOLS_TEXT
-from .map_tools import search_html, switchers_html, table_html, tools_js
+from .map_tools import compare_html, search_html, switchers_html, table_html, tools_js
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class MapUrls:
     item: str = ""  # one commune's feature (GeoJSON), with {code}: the search's highlight
     hillshade: str = ""  # hillshade tile template with {z}/{x}/{y} (the terrain under the choropleth)
     villages: str = ""  # the villages' items (GeoJSON) without bbox: the page adds &bbox= of the view
+    compare: str = ""  # the side-by-side page of this map (/maps/{indicator}/compare)
     page_base: str = "/maps/"  # a map page is page_base + indicator + ?query
     query: tuple = ()  # the page's own query (vintage, area, classes, k, year, lang, basemap) as pairs
 
@@ -71,7 +73,7 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()
     return f"""
 <div id="gb-legend" class="gb-box" role="region" aria-label="legend">
  <div class="gb-title">{esc(ch.info.title(lang))}</div>
- <div class="gb-sub">{esc(t["unit"])}: {esc(ch.info.unit(lang))} · {esc(t["year"])} {ch.year}</div>
+ <div class="gb-sub">{esc(t["unit"])}: {esc(ch.info.unit(lang))} · {esc(_years_text(ch, lang))}</div>{_note_html(ch, lang)}
  <div class="gb-sub">{esc(t["classes"])}: {esc(method)}, {esc(ch.k_text(lang))}</div>
  {rows}
  <div class="gb-sep"></div>
@@ -82,6 +84,7 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()
  <div class="gb-title"><button type="button" id="gb-panel-toggle" aria-expanded="false" aria-controls="gb-panel">{esc(tt["more"])}</button>{esc(ch.area.title(lang))}</div>
  <div class="gb-sub">{esc(t["units"])}: {esc(units)} · {int(ch.area.mask.sum())} {esc(t["communes"])}</div>
  {switchers_html(list(choices), ch.spec.indicator, ch.year, lang) if choices else ""}
+ {compare_html(list(choices), ch.spec.indicator, ch.year, X.change_of(ch), lang, urls.compare) if choices else ""}
  {search_html(lang)}
  <div id="gb-hover" class="gb-sub" aria-live="polite">{esc(t["hover"])}</div>
  <div class="gb-links"><button type="button" id="gb-table-open" aria-controls="gb-table-box">{esc(tt["table"])}</button> ·
@@ -92,7 +95,19 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()
   <a id="gb-lang" href="{esc(urls.other_lang)}">{esc(t["other_lang"])}</a></div>
  {_export_html(urls, lang)}
 </div>
-{table_html(lang)}"""
+{table_html(lang, X.change_of(ch))}"""
+
+
+def _years_text(ch: C.Choropleth, lang: str) -> str:
+    """ "Năm 2024", or for a change map "2017 → 2024"."""
+    if isinstance(ch, X.ChangeMap):
+        return f"{ch.base_year} → {ch.year}"
+    return f"{TEXT[lang]['year']} {ch.year}"
+
+
+def _note_html(ch: C.Choropleth, lang: str) -> str:
+    note = ch.note(lang) if isinstance(ch, X.ChangeMap) else ""
+    return f'\n <div class="gb-sub gb-note">{esc(note)}</div>' if note else ""
 
 
 _EXPORT_TEXT = {
@@ -310,6 +325,7 @@ def _map_page(
         "table": urls.table,
         "item": urls.item,
         "layer_keys": titles,
+        "change": X.change_of(ch) is not None,
     }
     m.add_child(_Script(tools_js(m.get_name(), control.get_name(), state, lang)))
     has_villages = any(info.id == "villages" for info in store.layers())

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from geoborder.maps import choropleth as C
+from geoborder.maps import change as X
 from geoborder.reports import mapsheet
 
 from ..caching import cache_headers
@@ -57,7 +57,7 @@ def export(
     paper: Annotated[Paper, Query(description="A4 (default) or A3")] = Paper.A4,
     orientation: Annotated[Orientation, Query(description="portrait (default) or landscape")] = Orientation.portrait,
 ) -> Response:
-    ch = C.choropleth(store, db, p.spec(indicator))
+    ch = X.map_of(store, db, p.spec(indicator))
     sheet = mapsheet.render(store, ch, fmt=format.value, paper=paper.value, orientation=orientation.value, lang=lang)
     return Response(
         sheet.data,

@@ -17,6 +17,8 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from geoborder.core.errors import GeoborderError, InvalidParameter, NotFound
+from geoborder.maps import change as X
+from geoborder.maps.areas import file_part
 from geoborder.maps import choropleth as C
 from geoborder.maps import lookup as L
 from geoborder.maps import table as T
@@ -145,7 +147,7 @@ def lookup(
     lon: Annotated[float, Query(description="Longitude (WGS 84)", openapi_examples={"Sơn La": {"value": 103.9}})],
     lat: Annotated[float, Query(description="Latitude (WGS 84)", openapi_examples={"Sơn La": {"value": 21.3}})],
 ) -> JSONResponse:
-    ch = C.choropleth(store, db, p.spec(indicator))
+    ch = X.map_of(store, db, p.spec(indicator))
     row = L.commune_at(store, p.vintage, lon, lat)
     body = {"lon": lon, "lat": lat, "commune": None if row is None else L.describe(store, ch, row, lang)}
     return JSONResponse(body, headers=cache_headers(request))
@@ -160,9 +162,23 @@ def legend(
     indicator: IndicatorQuery,
     lang: LangDep,
 ) -> JSONResponse:
-    ch = C.choropleth(store, db, p.spec(indicator))
+    ch = X.map_of(store, db, p.spec(indicator))
+    change = {}
+    if isinstance(ch, X.ChangeMap):  # what changed, between which years, the symmetric class limits
+        change = {
+            "change": {
+                "from": ch.base_year,
+                "to": ch.year,
+                "measure": ch.measure,
+                "indicator_unit": ch.source_info.unit(lang) if ch.source_info else None,
+                "breaks": list(ch.breaks),
+                "zero_base": ch.zero_base,
+                "note": ch.note(lang),
+            }
+        }
     return JSONResponse(
         {
+            **change,
             "indicator": indicator,
             "title": ch.info.title(lang),
             "unit": ch.info.unit(lang),
@@ -188,8 +204,9 @@ def legend(
 
 def _download(request: Request, store, db, p, indicator: str, lang: str, ext: str, media_type: str, encode) -> Response:
     """What a map shows, as a file: `encode(store, choropleth, lang)` -> bytes."""
-    ch = C.choropleth(store, db, p.spec(indicator))
-    name = f"geoborder_{indicator}_{p.vintage}_{p.area}.{ext}"
+    ch = X.map_of(store, db, p.spec(indicator))
+    since = f"_{ch.base_year}-{ch.year}_{ch.measure}" if isinstance(ch, X.ChangeMap) else ""
+    name = f"geoborder_{indicator}_{p.vintage}_{file_part(p.area)}{since}.{ext}"  # ASCII (a saved area's name)
     return Response(
         encode(store, ch, lang),
         media_type=media_type,
@@ -268,7 +285,7 @@ def table(
     indicator: IndicatorQuery,
     lang: LangDep,
 ) -> JSONResponse:
-    ch = C.choropleth(store, db, p.spec(indicator))
+    ch = X.map_of(store, db, p.spec(indicator))
     return JSONResponse(T.page_rows(store, ch, lang), headers=cache_headers(request))
 
 
@@ -314,7 +331,7 @@ def page(
         if unknown:
             raise InvalidParameter(f"layers: unknown layer(s) {', '.join(unknown)}; use {', '.join(LAYER_KEYS)}")
         shown = frozenset(keys)
-    ch = C.choropleth(store, db, p.spec(indicator))
+    ch = X.map_of(store, db, p.spec(indicator))
     other = "en" if lang == "vi" else "vi"
     bm = basemap.value if basemap != Basemap.none else None
     root = request.scope.get("root_path", "")
@@ -322,7 +339,7 @@ def page(
         tiles=_url(request, "/tiles/WebMercatorQuad/{z}/{x}/{y}.png", p.query(indicator)),
         lookup=_url(request, "/maps/lookup", p.query(indicator, lang=lang)),
         data=_url(request, "/maps/data.geojson", p.query(indicator, lang=lang)),
-        picker=_url(request, "/maps", p.query(indicator, lang=lang)),
+        picker=_url(request, "/maps", p.query(indicator, change=False, lang=lang)),
         other_lang=_url(request, f"/maps/{indicator}", p.query(lang=other, basemap=bm)),
         layer_tiles=f"{root}/collections/{{layer}}/map/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png",
         vendor=f"{root}{VENDOR_PREFIX}",
@@ -333,6 +350,7 @@ def page(
         item=f"{root}/collections/communes_{p.vintage}/items/{{code}}?f=json",
         villages=f"{root}/collections/villages/items?f=json&limit=2000",
         hillshade=f"{root}/tiles/hillshade/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png",
+        compare=_url(request, f"/maps/{indicator}/compare", p.query(change=False, lang=lang)),
         page_base=f"{root}/maps/",
         query=tuple(p.query(lang=lang, basemap=bm).items()),
     )

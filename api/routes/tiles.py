@@ -20,7 +20,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from geoborder.core import tilegrid as G
-from geoborder.maps import choropleth as C
+from geoborder.maps.change import map_of
 from geoborder.tiles import hillshade as H
 from geoborder.tiles import render as T
 
@@ -104,7 +104,7 @@ def choropleth_tile(
 ) -> Response:
     G.check_tms(tileMatrixSetId)
     G.check_tile(z, x, y)
-    ch = C.choropleth(store, db, p.spec(indicator))
+    ch = map_of(store, db, p.spec(indicator))
     key = ("choropleth", id(store), ch.version, ch.spec, ch.classification, z, x, y)  # ETag follows the legend
     return _answer(request, key, lambda: T.choropleth_png(store, ch, z, x, y), G.PNG, _empty_png)
 

@@ -299,8 +299,9 @@ def map_of(store, indicators_db, spec: C.MapSpec) -> C.Choropleth:
     return C.choropleth(store, indicators_db, spec)
 
 
-def is_change(ch: C.Choropleth) -> bool:
-    return isinstance(ch, ChangeMap)
+def change_of(ch: C.Choropleth) -> tuple[int, int, str] | None:
+    """(from, to, measure) of a change map, None for the map of one year."""
+    return (ch.base_year, ch.year, ch.measure) if isinstance(ch, ChangeMap) else None
 
 
 def fmt_change(v: float, lang: str, *, integer: bool = False) -> str:

@@ -57,9 +57,9 @@ def indicator(name: str) -> IndicatorInfo:
 
 
 def db_years(indicators_db, name: str, vintage: int) -> list[int]:
-    """Years with values of `name` on `vintage` units (each commune's latest year)."""
-    cur = indicators_db.current(name, vintage=vintage, year=None)
-    return sorted({int(y) for y in cur["year"]}) if len(cur) else []
+    """Every year with values of `name` on `vintage` units (not only the communes' latest years:
+    the year switcher and the change maps offer each year imported)."""
+    return sorted(int(y) for y in indicators_db.available(vintage).get(name, []))
 
 
 def _reported_year(indicators_db, name: str, vintage: int, year: int | None) -> int:

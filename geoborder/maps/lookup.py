@@ -12,6 +12,7 @@ import shapely
 from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter
 from geoborder.maps import table
+from geoborder.maps.change import ChangeMap, fmt_change
 from geoborder.maps.choropleth import Choropleth
 from geoborder.maps.classes import fmt_number
 
@@ -30,6 +31,8 @@ FIELD_LABELS = {
         "population": "Dân số",
         "outside": "Ngoài vùng bản đồ",
         "area": "Vùng bản đồ",
+        "change": "Thay đổi",
+        "years": "Giai đoạn",
     },
     "en": {
         "commune": "Commune",
@@ -43,6 +46,8 @@ FIELD_LABELS = {
         "population": "Population",
         "outside": "Outside the map's area",
         "area": "Map area",
+        "change": "Change",
+        "years": "Period",
     },
 }
 
@@ -81,7 +86,17 @@ def describe(store, ch: Choropleth, row: int, lang: str = "vi") -> dict:
     fields = [[L["code"], code], [L["province"], str(rec["province_name"])]]
     if "district_name" in communes.columns and rec.get("district_name"):
         fields.append([L["district"], str(rec["district_name"])])
-    fields += [[ch.info.title(lang), value_text], [L["year"], str(ch.year)]]
+    if isinstance(ch, ChangeMap) and ch.source_info is not None:  # both years' values, then the change
+        src = ch.source_info
+        if in_area and math.isfinite(value):
+            value_text = f"{fmt_change(value, lang, integer=ch.info.integer)} {ch.info.unit(lang)}"
+        for y, vals in ((ch.base_year, ch.base_values), (ch.year, ch.to_values)):
+            v = float(vals[row])
+            text = fmt_number(v, lang, integer=src.integer) + (f" {src.unit(lang)}" if math.isfinite(v) else "")
+            fields.append([f"{src.title(lang)} {y}", text if in_area else L["outside"]])
+        fields += [[L["change"], value_text], [L["years"], f"{ch.base_year} → {ch.year}"]]
+    else:
+        fields += [[ch.info.title(lang), value_text], [L["year"], str(ch.year)]]
     if in_area:
         fields.append([L["class"], ch.label_of(cls, lang)])
     else:
@@ -116,8 +131,28 @@ def describe(store, ch: Choropleth, row: int, lang: str = "vi") -> dict:
         "class_label": ch.label_of(cls, lang) if in_area else None,
         "color": ch.color_of(cls) if in_area else None,
         "border": out_border,
+        **_change_of(ch, row),
         "title": f"{rec.get('unit_type') or ''} {rec['name']}".strip(),
         "fields": fields,
+    }
+
+
+def _change_of(ch: Choropleth, row: int) -> dict:
+    """A change map's popup also carries both years' values (None = no data)."""
+    if not isinstance(ch, ChangeMap):
+        return {}
+
+    def num(v: float) -> float | None:
+        return float(v) if math.isfinite(v) else None
+
+    return {
+        "change": {
+            "from": ch.base_year,
+            "to": ch.year,
+            "measure": ch.measure,
+            "value_from": num(ch.base_values[row]),
+            "value_to": num(ch.to_values[row]),
+        }
     }
 
 
@@ -153,6 +188,8 @@ def geojson(store, ch: Choropleth, lang: str = "vi") -> bytes:
         "legend": legend_,
         "data_version": ch.version,
     }
+    if isinstance(ch, ChangeMap):  # a change map: value = the change from `from` to `year`
+        meta.update({"from": ch.base_year, "measure": ch.measure, "breaks": list(ch.breaks)})
     return (
         b'{"type":"FeatureCollection","geoborder:map":'
         + orjson.dumps(meta)

@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 
 from geoborder.core.text import fold
+from geoborder.maps.change import ChangeMap, fmt_change
 from geoborder.maps.choropleth import Choropleth
 from geoborder.maps.classes import fmt_number
 
@@ -92,6 +93,7 @@ def rows(store, ch: Choropleth, lang: str = "vi") -> list[dict]:
     attrs = sub.astype(object).where(sub.notna(), None).to_dict("records")
     rk = ranks(ch.values[idx])
     border = _border(store, ch)
+    cm = ch if isinstance(ch, ChangeMap) else None
     out = []
     for rec, r, rank in zip(attrs, idx, rk):
         v = ch.values[r]
@@ -113,8 +115,38 @@ def rows(store, ch: Choropleth, lang: str = "vi") -> list[dict]:
                 "partner_units": faces,
             }
         )
+        if cm is not None:  # a change map: both years' values beside the change (`value`)
+            b, t = cm.base_values[r], cm.to_values[r]
+            props["from_year"] = cm.base_year
+            props["value_from"] = float(b) if math.isfinite(b) else None
+            props["value_to"] = float(t) if math.isfinite(t) else None
+            props["measure"] = cm.measure
         out.append(props)
     return out
+
+
+def value_text(ch: Choropleth, v: float | None, lang: str) -> str:
+    """A value as the popup writes it (a change with its sign)."""
+    v = float("nan") if v is None else v
+    if isinstance(ch, ChangeMap):
+        return fmt_change(v, lang, integer=ch.info.integer)
+    return fmt_number(v, lang, integer=ch.info.integer)
+
+
+def _change_texts(ch: Choropleth, props: dict, lang: str) -> dict:
+    """A change map's table also shows both years' values."""
+    if not isinstance(ch, ChangeMap) or ch.source_info is None:
+        return {}
+    integer = ch.source_info.integer
+    nan = float("nan")
+    return {
+        "value_from": props["value_from"],
+        "value_to": props["value_to"],
+        "value_from_text": fmt_number(
+            nan if props["value_from"] is None else props["value_from"], lang, integer=integer
+        ),
+        "value_to_text": fmt_number(nan if props["value_to"] is None else props["value_to"], lang, integer=integer),
+    }
 
 
 def page_rows(store, ch: Choropleth, lang: str = "vi") -> dict:
@@ -136,7 +168,8 @@ def page_rows(store, ch: Choropleth, lang: str = "vi") -> dict:
                 "district": props.get("district_name"),
                 "province": props["province_name"],
                 "value": v,
-                "value_text": fmt_number(v if v is not None else float("nan"), lang, integer=ch.info.integer),
+                "value_text": value_text(ch, v, lang),
+                **_change_texts(ch, props, lang),
                 "rank": props["rank"],
                 "class": props["class"],
                 "class_label": props["class_label"],
@@ -156,6 +189,7 @@ def page_rows(store, ch: Choropleth, lang: str = "vi") -> dict:
         "title": ch.info.title(lang),
         "unit": ch.info.unit(lang),
         "year": ch.year,
+        **({"from": ch.base_year, "measure": ch.measure} if isinstance(ch, ChangeMap) else {}),
         "headings": HEADINGS["en" if lang == "en" else "vi"],
         "rows": out,
     }

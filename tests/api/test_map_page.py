@@ -91,7 +91,8 @@ def test_the_picker_takes_the_pages_parameters(page_client):
 
 def test_the_page_has_the_switchers_search_table_and_downloads(page_client):
     html = page_client.get("/maps/density?area=14").text
-    opts = re.findall(r'<option value="([a-z_][a-z_0-9]*)"( selected)?( disabled)?>([^<]*)</option>', html)
+    switcher = re.search(r'<select id="gb-indicator">(.*?)</select>', html, re.S).group(1)
+    opts = re.findall(r'<option value="([a-z_][a-z_0-9]*)"( selected)?( disabled)?>([^<]*)</option>', switcher)
     assert ("density", " selected", "", "Mật độ dân số (người/km²)") in opts
     disabled = [o for o in opts if o[2]]
     assert disabled and all("chưa có số liệu" in o[3] for o in disabled)  # reported, nothing imported
