@@ -28,7 +28,7 @@ import orjson
 import pandas as pd
 import shapely
 
-from geoborder.core.crs import SupportedCrs, crs84, geoms_to
+from geoborder.core.crs import SupportedCrs, geoms_to
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.features.filter import evaluate_filter
 from geoborder.features.gzip import _COMMA, GzipMember, deflate_segment
@@ -37,7 +37,6 @@ from geoborder.features.query import ItemQuery, bbox_parts
 from geoborder.store.base import IN_MEMORY_ITEMS, ItemsEngine
 
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-_PROPERTIES = b',"properties":'
 
 
 @dataclass(frozen=True)
@@ -137,28 +136,33 @@ class LayerFeatures:
         )
 
     # ----------------------------------------------------------------- serialisation
-    def _properties_bytes(self) -> list[bytes]:
+    def _property_rows(self):
+        """The properties of each row, as the dicts its GeoJSON serialises."""
         df = self.frame[self.property_names]
         cols = [df[c].to_numpy(dtype=object) for c in self.property_names]
         names = self.property_names
-        out = []
         for row in zip(*cols):
-            out.append(orjson.dumps({k: _json_value(v) for k, v in zip(names, row)}, option=_ORJSON))
-        return out
+            yield {k: _json_value(v) for k, v in zip(names, row)}
 
     def _prepare(self) -> None:
         with self._lock:
             if self._features is not None:
                 return
-            props = self._properties_bytes()
-            geoms = self._geometry_json(self._all, crs84())
-            head = [b'{"type":"Feature","id":' + orjson.dumps(f) + b',"geometry":' for f in self.feature_ids]
-            features = [h + g + _PROPERTIES + p + b"}" for h, g, p in zip(head, geoms, props)]
-            # the properties are kept as where they start in each feature, not as bytes of their own:
-            # an orjson result holds a buffer of >= 4 kB whatever its length (112 MB on the communes)
-            starts = [len(h) + len(g) + len(_PROPERTIES) for h, g in zip(head, geoms)]
+            # one feature at a time, its pieces dropped at once: an orjson result holds a buffer of
+            # >= 4 kB whatever its length, so holding the properties of every feature as bytes of
+            # their own took 112 MB on the commune layers (and left the heap in holes once freed)
+            geoms = shapely.to_geojson(self.frame.geometry.values)
+            features: list[bytes] = []
+            starts = np.empty(len(geoms), dtype=np.int64)  # where the properties start in each feature
+            for i, (f, g, row) in enumerate(zip(self.feature_ids, geoms, self._property_rows())):
+                head = b'{"type":"Feature","id":%s,"geometry":%s,"properties":' % (
+                    orjson.dumps(f),
+                    b"null" if g is None else g.encode(),
+                )
+                starts[i] = len(head)
+                features.append(b"".join((head, orjson.dumps(row, option=_ORJSON), b"}")))
             # `_features` last: readers outside the lock take it as the sign that all three are set
-            self._props_at = np.array(starts, dtype=np.int64)
+            self._props_at = starts
             self._gz = [None] * len(features)
             self._features = features
 
