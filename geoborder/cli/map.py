@@ -4,7 +4,8 @@
   geoborder map density --area "Sơn La" --out son_la.pdf
   geoborder map poverty_rate --area border --year 2024 --paper A3 --orientation landscape --lang en --out border.png
 
---area takes all, border, border_communes, a province code of the vintage or a province's name.
+--area takes all, border, border_communes, a province code of the vintage, a province's name or
+the name of a saved area (`geoborder report save-area`).
 Bad input (an unknown indicator or area, a year without values) exits with status 2 and the message.
 """
 
@@ -25,10 +26,28 @@ def _fail(msg: str):
     sys.exit(2)
 
 
+def _area_key(store, db, vintage: int, text: str) -> str:
+    """The map's area key: a built-in area or a province (code or name), else a saved area's name."""
+    from geoborder.indicators.saved_areas import find_saved_area
+    from geoborder.maps.areas import area
+    from geoborder.reports import mapsheet
+
+    try:
+        return mapsheet.resolve_area(store, vintage, text)
+    except GeoborderError:
+        if find_saved_area(db, text) is not None:
+            return text
+        area(store, vintage, text, db)  # the error naming the saved areas too
+        raise
+
+
 @click.command("map")
 @click.argument("indicator")
 @click.option(
-    "--area", default="border", show_default=True, help="all, border, border_communes, a province code or name"
+    "--area",
+    default="border",
+    show_default=True,
+    help="all, border, border_communes, a province code or name, or a saved area's name",
 )
 @click.option("--vintage", type=click.Choice(["2025", "2009"]), default="2025", show_default=True, help="unit vintage")
 @click.option("--year", type=int, help="year of the values (default: the latest)")
@@ -66,9 +85,7 @@ def map_cmd(indicator, area, vintage, year, method, k, paper, orientation, lang,
         db = open_indicators(_location(db_path, settings.indicators))
         try:
             v = int(vintage)
-            spec = C.MapSpec(
-                indicator, vintage=v, area=mapsheet.resolve_area(store, v, area), year=year, method=method, k=k
-            )
+            spec = C.MapSpec(indicator, vintage=v, area=_area_key(store, db, v, area), year=year, method=method, k=k)
             ch = C.choropleth(store, db, spec)
             sheet = mapsheet.render(store, ch, fmt=fmt, paper=paper.upper(), orientation=orientation, lang=lang)
         finally:

@@ -20,7 +20,8 @@ import shapely
 
 from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter, NotFound
-from geoborder.maps.areas import AREAS, Area, area, border_province_codes, provinces
+from geoborder.indicators.saved_areas import saved_areas_revision
+from geoborder.maps.areas import AREAS, Area, area, border_province_codes, is_builtin, provinces
 from geoborder.maps.classes import (
     K_DEFAULT,
     K_MAX,
@@ -141,6 +142,8 @@ def choropleth(store, indicators_db, spec: MapSpec) -> Choropleth:
     info = indicator(spec.indicator)
     stamp = db_stamp(indicators_db) if info.source == "reported" else ""
     version = f"{store.version}:{stamp}"
+    if not is_builtin(spec.area):  # maybe a saved area: its revision keys the map (and its ETags)
+        version += f":areas.{saved_areas_revision(indicators_db)}"
     key = (id(store), version, spec)
 
     def make() -> Choropleth:
@@ -159,7 +162,7 @@ def choropleth(store, indicators_db, spec: MapSpec) -> Choropleth:
 
 def _make(store, indicators_db, spec: MapSpec, info: IndicatorInfo, version: str) -> Choropleth:
     communes = store.frame(f"communes_{spec.vintage}")
-    ar = area(store, spec.vintage, spec.area)
+    ar = area(store, spec.vintage, spec.area, indicators_db)
     series, year = indicator_values(store, indicators_db, spec.vintage, spec.indicator, spec.year)
     values = series.reindex(communes["commune_code"].astype(str)).to_numpy(dtype=float)
     values = np.where(ar.mask, values, np.nan)

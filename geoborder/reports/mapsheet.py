@@ -34,6 +34,7 @@ from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter
 from geoborder.core.text import fold
 from geoborder.maps import choropleth as C
+from geoborder.maps.areas import file_part
 from geoborder.reports.mapsheet_furniture import inset, legend, north_arrow, scale_bar, symbols
 from geoborder.reports.mapsheet_layers import draw_layers
 from geoborder.reports.mapsheet_layout import NATIONAL, PNG_DPI, Sheet, _fit, check_options, extents, layout
@@ -117,7 +118,8 @@ _LOCK = threading.Lock()  # matplotlib's font and text caches are shared: one sh
 
 
 def file_name(ch: C.Choropleth, fmt: str, paper: str, orientation: str) -> str:
-    return f"geoborder_{ch.spec.indicator}_{ch.spec.vintage}_{ch.spec.area}_{ch.year}_{paper}_{orientation}.{fmt}"
+    area = file_part(ch.spec.area)  # ASCII: the Content-Disposition header is latin-1
+    return f"geoborder_{ch.spec.indicator}_{ch.spec.vintage}_{area}_{ch.year}_{paper}_{orientation}.{fmt}"
 
 
 def render(
