@@ -313,7 +313,10 @@ def _local_mvt(store: Store, layer_id: str, z: int, x: int, y: int) -> bytes | N
 
 # --------------------------------------------------------------------------- cache
 
-_TILES = LRU(4096)
+#: rendered tiles kept: at most this many, and at most this many bytes of them (empty tiles count 0)
+TILE_CACHE_ENTRIES = 4096
+TILE_CACHE_BYTES = 32 * 2**20
+_TILES = LRU(TILE_CACHE_ENTRIES, max_bytes=TILE_CACHE_BYTES)
 
 
 def cached(key: tuple, make) -> bytes | None:

@@ -1,0 +1,60 @@
+"""The shared LRU bounded in bytes (issue 18): what it keeps, what it drops, and the tile cache."""
+
+from __future__ import annotations
+
+from geoborder.core.cache import LRU, nbytes
+from geoborder.tiles import render
+
+
+def test_lru_bounded_in_bytes_drops_the_least_recently_used():
+    lru = LRU(100, max_bytes=25)
+    made = []
+
+    def make(key, size):
+        def f():
+            made.append(key)
+            return b"x" * size
+
+        return f
+
+    for key in "abc":
+        lru.get_or_make(key, make(key, 10))  # 30 bytes > 25: "a" is dropped
+    assert len(lru) == 2 and lru.bytes == 20
+    lru.get_or_make("b", make("b", 10))  # kept: not made again, and now the most recent
+    lru.get_or_make("d", make("d", 10))  # drops "c", the least recently used
+    lru.get_or_make("b", make("b", 10))
+    lru.get_or_make("c", make("c", 10))
+    assert made == ["a", "b", "c", "d", "c"]
+    assert lru.bytes == 20 and len(lru) == 2
+
+
+def test_lru_value_larger_than_the_cache_is_served_not_kept():
+    lru = LRU(10, max_bytes=5)
+    assert lru.get_or_make("big", lambda: b"123456") == b"123456"
+    assert len(lru) == 0 and lru.bytes == 0
+    assert lru.get_or_make("none", lambda: None) is None  # an empty tile counts 0 bytes
+    assert len(lru) == 1 and lru.bytes == 0
+    lru.clear()
+    assert len(lru) == 0
+
+
+def test_lru_without_max_bytes_is_bounded_in_entries():
+    lru = LRU(2)
+    for key in range(5):
+        lru.get_or_make(key, lambda: b"x" * 10**6)
+    assert len(lru) == 2 and lru.bytes == 0
+
+
+def test_nbytes_counts_bytes_and_text():
+    assert nbytes(b"abc") == 3 and nbytes("héllo") == 5 and nbytes(None) == 0
+    assert nbytes((b"ab", None, b"c")) == 3 and nbytes(object()) == 0
+
+
+def test_tile_cache_is_bounded_in_bytes():
+    assert render._TILES.max_bytes == render.TILE_CACHE_BYTES
+    render.clear_cache()
+    png = b"p" * (render.TILE_CACHE_BYTES // 3)
+    for i in range(5):
+        render.cached(("madeup-version", i), lambda: png)
+    assert render._TILES.bytes <= render.TILE_CACHE_BYTES and len(render._TILES) == 3
+    render.clear_cache()
