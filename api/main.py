@@ -102,9 +102,10 @@ def create_app(
             loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html"])
         )
     )
-    # one feature by id without query parameters is answered inside this middleware (ogc_items.fast_item):
-    # the framework's routing and dependency resolution cost more than the feature itself
-    app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_item)
+    # one feature by id without query parameters, and plain pages (limit, offset, bbox), are answered
+    # inside this middleware (ogc_items.fast_answer): the framework's routing and dependency
+    # resolution cost more than the feature itself, and a third of a page
+    app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_answer)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
     # one data version per request (PostGIS: the pointer may move while a request is answered)
     app.add_middleware(PinVersionMiddleware)

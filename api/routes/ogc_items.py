@@ -20,12 +20,16 @@ from starlette.types import Scope
 from geoborder.core.crs import crs84
 from geoborder.core.errors import InvalidParameter, NotFound, PayloadTooLarge
 from geoborder.features import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ItemQuery,
     LayerFeatures,
     feature_collection,
     feature_collection_gzip,
     iter_csv,
     iter_geojson,
     iter_geojson_gzip,
+    parse_bbox,
     parse_filter_json,
     write_gpkg,
 )
@@ -296,13 +300,85 @@ def _item(request: Request, lf: LayerFeatures, p: ItemParams, feature_id: str) -
 
 # plain ids only (no characters a URL would escape), so the links below equal self_href's
 _ITEM_PATH = re.compile(r"^/collections/([A-Za-z0-9_.-]+)/items/([A-Za-z0-9_.-]+)$")
+_ITEMS_PATH = re.compile(r"^/collections/([A-Za-z0-9_.-]+)/items$")
 _CRS84 = crs84()
 _CRS84_HEADERS = h.content_crs(_CRS84.uri)
+# the parameters a fast page may carry, each at most once; values the route would take as they are
+# (no sign, no leading zero, no space: anything else goes to the route, which validates it)
+_LIMIT = re.compile(r"[1-9][0-9]{0,6}")
+_OFFSET = re.compile(r"0|[1-9][0-9]{0,7}")
+_PAGE_PARAMS = ("limit", "offset", "bbox")
+MAX_OFFSET = 10_000_000  # the route's bound (api/params.py Offset)
+_ALL_FORMATS = tuple(OgcFormat)
+
+
+def fast_answer(scope: Scope, indicator_revision: str = "") -> Response | None:
+    """The hot OGC reads answered without the framework's routing and dependency resolution
+    (ConditionalGetMiddleware calls it first, for GET): one feature by id (`fast_item`) and a
+    GeoJSON page with only limit, offset and bbox (`fast_items`). None for anything else."""
+    path = scope["path"]
+    if path.endswith("/items"):
+        return fast_items(scope, indicator_revision)
+    if "/items/" in path:
+        return fast_item(scope, indicator_revision)
+    return None
+
+
+def _prepared(scope: Scope, layer_id: str, indicator_revision: str) -> LayerFeatures | None:
+    """The LayerFeatures the route's collection dependency would return, if this process has
+    already made and prepared it; else None (first use, another data version, unknown layer)."""
+    state = scope["app"].state
+    cache = getattr(state, "ogc_features", None)
+    if cache is None or cache.store is not getattr(state, "store", None):
+        return None
+    lf = cache.peek(layer_id, indicator_revision, getattr(state, "indicators", None))
+    return lf if lf is not None and lf.prepared else None
+
+
+def fast_items(scope: Scope, indicator_revision: str = "") -> Response | None:
+    """`GET /collections/{id}/items` with no query parameter other than limit, offset and bbox
+    (each once, in their plain form), answered as GeoJSON by `_items_page`, the route's own code,
+    with the ItemsParams the route's dependency would make (CRS84, no filter, no datetime): the
+    body and headers are the route's. Anything else (another or a repeated parameter, a value the
+    route would refuse or read differently, HTML or a download by Accept, a layer not yet
+    prepared) returns None and goes to the route, which validates and answers as before."""
+    if scope.get("root_path"):
+        return None
+    m = _ITEMS_PATH.match(scope["path"])
+    if m is None:
+        return None
+    lf = _prepared(scope, m.group(1), indicator_revision)
+    if lf is None:
+        return None
+    request = Request(scope)
+    given: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key not in _PAGE_PARAMS or key in given:
+            return None
+        given[key] = value
+    limit, offset, bbox = DEFAULT_LIMIT, 0, None
+    if "limit" in given:
+        if not _LIMIT.fullmatch(given["limit"]) or int(given["limit"]) > MAX_LIMIT:
+            return None
+        limit = int(given["limit"])
+    if "offset" in given:
+        if not _OFFSET.fullmatch(given["offset"]) or int(given["offset"]) > MAX_OFFSET:
+            return None
+        offset = int(given["offset"])
+    if "bbox" in given:
+        try:
+            bbox = parse_bbox(given["bbox"], _CRS84)
+        except InvalidParameter:
+            return None
+    if negotiate(request, None, _ALL_FORMATS) is not OgcFormat.json:
+        return None
+    query = ItemQuery(bbox=bbox, limit=limit, offset=offset, crs=_CRS84)
+    p = ItemsParams(query=query, crs=_CRS84, format=OgcFormat.json, lang="vi", limit_given="limit" in given)
+    return _items_page(request, lf, p)
 
 
 def fast_item(scope: Scope, indicator_revision: str = "") -> Response | None:
-    """`GET /collections/{id}/items/{featureId}` with no query parameters, answered without the
-    framework's routing and dependency resolution (ConditionalGetMiddleware calls it first).
+    """`GET /collections/{id}/items/{featureId}` with no query parameters.
 
     Only the case the route itself answers on the event loop: a layer already made and prepared
     in this process (same LayerFeatures the route would get), a feature that exists, GeoJSON by
@@ -314,11 +390,8 @@ def fast_item(scope: Scope, indicator_revision: str = "") -> Response | None:
     m = _ITEM_PATH.match(scope["path"])
     if m is None:
         return None
-    cache = getattr(scope["app"].state, "ogc_features", None)
-    if cache is None or cache.store is not getattr(scope["app"].state, "store", None):
-        return None
-    lf = cache.peek(m.group(1), indicator_revision, getattr(scope["app"].state, "indicators", None))
-    if lf is None or not lf.prepared:
+    lf = _prepared(scope, m.group(1), indicator_revision)
+    if lf is None:
         return None
     request = Request(scope)
     if negotiate(request, None, DOCUMENT_FORMATS) is not OgcFormat.json:
