@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geoborder.core.errors import NotFound
+from geoborder.core.heap import trim
 from geoborder.features.cache import FeatureCache
 from geoborder.features.gzip import GzipMember
 from geoborder.store.base import Store
@@ -115,6 +116,7 @@ class Warmup:
             with self._lock:
                 self._seconds[step.name] = round(time.perf_counter() - t, 3)
                 self._left.remove(step.name)
+        trim()  # the heap the steps' temporaries left in holes, back to the system (~40 MB)
         self._finished = time.monotonic()
         log.info("warm-up of version %s done in %.1f s", self.version, self._finished - self._started)
         return self
@@ -205,29 +207,30 @@ class Warmup:
 
     def _queries(self) -> None:
         """Each question once with the defaults a first visitor uses: fills its per-version
-        inputs (border line edges, nearest roads, settlement communes, name indexes, unions)."""
+        inputs (border line edges, nearest roads, settlement communes, name indexes, unions) and
+        holds its answer (`queries.answers`: the default requests are then lookups)."""
         from geoborder import queries as q
 
         store = self.store
-        q.border_zone(store)
-        q.roadless_villages(store)
-        q.roadless_by_commune(store)
+        q.border_zone_answer(store)
+        q.roadless_villages_answer(store)
+        q.roadless_by_commune_answer(store)
         lon, lat = DEFAULT_POINT
-        q.nearest_gates(store, lon=lon, lat=lat)
+        q.nearest_gates_answer(store, lon=lon, lat=lat)
         for vintage in (2025, 2009):
             layer = f"communes_{vintage}"
             if not self._has(layer):
                 continue
             province = str(store.frame(layer)["province_code"].iloc[0])
-            q.touching(store, province, vintage=vintage)
+            q.touching_answer(store, province, vintage=vintage)
         if self._has("border_lines"):
             partners = store.frame("border_lines")["partner_iso3"].dropna().unique()
             for iso3 in partners:
-                q.touching(store, str(iso3))
+                q.touching_answer(store, str(iso3))
         for vintage in (2025, 2009):
             if self._has(f"border_segments_{vintage}"):
                 code = str(store.frame(f"border_segments_{vintage}")["commune_code"].iloc[0])
-                q.commune_profile(store, code, indicators_db=self.indicators_db)
+                q.commune_profile_answer(store, code, indicators_db=self.indicators_db)
 
     def _indicators(self) -> None:
         """The links of the pre-2025 units to the 2025 communes (the reform: /indicators/links,

@@ -1,6 +1,10 @@
 """/queries/...: the spatial questions of geoborder.queries, as GeoJSON FeatureCollections, or
 as a page (`f=html`, or a browser's Accept) with the answer on a map and in a table (web/answers.py).
 
+The JSON is the library's held answer (geoborder.queries.answers: computed once per parameters and
+data version, held as gzip): sent as it is to a client that takes gzip, inflated for one that does
+not. The budget of that cache is the setting answer_cache_mb, applied by the router's dependency.
+
 Parameters are small dataclass dependencies (api/query_params.py); the handlers only call the library. Range checks live in the library, so the
 API, the CLI and Python callers get the same 400 messages.
 """
@@ -27,6 +31,7 @@ from ..errors import STATUS
 from ..params import OgcFormat, negotiate
 from ..query_params import GatesParams, ProfileParams, RoadlessParams, TouchingParams, ZoneParams
 from ..responses import GeoJSONResponse
+from .ogc_http import accepts_gzip
 from .openapi_doc import ERR, HTML_CONTENT, Responses
 
 _FORMATS = (OgcFormat.json, OgcFormat.html)
@@ -92,7 +97,14 @@ class AnswerRoute(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/queries", tags=["spatial queries"], route_class=AnswerRoute)
+def answer_budget(request: Request) -> None:
+    """The answer cache's budget from the app's settings (answer_cache_mb)."""
+    q.set_budget(int(request.app.state.settings.answer_cache_mb * 2**20))
+
+
+router = APIRouter(
+    prefix="/queries", tags=["spatial queries"], route_class=AnswerRoute, dependencies=[Depends(answer_budget)]
+)
 
 
 @dataclass
@@ -132,9 +144,13 @@ FC: dict[str, Any] = {
 }
 
 
-def _geo(fc: dict, request: Request, out: Output) -> Response:
+def _geo(answer: q.Answer, request: Request, out: Output) -> Response:
     if not out.html:
-        return GeoJSONResponse(fc)
+        if accepts_gzip(request):
+            headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            return GeoJSONResponse(answer.gzipped, headers=headers)
+        return GeoJSONResponse(answer.body(), headers={"Vary": "Accept-Encoding"})
+    fc = answer.data()
     ctx = answer_context(request.app.state.store, fc, lang=out.lang, urls=_urls(request, out.lang))
     return request.app.state.templates.TemplateResponse(request, "answer.html", ctx)
 
@@ -150,7 +166,7 @@ def touching(request: Request, store: StoreDep, p: Annotated[TouchingParams, Dep
     district (polygon adjacency with a tolerance measured from the data), with the shared boundary
     length in km per commune (`shared_length_km`)."""
     return _geo(
-        q.touching(
+        q.touching_answer(
             store, p.unit, vintage=p.vintage, within=p.within, min_shared_km=p.min_shared_km, geometry=p.geometry
         ),
         request,
@@ -168,7 +184,7 @@ def roadless(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Dep
     """Villages (`layer=villages`, the default) or towns farther than `min_distance_m` from every
     road, with the distance to and the name of the nearest road and the commune of each one;
     `caveats` names the road layer used, the precision of the positions and what was not judged."""
-    return _geo(q.roadless_villages(store, **asdict(p)), request, out)
+    return _geo(q.roadless_villages_answer(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -178,7 +194,7 @@ def roadless(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Dep
     responses={200: FC, **ERRORS},
 )
 def roadless_by_commune(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Depends()], out: OutputDep):
-    return _geo(q.roadless_by_commune(store, **asdict(p)), request, out)
+    return _geo(q.roadless_by_commune_answer(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -190,7 +206,7 @@ def roadless_by_commune(request: Request, store: StoreDep, p: Annotated[Roadless
 def nearest_gates(request: Request, store: StoreDep, p: Annotated[GatesParams, Depends()], out: OutputDep):
     """Give exactly one origin: lon and lat, commune, or geonameid. Only gates with a location
     count; `location_quality` says whether a source gives it (published) or the build derived it."""
-    return _geo(q.nearest_gates(store, **asdict(p)), request, out)
+    return _geo(q.nearest_gates_answer(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -202,7 +218,7 @@ def nearest_gates(request: Request, store: StoreDep, p: Annotated[GatesParams, D
 def border_zone(request: Request, store: StoreDep, p: Annotated[ZoneParams, Depends()], out: OutputDep):
     """Each feature has `feature_kind` (commune / settlement / village / road) and
     `distance_to_border_m`; roads also `length_in_zone_km`."""
-    return _geo(q.border_zone(store, **asdict(p)), request, out)
+    return _geo(q.border_zone_answer(store, **asdict(p)), request, out)
 
 
 @router.get(
@@ -225,7 +241,7 @@ def commune_profile(
     `villages_within_km`. Seat, gates, markers, settlements and villages follow as point features
     with a `role`."""
     return _geo(
-        q.commune_profile(store, p.code, indicators_db=indicators, villages_within_km=p.villages_within_km),
+        q.commune_profile_answer(store, p.code, indicators_db=indicators, villages_within_km=p.villages_within_km),
         request,
         out,
     )

@@ -10,9 +10,7 @@ from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.queries._common import (
     NEIGHBOURHOOD_KM,
     WGS84,
-    _collection,
     _commune_layer,
-    _features,
     _find_commune,
     _metric,
     _number,
@@ -20,6 +18,8 @@ from geoborder.queries._common import (
     _to_wgs84,
 )
 from geoborder.queries._local import spatial
+from geoborder.queries._output import collection, features
+from geoborder.queries.answers import Answer, cached
 from geoborder.queries.names import resolve_partner
 from geoborder.queries.roadless import _has_layer
 from geoborder.store.base import Store
@@ -104,6 +104,32 @@ def nearest_gates(
     international; `published_only`: gates whose position a source gives (not derived by the build).
     `partner`: only gates to one partner country.
     """
+    return nearest_gates_answer(
+        store,
+        lon=lon,
+        lat=lat,
+        commune=commune,
+        geonameid=geonameid,
+        k=k,
+        international_only=international_only,
+        published_only=published_only,
+        partner=partner,
+    ).data()
+
+
+def nearest_gates_answer(
+    store,
+    *,
+    lon: float | None = None,
+    lat: float | None = None,
+    commune: str | None = None,
+    geonameid: str | None = None,
+    k: int = 3,
+    international_only: bool = False,
+    published_only: bool = False,
+    partner: str | None = None,
+) -> Answer:
+    """The answer of `nearest_gates` as held bytes (geoborder.queries.answers)."""
     args = dict(
         lon=lon,
         lat=lat,
@@ -115,7 +141,7 @@ def nearest_gates(
         partner=partner,
     )
     with store.pinned():
-        return _nearest_gates(store, **args)
+        return cached(store, "nearest-gates", args, lambda: _nearest_gates(store, **args))
 
 
 #: the properties of a ranked gate, after its rank and distance
@@ -163,8 +189,8 @@ def _nearest_gates(store, *, lon, lat, commune, geonameid, k, international_only
         partner_iso3=p.code if p else None,
     )
     props = _ranked(gates, rows, dist)
-    return _collection(
-        _features(props, np.asarray(gates.geometry.values, dtype=object)[rows], [p_["gate_id"] for p_ in props]),
+    return collection(
+        features(props, np.asarray(gates.geometry.values, dtype=object)[rows], [p_["gate_id"] for p_ in props]),
         query={
             "question": "nearest-gates",
             "origin": info,

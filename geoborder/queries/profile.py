@@ -4,6 +4,7 @@ indicator values and the 2009 <-> 2025 lineage."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -14,9 +15,7 @@ from geoborder.indicators.catalog import DATA_YEAR, load_indicators
 from geoborder.indicators.values import values_for
 from geoborder.queries._border import MAX_ZONE_KM, _border, _breakdown
 from geoborder.queries._common import (
-    _collection,
     _commune_layer,
-    _features,
     _find_commune,
     _Metric,
     _metric,
@@ -25,6 +24,8 @@ from geoborder.queries._common import (
     _place_communes,
     _seat_row,
 )
+from geoborder.queries._output import collection, features
+from geoborder.queries.answers import Answer, cached, identity
 from geoborder.queries.roadless import _has_layer, nearest_roads
 from geoborder.records.gates import gates_at
 from geoborder.records.markers import latest_conditions
@@ -255,6 +256,35 @@ def commune_profile(store, code: str, *, indicators_db=None, villages_within_km:
 
     The first feature is the commune (all figures in its properties); the seat, gates, markers
     and settlements follow as point features with a `role`."""
+    return commune_profile_answer(
+        store, code, indicators_db=indicators_db, villages_within_km=villages_within_km
+    ).data()
+
+
+def commune_profile_answer(store, code: str, *, indicators_db=None, villages_within_km: float = 10.0) -> Answer:
+    """The answer of `commune_profile` as held bytes (geoborder.queries.answers): besides the
+    data version, it depends on the indicator database (its revision), the border records (their
+    revision) and the day (a gate's class and status today)."""
+    args = dict(code=code, villages_within_km=villages_within_km)
+    depends: tuple = ()
+    if indicators_db is not None:
+        depends = (
+            identity(indicators_db),
+            indicators_db.revision(),
+            records_for(indicators_db).revision(),
+            date.today().isoformat(),
+        )
+    with store.pinned():
+        return cached(
+            store,
+            "commune-profile",
+            args,
+            lambda: _commune_profile(store, code, indicators_db, villages_within_km),
+            depends=depends,
+        )
+
+
+def _commune_profile(store, code, indicators_db, villages_within_km) -> dict:
     code, vintage, i = _find_commune(store, "code", _nonempty("code", code))
     within_km = _number("villages_within_km", villages_within_km, high=MAX_ZONE_KM, allow_low=False)
     layer = _commune_layer(vintage)
@@ -286,8 +316,8 @@ def commune_profile(store, code: str, *, indicators_db=None, villages_within_km:
     props["indicators"] = _indicator_values(store, indicators_db, layer, vintage, code, i)
     props["lineage"] = _lineage_2025(store, m, code, geom) if vintage == 2025 else _lineage_2009(store, m, row, geom)
     props["role"] = "commune"
-    feats = _features([props] + extra_props, [row.geometry] + extra_geoms, [code] + [None] * len(extra_props))
-    return _collection(
+    feats = features([props] + extra_props, [row.geometry] + extra_geoms, [code] + [None] * len(extra_props))
+    return collection(
         feats,
         query={"question": "commune-profile", "code": code, "vintage": vintage, "villages_within_km": within_km},
         numberMatched=len(feats),

@@ -13,17 +13,18 @@ import shapely
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.queries._border import MAX_ZONE_KM, _partner_for_zone
 from geoborder.queries._common import (
-    _collection,
+    _commune_keys,
     _commune_layer,
-    _commune_props,
+    _commune_records,
     _countries,
-    _features,
     _metric,
     _number,
     _split_list,
     _vintage,
 )
 from geoborder.queries._local import nearest_roads_of, spatial
+from geoborder.queries._output import clean, collection, features
+from geoborder.queries.answers import Answer, cached
 from geoborder.queries.names import _key
 from geoborder.store.base import Store
 
@@ -183,6 +184,31 @@ def roadless_villages(
     `border_km` (with optional `partner`): only those within that distance of the border.
     `caveats`: the road layer used, the precision of the positions and what was not judged.
     """
+    return roadless_villages_answer(
+        store,
+        min_distance_m=min_distance_m,
+        countries=countries,
+        road_classes=road_classes,
+        border_km=border_km,
+        partner=partner,
+        vintage=vintage,
+        layer=layer,
+    ).data()
+
+
+def roadless_villages_answer(
+    store,
+    *,
+    min_distance_m: float = 2000.0,
+    countries="VN",
+    road_classes=None,
+    border_km: float | None = None,
+    partner: str | None = None,
+    vintage: int = 2025,
+    layer: str | None = None,
+) -> Answer:
+    """The answer of `roadless_villages` as held bytes: computed once per parameters and data
+    version (geoborder.queries.answers)."""
     args = dict(
         min_distance_m=min_distance_m,
         countries=countries,
@@ -193,10 +219,12 @@ def roadless_villages(
         layer=layer,
     )
     with store.pinned():
-        return _roadless_villages(store, **args)
+        return cached(store, "roadless-villages", args, lambda: _roadless_villages(store, **args))
 
 
-def _roadless_villages(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer) -> dict:
+def _find(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer) -> dict:
+    """The roadless points of one question: their properties (farthest from a road first), rows,
+    and what both answers (one by one, per commune) say about them."""
     dmin = _number("min_distance_m", min_distance_m, high=MAX_ROAD_DISTANCE_M)
     vintage = _vintage(vintage)
     asked, lid = _points_layer(store, layer)
@@ -234,24 +262,28 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
     cols = [k for k in keys if k in places.columns]
     road_cols = roads[["road_id", "name", "road_type", "road_class"]].to_numpy()
     c_cols = communes[["commune_code", "name", "province_name"]].to_numpy()
-    for i, d in zip(rows, places.iloc[rows][cols].to_dict("records")):
+    road_keys = ("nearest_road_id", "nearest_road_name", "nearest_road_type", "nearest_road_class")
+    commune_keys = ("commune_code", "commune_name", "province_name")
+    nobody = (None, None, None)
+    picked = places.iloc[rows]
+    values = zip(*(picked[c].tolist() for c in cols)) if cols else ((),) * len(rows)
+    for i, d in zip(rows.tolist(), (dict(zip(cols, v)) for v in values)):
         d["distance_to_road_m"] = round(float(rdist[i]), 1) if math.isfinite(rdist[i]) else None
         if ridx[i] >= 0:
-            d.update(
-                zip(
-                    ("nearest_road_id", "nearest_road_name", "nearest_road_type", "nearest_road_class"),
-                    road_cols[ridx[i]],
-                )
-            )
+            d.update(zip(road_keys, road_cols[ridx[i]]))
         if bdist is not None:
             d["distance_to_border_m"] = round(float(bdist[i]), 1)
         ci = pc[i]
-        d.update(zip(("commune_code", "commune_name", "province_name"), c_cols[ci] if ci >= 0 else (None, None, None)))
+        d.update(zip(commune_keys, c_cols[ci] if ci >= 0 else nobody))
         props.append(d)
     considered = int(((places["cc"].isin(cc).to_numpy()) if cc is not None else np.ones(len(places), bool)).sum())
-    return _collection(
-        _features(props, np.asarray(places.geometry.values, dtype=object)[rows], [p["geonameid"] for p in props]),
-        query={
+    return {
+        "props": props,
+        "rows": rows,
+        "lid": lid,
+        "vintage": vintage,
+        "cc": cc,
+        "query": {
             "question": "roadless-villages",
             "layer": asked,
             "min_distance_m": dmin,
@@ -262,9 +294,21 @@ def _roadless_villages(store, *, min_distance_m, countries, road_classes, border
             "vintage": vintage,
             "metric_crs": m.crs,
         },
+        "considered": considered,
+        "caveats": _caveats(store, lid, classes, cc, has, sel, listed, pc),
+    }
+
+
+def _roadless_villages(store, **args) -> dict:
+    f = _find(store, **args)
+    props = f["props"]
+    places = store.frame(f["lid"])
+    return collection(
+        features(props, np.asarray(places.geometry.values, dtype=object)[f["rows"]], [p["geonameid"] for p in props]),
+        query=f["query"],
         numberMatched=len(props),
-        settlements_considered=considered,
-        caveats=_caveats(store, lid, classes, cc, has, sel, listed, pc),
+        settlements_considered=f["considered"],
+        caveats=f["caveats"],
     )
 
 
@@ -281,6 +325,30 @@ def roadless_by_commune(
 ) -> dict:
     """Per commune: how many villages (or settlements, `layer="towns"`) it holds and how many of
     them are roadless, with the caveats of `roadless_villages`."""
+    return roadless_by_commune_answer(
+        store,
+        min_distance_m=min_distance_m,
+        countries=countries,
+        road_classes=road_classes,
+        border_km=border_km,
+        partner=partner,
+        vintage=vintage,
+        layer=layer,
+    ).data()
+
+
+def roadless_by_commune_answer(
+    store,
+    *,
+    min_distance_m: float = 2000.0,
+    countries="VN",
+    road_classes=None,
+    border_km: float | None = None,
+    partner: str | None = None,
+    vintage: int = 2025,
+    layer: str | None = None,
+) -> Answer:
+    """The answer of `roadless_by_commune` as held bytes (geoborder.queries.answers)."""
     args = dict(
         min_distance_m=min_distance_m,
         countries=countries,
@@ -291,51 +359,48 @@ def roadless_by_commune(
         layer=layer,
     )
     with store.pinned():
-        return _roadless_by_commune(store, **args)
+        return cached(store, "roadless-villages-by-commune", args, lambda: _roadless_by_commune(store, **args))
 
 
-def _roadless_by_commune(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer) -> dict:
-    fc = roadless_villages(
-        store,
-        min_distance_m=min_distance_m,
-        countries=countries,
-        road_classes=road_classes,
-        border_km=border_km,
-        partner=partner,
-        vintage=vintage,
-        layer=layer,
-    )
-    vintage = _vintage(vintage)
+def _commune_dicts(communes: pd.DataFrame, rows, vintage: int) -> list[dict]:
+    """The main attributes of some communes (every key of `_commune_keys`, None where the layer
+    has no such column), in one pandas call."""
+    keys = _commune_keys(vintage)
+    recs = _commune_records(communes, rows, vintage)
+    return [{k: r.get(k) for k in keys} for r in recs]
+
+
+def _roadless_by_commune(store, **args) -> dict:
+    f = _find(store, **args)
+    vintage, lid = f["vintage"], f["lid"]
     communes = store.frame(_commune_layer(vintage))
-    _, lid = _points_layer(store, layer)
-    cc = _layer_countries(store, countries, lid)
-    totals = spatial(store).settlements_per_commune(vintage, cc, lid)
+    totals = spatial(store).settlements_per_commune(vintage, f["cc"], lid)
     groups: dict[str, list] = {}
-    for f in fc["features"]:
-        code = f["properties"]["commune_code"]
-        if code is not None:
-            groups.setdefault(code, []).append(f["properties"])
+    unplaced = 0
+    for d in f["props"]:
+        code = d["commune_code"]
+        if code is None:
+            unplaced += 1
+        else:
+            groups.setdefault(code, []).append(d)
     pos = pd.Series(np.arange(len(communes)), index=communes["commune_code"].to_numpy())
-    props, rows = [], []
-    for code in sorted(groups, key=lambda k: (-len(groups[k]), k)):
-        i = int(pos[code])
-        d = _commune_props(communes.iloc[i], vintage)
+    codes = sorted(groups, key=lambda k: (-len(groups[k]), k))
+    rows = [int(i) for i in pos.reindex(codes).to_numpy()]
+    props = _commune_dicts(communes, rows, vintage)
+    for d, code, i in zip(props, codes, rows):
         items = groups[code]
         d["settlements"] = int(totals.get(i, 0))
         d["roadless_settlements"] = len(items)
         d["max_distance_to_road_m"] = max(x["distance_to_road_m"] for x in items)
         d["roadless_names"] = [x["name"] for x in items]
         if lid == "villages":
-            d["roadless_on_minute_grid"] = sum(1 for x in items if x.get("coord_minute_grid"))
-        props.append(d)
-        rows.append(i)
-    unplaced = sum(1 for f in fc["features"] if f["properties"]["commune_code"] is None)
-    return _collection(
-        _features(props, np.asarray(communes.geometry.values, dtype=object)[rows], [p["commune_code"] for p in props]),
-        query={**fc["query"], "question": "roadless-villages-by-commune"},
+            d["roadless_on_minute_grid"] = sum(1 for x in items if clean(x.get("coord_minute_grid")))
+    return collection(
+        features(props, np.asarray(communes.geometry.values, dtype=object)[rows], [p["commune_code"] for p in props]),
+        query={**f["query"], "question": "roadless-villages-by-commune"},
         numberMatched=len(props),
-        roadless_settlements=fc["numberMatched"],
+        roadless_settlements=len(f["props"]),
         roadless_outside_communes=unplaced,
-        settlements_considered=fc["settlements_considered"],
-        caveats=fc["caveats"],
+        settlements_considered=f["considered"],
+        caveats=f["caveats"],
     )

@@ -31,11 +31,9 @@ import shapely
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.queries._border import _breakdown, _segment_mask
 from geoborder.queries._common import (
-    _collection,
     _commune_layer,
     _commune_props,
     _commune_rows,
-    _features,
     _Metric,
     _metric,
     _number,
@@ -43,6 +41,8 @@ from geoborder.queries._common import (
     _vintage,
 )
 from geoborder.queries._local import member_mask, spatial
+from geoborder.queries._output import collection, features
+from geoborder.queries.answers import Answer, cached
 from geoborder.queries.names import Unit, resolve_unit, resolve_vn_unit
 
 #: measured knee of the neighbour-mismatch distribution (module docstring)
@@ -65,8 +65,24 @@ def touching(
     with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
     district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
     """
+    return touching_answer(
+        store, unit, vintage=vintage, within=within, min_shared_km=min_shared_km, geometry=geometry
+    ).data()
+
+
+def touching_answer(
+    store,
+    unit: str,
+    *,
+    vintage: int = 2025,
+    within: str | None = None,
+    min_shared_km: float | None = None,
+    geometry: str = "commune",
+) -> Answer:
+    """The answer of `touching` as held bytes (geoborder.queries.answers)."""
+    args = dict(unit=unit, vintage=vintage, within=within, min_shared_km=min_shared_km, geometry=geometry)
     with store.pinned():
-        return _touching(store, unit, vintage, within, min_shared_km, geometry)
+        return cached(store, "touching", args, lambda: _touching(store, unit, vintage, within, min_shared_km, geometry))
 
 
 def _touching(store, unit, vintage, within, min_shared_km, geometry) -> dict:
@@ -125,8 +141,8 @@ def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geomet
             else:
                 geoms.append(shapely.line_merge(shapely.union_all(sgeoms[codes == code])))
     total = sum(p["shared_length_km"] for p in props)
-    return _collection(
-        _features(props, geoms, [p["commune_code"] for p in props]),
+    return collection(
+        features(props, geoms, [p["commune_code"] for p in props]),
         query={
             "question": "touching",
             "unit": u.as_dict(),
@@ -200,8 +216,8 @@ def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, ge
     else:
         geoms_w = np.asarray(c.geometry.values, dtype=object)[cand]
     total = float(km.sum())
-    return _collection(
-        _features(props, geoms_w, [p["commune_code"] for p in props]),
+    return collection(
+        features(props, geoms_w, [p["commune_code"] for p in props]),
         query={
             "question": "touching",
             "unit": u.as_dict(),

@@ -7,17 +7,17 @@ import numpy as np
 from geoborder.core.errors import InvalidParameter
 from geoborder.queries._border import MAX_ZONE_KM, _partner_for_zone
 from geoborder.queries._common import (
-    _collection,
     _commune_layer,
     _commune_records,
     _countries,
-    _features,
     _metric,
     _number,
     _split_list,
     _vintage,
 )
 from geoborder.queries._local import spatial
+from geoborder.queries._output import collection, features
+from geoborder.queries.answers import Answer, cached
 from geoborder.queries.roadless import _has_layer
 
 ZONE_PARTS = ("communes", "settlements", "villages", "roads")
@@ -33,9 +33,18 @@ def border_zone(
     """Communes, settlements, villages and roads (railways excluded) within `distance_km` of the
     border line, or of the part of it facing one partner country / province / Lao district.
     `include`: the parts (default: all the store holds; villages need the `villages` layer)."""
+    return border_zone_answer(
+        store, distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries
+    ).data()
+
+
+def border_zone_answer(
+    store, *, distance_km: float = 10.0, partner: str | None = None, vintage: int = 2025, include=None, countries="VN"
+) -> Answer:
+    """The answer of `border_zone` as held bytes (geoborder.queries.answers)."""
     args = dict(distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries)
     with store.pinned():
-        return _border_zone(store, **args)
+        return cached(store, "border-zone", args, lambda: _border_zone(store, **args))
 
 
 def _border_zone(store, *, distance_km, partner, vintage, include, countries) -> dict:
@@ -49,20 +58,20 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
     found = spatial(store).zone(
         partner=p, vintage=vintage, d=d, parts=[x for x in ZONE_PARTS if x in parts], cc=cc, step=ZONE_ROAD_STEP_M
     )
-    features: list = []
+    feats: list = []
     counts: dict[str, int] = {}
     caveats: dict[str, dict] = {}
     if "communes" in parts:
-        counts["communes"] = _add(features, *_zone_communes(store, found["communes"], vintage))
+        counts["communes"] = _add(feats, *_zone_communes(store, found["communes"], vintage))
     if "settlements" in parts:
-        counts["settlements"] = _add(features, *_zone_settlements(store, found["settlements"]))
+        counts["settlements"] = _add(feats, *_zone_settlements(store, found["settlements"]))
     if "villages" in parts:
-        counts["villages"] = _add(features, *_zone_villages(store, found["villages"], vintage))
+        counts["villages"] = _add(feats, *_zone_villages(store, found["villages"], vintage))
         caveats["villages"] = _villages_caveat(store, found["villages"][0])
     if "roads" in parts:
-        counts["roads"] = _add(features, *_zone_roads(store, found["roads"]))
-    return _collection(
-        features,
+        counts["roads"] = _add(feats, *_zone_roads(store, found["roads"]))
+    return collection(
+        feats,
         query={
             "question": "border-zone",
             "distance_km": dkm,
@@ -73,7 +82,7 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
             "line": "border_lines" if p is None or p.kind == "country" else f"border_segments_{vintage}",
             "metric_crs": m.crs,
         },
-        numberMatched=len(features),
+        numberMatched=len(feats),
         counts=counts,
         **({"caveats": caveats} if caveats else {}),
     )
@@ -90,10 +99,10 @@ def _zone_parts(store, include) -> list[str]:
     return parts
 
 
-def _add(features: list, props: list[dict], frame, idx) -> int:
+def _add(feats: list, props: list[dict], frame, idx) -> int:
     """The features of one part (its properties, the geometries of `frame` at `idx`) appended to
-    `features`; how many."""
-    features += _features(props, np.asarray(frame.geometry.values, dtype=object)[idx])
+    `feats`; how many."""
+    feats += features(props, np.asarray(frame.geometry.values, dtype=object)[idx])
     return len(props)
 
 
