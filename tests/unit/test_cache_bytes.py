@@ -58,3 +58,14 @@ def test_tile_cache_is_bounded_in_bytes():
         render.cached(("madeup-version", i), lambda: png)
     assert render._TILES.bytes <= render.TILE_CACHE_BYTES and len(render._TILES) == 3
     render.clear_cache()
+
+
+def test_heap_trim_finds_glibc_malloc_trim():
+    import ctypes.util
+
+    from geoborder.core import heap
+
+    libc = ctypes.util.find_library("c") or ""
+    # glibc (Debian, the deployments): malloc_trim is found and called; elsewhere nothing is done
+    assert (heap._malloc_trim() is not None) is libc.startswith("libc.so")
+    assert isinstance(heap.trim(), bool)
