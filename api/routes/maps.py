@@ -18,10 +18,10 @@ from starlette.responses import Response
 
 from geoborder.core.errors import GeoborderError, InvalidParameter, NotFound
 from geoborder.maps import change as X
-from geoborder.maps.areas import file_part
 from geoborder.maps import choropleth as C
 from geoborder.maps import lookup as L
 from geoborder.maps import table as T
+from geoborder.maps.areas import file_part
 from web.assets import VENDOR_PREFIX
 from web.map_errors import PICKER_PARAMS, explain
 from web.map_layers import LAYER_KEYS
@@ -32,6 +32,7 @@ from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
 from ..errors import STATUS
 from ..map_params import Basemap, IndicatorQuery, MapParamsDep
 from ..responses import JSONResponse
+from . import map_compare
 
 router = APIRouter(tags=["maps"])
 
@@ -359,4 +360,13 @@ def page(
     return HTMLResponse(html, headers=cache_headers(request))
 
 
+pages.add_api_route(
+    "/maps/{indicator}/compare",
+    map_compare.compare,
+    name="map_compare",
+    summary="Two maps of one indicator side by side, linked pan and zoom: two years, or the pre-2025 "
+    "and the 2025 units (HTML)",
+    response_class=HTMLResponse,
+    methods=["GET"],
+)
 router.include_router(pages)
