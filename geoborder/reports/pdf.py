@@ -17,6 +17,7 @@ from geoborder.reports.labels import labels, title, units_text
 A4 = (8.27, 11.69)
 TOP, BOTTOM, LEFT = 0.95, 0.05, 0.06
 LINE = 0.014  # one line of 8 pt text, in figure height
+PAD = 0.008  # a table cell's padding, in the table's width
 
 
 class _Pages:
@@ -42,6 +43,8 @@ class _Pages:
             self.new()
 
     def text(self, s: str, size: float = 8, bold: bool = False, width: int = 110, color: str = "black"):
+        if bold:  # a heading: not alone at the foot of a page
+            self.room(LINE * size / 8 + 0.07)
         for line in textwrap.wrap(s, width=int(width * 8 / size)) or [""]:
             h = LINE * size / 8
             self.room(h)
@@ -50,27 +53,45 @@ class _Pages:
             self.y -= h * 1.25
 
     def table(self, head: list[str], rows: list[list], widths=None, size: float = 6.5):
+        """A table whose long cells wrap onto more lines (a row as tall as its longest cell),
+        split over pages between rows."""
         if not rows:
             return
         widths = widths or [1 / len(head)] * len(head)
-        fit = [max(6, int(w * 150 * 6.5 / size)) for w in widths]  # characters a column holds
-        rows = [
-            [textwrap.shorten(str(c if c is not None else "—"), n, placeholder="…") for c, n in zip(r, fit)]
-            for r in rows
-        ]
-        head = [textwrap.shorten(str(h), n, placeholder="…") for h, n in zip(head, fit)]
-        step = 0.016
+        # characters a column's line holds (DejaVu Sans, Vietnamese text: ~0.66 em a character),
+        # inside a padding of PAD of the table's width on each side
+        fit = [max(4, int((w - 2 * PAD) * 118 * 6.5 / size)) for w in widths]
+
+        def wrap(cells) -> tuple[list[str], int]:
+            lines = [textwrap.wrap(str(c if c is not None else "—"), n) or [""] for c, n in zip(cells, fit)]
+            return ["\n".join(x) for x in lines], max(len(x) for x in lines)
+
+        head, head_lines = wrap(head)
+        body = [wrap(r) for r in rows]
+        one, more = 0.016, 0.0105 * size / 6.5  # a row of one line; each further line
+
+        def height(n: int) -> float:
+            return one + (n - 1) * more
+
         i = 0
-        while i < len(rows):
-            self.room(step * 3)
-            n = max(1, min(len(rows) - i, int((self.y - BOTTOM) / step) - 1))
-            chunk = rows[i : i + n]
-            h = step * (len(chunk) + 1)
+        while i < len(body):
+            self.room(height(head_lines) + height(body[i][1]) + one)
+            room = self.y - BOTTOM - height(head_lines)
+            chunk: list[tuple[list[str], int]] = []
+            used = 0.0
+            while i + len(chunk) < len(body):
+                h = height(body[i + len(chunk)][1])
+                if chunk and used + h > room:
+                    break
+                chunk.append(body[i + len(chunk)])
+                used += h
+            heights = [height(head_lines)] + [height(n) for _, n in chunk]
+            h = sum(heights)
             assert self.fig is not None  # room() opened a page
             ax = self.fig.add_axes((LEFT, self.y - h, 1 - 2 * LEFT, h))
             ax.set_axis_off()
             t = ax.table(
-                cellText=chunk,
+                cellText=[c for c, _ in chunk],
                 colLabels=head,
                 loc="upper center",
                 cellLoc="left",
@@ -79,13 +100,15 @@ class _Pages:
             )
             t.auto_set_font_size(False)
             t.set_fontsize(size)
-            for (r, _c), cell in t.get_celld().items():
+            for (r, c), cell in t.get_celld().items():
                 cell.set_linewidth(0.3)
+                cell.set_height(heights[r] / h)  # the bbox keeps the rows' proportions
+                cell.PAD = PAD / widths[c]  # a fixed padding (matplotlib's is a share of the cell's width)
                 if r == 0:
                     cell.set_facecolor("#e8eef6")
                     cell.set_text_props(fontweight="bold")
             self.y -= h + 0.012
-            i += n
+            i += len(chunk)
 
     def figure(self, h: float, draw):
         self.room(h)
@@ -118,7 +141,7 @@ def write_pdf(store, report: dict, lang: str = "vi") -> bytes:
         p.text(L["targets"], 11, bold=True)
         head, rows = tables.targets(report, lang)
         if rows:
-            p.table(head, rows, widths=[0.25, 0.07, 0.12, 0.12, 0.12, 0.32])
+            p.table(head, rows, widths=[0.18, 0.06, 0.1, 0.1, 0.1, 0.3, 0.16])
         else:
             p.text(L["no_targets"], 8)
         p.text(L["crossings"], 11, bold=True)
@@ -130,6 +153,7 @@ def write_pdf(store, report: dict, lang: str = "vi") -> bytes:
         for f in report["indicators"]:
             p.new()
             p.text(title(f, lang), 13, bold=True)
+            p.y -= 0.015  # room for the chart's own title
             p.figure(0.25, lambda fig, rect, f=f: charts.draw_series(fig.add_axes(rect), f, lang))
             p.y -= 0.02
             p.text(L["series"], 10, bold=True)

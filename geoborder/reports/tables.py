@@ -135,7 +135,7 @@ def area_note_lines(report: dict, lang: str) -> list[str]:
 
 def targets(report: dict, lang: str) -> tuple[list[str], list[list[str]]]:
     L = labels(lang)
-    head = [L["indicator"], L["year"], L["target"], L["actual"], L["status"], L["version"]]
+    head = [L["indicator"], L["year"], L["target"], L["actual"], L["status"], L["basis"], L["version"]]
     by = {f["name"]: f for f in report["indicators"]}
     rows = []
     for t in report["targets"]:
@@ -147,6 +147,7 @@ def targets(report: dict, lang: str) -> tuple[list[str], list[list[str]]]:
                 f"{t['op']} {num(t['value'], lang)}",
                 num(t["actual"], lang) if t["actual"] is not None else L["no_data"],
                 L.get(t["status"], t["status"]) if t["status"] != "no_data" else L["no_data"],
+                t.get("basis_en" if lang == "en" else "basis_vi") or "",
                 f"{t['import_id']} ({t['file_name']})",
             ]
         )

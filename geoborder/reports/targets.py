@@ -158,24 +158,91 @@ def targets_for(store, reports_db, area) -> list[dict]:
     return out
 
 
+def projection(points: list[tuple[int, float]], year: int) -> dict | None:
+    """The value in `year` at the average annual rate (compound) between the first and the last
+    year with data, from the last one; None when the series cannot be projected (fewer than two
+    years with data, or a rate that is not defined: a first value of 0 or below, a negative last)."""
+    if len(points) < 2:
+        return None
+    (fy, first), (ly, last) = points[0], points[-1]
+    if ly <= fy or first <= 0 or last < 0:
+        return None
+    rate = (last / first) ** (1.0 / (ly - fy)) - 1.0
+    return {
+        "value": last * (1.0 + rate) ** (year - ly),
+        "from_year": fy,
+        "to_year": ly,
+        "first": first,
+        "last": last,
+        "annual_rate_percent": rate * 100.0,
+        "years_ahead": year - ly,
+    }
+
+
+def _method(p: dict, year: int, lang: str) -> str:
+    from geoborder.reports.labels import num
+
+    rate = num(p["annual_rate_percent"], lang, signed=True)
+    if lang == "en":
+        return (
+            f"projected {num(p['value'], lang)} in {year}: the {p['to_year']} value {num(p['last'], lang)} "
+            f"carried forward {p['years_ahead']} year(s) at the average annual rate of {p['from_year']}–{p['to_year']} "
+            f"({rate} %/year, compound)"
+        )
+    return (
+        f"dự báo {num(p['value'], lang)} năm {year}: giá trị năm {p['to_year']} ({num(p['last'], lang)}) "
+        f"tính tiếp {p['years_ahead']} năm theo tốc độ bình quân năm {p['from_year']}–{p['to_year']} "
+        f"({rate} %/năm, lũy kế)"
+    )
+
+
 def evaluate_targets(targets, area, figures: list[dict]) -> list[dict]:
-    """Met / not met / no data for each target of the report's indicators; a target of an
+    """Each target of the report's indicators: met / not met when its year has data; on track /
+    off track when its year is after the last year with data (the projection at the current
+    average annual rate, with the method in words); no data otherwise (and why). A target of an
     indicator the report does not show is listed as not shown."""
     by = {f["name"]: f for f in figures}
     out = []
     for t in targets or ():
         f = by.get(t["indicator"])
-        row = {**t, "status": "not_in_report", "actual": None}
+        row = {**t, "status": "not_in_report", "actual": None, "projection": None, "basis_vi": "", "basis_en": ""}
         if f is not None:
             key = "share_yes_percent" if f["type"] == "boolean" else "value"
+            row["of"] = key
+            points = [(s["year"], s.get(key)) for s in f["series"] if s.get(key) is not None]
             s = next((s for s in f["series"] if s["year"] == t["year"]), None)
             actual = s.get(key) if s else None
-            row["actual"] = actual
-            row["of"] = key
-            if actual is None:
-                row["status"] = "no_data"
+            test = Threshold(t["indicator"], t["op"], float(t["value"]))
+            last_year = points[-1][0] if points else None
+            if actual is not None:
+                row["actual"] = actual
+                row["status"] = "met" if test.test(actual) else "not_met"
+                row["basis_vi"] = f"số liệu năm {t['year']}"
+                row["basis_en"] = f"the {t['year']} value"
+            elif last_year is not None and t["year"] > last_year:
+                p = projection(points, int(t["year"]))
+                if p is None:
+                    row["status"] = "no_data"
+                    row["basis_vi"] = (
+                        f"chuỗi số liệu quá ngắn để dự báo ({len(points)} năm có số liệu, cần ít nhất 2)"
+                        if len(points) < 2
+                        else "không tính được tốc độ bình quân năm (giá trị năm đầu bằng 0)"
+                    )
+                    row["basis_en"] = (
+                        f"the series is too short to project ({len(points)} year(s) with data, 2 needed)"
+                        if len(points) < 2
+                        else "no average annual rate (the first value is 0)"
+                    )
+                else:
+                    row["projection"] = p
+                    row["status"] = "on_track" if test.test(p["value"]) else "off_track"
+                    row["basis_vi"], row["basis_en"] = (
+                        _method(p, int(t["year"]), "vi"),
+                        _method(p, int(t["year"]), "en"),
+                    )
             else:
-                met = Threshold(t["indicator"], t["op"], float(t["value"])).test(actual)
-                row["status"] = "met" if met else "not_met"
+                row["status"] = "no_data"
+                row["basis_vi"] = f"không có số liệu năm {t['year']} trong giai đoạn báo cáo"
+                row["basis_en"] = f"no value for {t['year']} in the report's period"
         out.append(row)
     return out

@@ -234,7 +234,21 @@ def _targets_sheet(wb: Workbook, report: dict) -> None:
     _sheet(
         wb,
         "targets",
-        ["indicator", "area", "year", "op", "target", "actual", "status", "target_version", "file"],
+        [
+            "indicator",
+            "area",
+            "year",
+            "op",
+            "target",
+            "actual",
+            "status",
+            "projection",
+            "annual_rate_percent",
+            "projected_from",
+            "basis",
+            "target_version",
+            "file",
+        ],
         [
             [
                 t["indicator"],
@@ -244,6 +258,10 @@ def _targets_sheet(wb: Workbook, report: dict) -> None:
                 t["value"],
                 t["actual"],
                 t["status"],
+                (t.get("projection") or {}).get("value"),
+                (t.get("projection") or {}).get("annual_rate_percent"),
+                (t.get("projection") or {}).get("to_year"),
+                t.get("basis_en") or "",
                 t["import_id"],
                 t["file_name"],
             ]

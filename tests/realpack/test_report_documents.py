@@ -176,3 +176,117 @@ def test_pdf_renders_and_reads_and_xlsx_has_the_same_numbers(made, real_store, t
         for s in fig["series"]:
             assert got[(fig["name"], s["year"])] == (pytest.approx(s[key]) if s.get(key) is not None else None)
     assert {"summary", "thresholds", "reform", "imports", "targets"} <= set(wb.sheetnames)
+
+
+def _madeup_target(indicator, year, op, value, line):
+    """A target row as the reports database gives it; its value is made up (from the made-up series)."""
+    return {
+        "indicator": indicator,
+        "area": "border:Sơn La",
+        "year": year,
+        "op": op,
+        "value": value,
+        "line": line,
+        "import_id": 1,
+        "file_name": "targets_madeup.csv",
+        "imported_at": "2026-12-01T00:00:00+00:00",
+    }
+
+
+def test_targets_after_the_last_year_are_judged_on_the_trend(made, real_store, tmp_path):
+    """A 2017–2023 report: targets for 2025 are on / off track by the projection at the average
+    annual rate (checked against pandas), a target of a year with data is met / not met, a year
+    inside the period without data has no data, and a one-year series is too short to project."""
+    db, area, _ = made
+    pre = _csv(PRE)
+    pop = real_store.frame("communes_2009").set_index("commune_code")["population"].astype(float)
+    by_year = pre.set_index("commune_code").groupby("year")
+    poor = by_year["poor_households"].sum()
+    rate_w = pre.assign(w=pre.commune_code.map(pop))
+    rate = (rate_w.poverty_rate * rate_w.w).groupby(rate_w.year).sum() / rate_w.w.groupby(rate_w.year).sum()
+
+    def project(s, year):  # the last value carried forward at the compound average annual rate
+        s = s.loc[2017:2023].dropna()
+        r = (s.iloc[-1] / s.iloc[0]) ** (1 / (s.index[-1] - s.index[0])) - 1
+        return s.iloc[-1] * (1 + r) ** (year - s.index[-1]), r * 100
+
+    p_rate, r_rate = project(rate, 2025)
+    p_poor, r_poor = project(poor, 2025)
+    targets = [
+        _madeup_target("poverty_rate", 2025, "<=", round(p_rate * 1.05, 2), 2),  # above the projection
+        _madeup_target("poor_households", 2025, "<=", round(p_poor * 0.95), 3),  # below it
+        _madeup_target("poor_households", 2019, "<=", float(poor[2019]), 4),  # a year with data
+        _madeup_target("poor_households", 2020, "<=", 1.0, 5),  # inside the period, no data
+    ]
+    rep = build_report(real_store, db, area, ["poor_households", "poverty_rate"], 2017, 2023, targets=targets)
+    got = {(t["indicator"], t["year"]): t for t in rep["targets"]}
+    t = got[("poverty_rate", 2025)]
+    assert t["status"] == ("on_track" if p_rate <= t["value"] else "off_track") and t["actual"] is None
+    assert t["projection"]["value"] == pytest.approx(p_rate)
+    assert t["projection"]["annual_rate_percent"] == pytest.approx(r_rate)
+    assert (t["projection"]["from_year"], t["projection"]["to_year"]) == (2017, 2023)
+    assert "average annual rate of 2017–2023" in t["basis_en"] and "tốc độ bình quân năm 2017–2023" in t["basis_vi"]
+    t = got[("poor_households", 2025)]
+    assert t["status"] == ("on_track" if p_poor <= t["value"] else "off_track")
+    assert t["projection"]["value"] == pytest.approx(p_poor)
+    assert {got[("poverty_rate", 2025)]["status"], t["status"]} == {"on_track", "off_track"}
+    t = got[("poor_households", 2019)]
+    assert t["status"] == "met" and t["actual"] == pytest.approx(poor[2019]) and t["projection"] is None
+    assert got[("poor_households", 2020)]["status"] == "no_data"
+    # one year with data: too short to project, said so
+    short = build_report(
+        real_store,
+        db,
+        area,
+        ["poor_households"],
+        2023,
+        2023,
+        targets=[_madeup_target("poor_households", 2025, "<=", 1, 2)],
+    )
+    (t,) = short["targets"]
+    assert t["status"] == "no_data" and "too short" in t["basis_en"] and "quá ngắn" in t["basis_vi"]
+    # the PDF says it in words, whole (the cells wrap)
+    from geoborder.reports.pdf import write_pdf
+
+    pdf = tmp_path / "son_la_2017_2023_targets.pdf"
+    pdf.write_bytes(write_pdf(real_store, rep, "en"))
+    if shutil.which("pdftotext") is None and not IN_CI:
+        pytest.skip("poppler-utils not installed")
+    words = " ".join(_pdf_text(pdf).split())
+    for t in rep["targets"]:
+        assert " ".join(t["basis_en"].split()) in words
+    assert "on track" in words and "off track" in words
+
+
+def _pdf_text(pdf: Path) -> str:
+    """The PDF's text in the order it is drawn (a wrapped cell's lines one after the other)."""
+    return subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None and not IN_CI, reason="poppler-utils not installed (under CI: a failure)"
+)
+def test_pdf_table_cells_wrap_long_names_whole(made, real_store, tmp_path):
+    """The communes below a threshold, a long list of names, and the import's file name appear
+    whole in the PDF (they used to be cut with an ellipsis)."""
+    from geoborder.reports.pdf import write_pdf
+
+    _, _, rep = made
+    pdf = tmp_path / "son_la_2017_2025.pdf"
+    pdf.write_bytes(write_pdf(real_store, rep, "vi"))
+    words = " ".join(_pdf_text(pdf).split())
+    lists = [
+        ", ".join(c["name"] for c in y["not_meet"])
+        for f in rep["indicators"]
+        for t in f["thresholds"]
+        for y in t["years"]
+        if y["units"] is not None and y["not_meet"]
+    ]
+    assert max(len(s) for s in lists) > 60  # long enough to have been cut before
+    for s in lists:
+        assert s in words, s
+    assert PRE.name in words.replace(" ", "") and "…" not in words
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "3", str(pdf), str(tmp_path / "w")], check=True)
+    OUT.mkdir(exist_ok=True)
+    for page in sorted(tmp_path.glob("w-*.png")):
+        shutil.copy(page, OUT / f"report_wrapped_{page.name}")
