@@ -12,6 +12,7 @@ from fastapi import Depends, Query
 from geoborder.core.errors import InvalidParameter
 from geoborder.maps import change as X
 from geoborder.maps import choropleth as C
+from geoborder.maps.shared import SharedSpec
 
 
 class ClassMethod(StrEnum):
@@ -91,9 +92,21 @@ class MapParams:
         ),
     ] = Measure.difference
 
+    classes_with: Annotated[
+        int | None,
+        Query(
+            description="Classify this map together with the values of this other year (same "
+            "indicator, units and area): two maps of two years then share one legend, a colour "
+            "means the same value on both (the side-by-side page does this).",
+            openapi_examples={"2017": {"value": 2017}},
+        ),
+    ] = None
+
     def spec(self, indicator: str) -> C.MapSpec:
         """The map asked for: a change map (a ChangeSpec) when `from` is given."""
         if self.base_year is not None:
+            if self.classes_with is not None:
+                raise InvalidParameter("classes_with: a change map has its own classes; give `from` or `classes_with`")
             return X.ChangeSpec(
                 indicator=indicator,
                 vintage=self.vintage,
@@ -103,6 +116,18 @@ class MapParams:
                 k=self.k,
                 base_year=self.base_year,
                 measure=self.measure.value,
+            ).check()
+        if self.classes_with is not None:
+            if self.measure != Measure.difference:
+                raise InvalidParameter("measure: a measure of change needs `from`, the first year of the change")
+            return SharedSpec(
+                indicator=indicator,
+                vintage=self.vintage,
+                area=self.area,
+                year=self.year,
+                method=self.classes.value,
+                k=self.k,
+                classes_with=self.classes_with,
             ).check()
         if self.measure != Measure.difference:
             raise InvalidParameter("measure: a measure of change needs `from`, the first year of the change")
@@ -122,6 +147,8 @@ class MapParams:
         q.update({"vintage": self.vintage, "area": self.area, "classes": self.classes.value, "k": self.k})
         if self.year is not None:
             q["year"] = self.year
+        if change and self.classes_with is not None:
+            q["classes_with"] = self.classes_with
         if change and self.base_year is not None:
             q["from"] = self.base_year
             q["measure"] = self.measure.value

@@ -23,6 +23,7 @@ from geoborder.core.errors import InvalidParameter
 from geoborder.core.tilegrid import MAX_ZOOM
 from geoborder.indicators.catalog import DATA_YEAR
 from geoborder.maps import choropleth as C
+from geoborder.maps.shared import SharedMap
 
 from .assets import map_css, map_js
 from .map_layers import add_context_layers
@@ -35,6 +36,8 @@ WORDS = {
     "vi": {
         "title": "So sánh hai bản đồ",
         "linked": "Hai bản đồ di chuyển, thu phóng cùng nhau.",
+        "shared": "Một thang phân lớp cho cả hai năm.",
+        "own": "Mỗi bản đồ một thang phân lớp.",
         "back": "Về bản đồ",
         "picker": "Chọn bản đồ khác",
         "other_lang": "English",
@@ -42,6 +45,8 @@ WORDS = {
     "en": {
         "title": "Two maps compared",
         "linked": "The two maps pan and zoom together.",
+        "shared": "One set of classes for both years.",
+        "own": "Each map has its own classes.",
         "back": "Back to the map",
         "picker": "Pick another map",
         "other_lang": "Tiếng Việt",
@@ -345,10 +350,11 @@ def _page(
     fig.header.add_child(Element('<link rel="icon" href="data:,">'))
     fig.header.add_child(Element('<meta name="viewport" content="width=device-width, initial-scale=1">'))
     fig.header.add_child(Element(_CSS.replace("#M1#", m1.get_name()).replace("#M2#", m2.get_name())))
+    scale = "shared" if isinstance(left.ch, SharedMap) and isinstance(right.ch, SharedMap) else "own"
     head = (
         f'<div id="gb-cmp-head"><h1>{esc(w["title"])}: {esc(left.ch.info.title(lang))}</h1>'
         f'<span class="gb-sub">{left.ch.year} ({esc(_units(left.ch, lang))}) · {right.ch.year} '
-        f"({esc(_units(right.ch, lang))}) · {esc(w['linked'])}</span>"
+        f"({esc(_units(right.ch, lang))}) · {esc(w['linked'])} {esc(w[scale])}</span>"
         f'<span class="gb-cmp-links"><a id="gb-cmp-picker" href="{esc(picker)}">{esc(w["picker"])}</a> · '
         f'<a id="gb-cmp-lang" href="#">{esc(w["other_lang"])}</a></span></div>'
     )

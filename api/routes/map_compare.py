@@ -11,7 +11,9 @@ from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geoborder.core.errors import InvalidParameter
+from geoborder.maps import change as X
 from geoborder.maps import choropleth as C
+from geoborder.maps.shared import SharedMap, SharedSpec
 from web.assets import VENDOR_PREFIX
 from web.map_compare import Side, compare_page, ordered, other_side
 
@@ -24,14 +26,21 @@ def _url(request: Request, path: str, q: dict) -> str:
     return f"{request.scope.get('root_path', '')}{path}?{urlencode(q)}"
 
 
+def _shared(spec: C.MapSpec, year: int, other: int) -> SharedSpec:
+    return SharedSpec(spec.indicator, spec.vintage, spec.area, year, spec.method, spec.k, classes_with=other)
+
+
 def _side(request: Request, ch: C.Choropleth, lang: str) -> Side:
     s = ch.spec
-    q = {"vintage": s.vintage, "area": s.area, "classes": s.method, "k": s.k, "year": ch.year}
+    q: dict = {"vintage": s.vintage, "area": s.area, "classes": s.method, "k": s.k, "year": ch.year}
+    own = dict(q)  # the side's own page: the map of its year with its own classes
+    if isinstance(ch, SharedMap):
+        q["classes_with"] = ch.classes_with
     return Side(
         ch=ch,
         tiles=_url(request, "/tiles/WebMercatorQuad/{z}/{x}/{y}.png", {"indicator": s.indicator, **q}),
         lookup=_url(request, "/maps/lookup", {"indicator": s.indicator, **q, "lang": lang}),
-        page=_url(request, f"/maps/{s.indicator}", {**q, "lang": lang}),
+        page=_url(request, f"/maps/{s.indicator}", {**own, "lang": lang}),
     )
 
 
@@ -86,6 +95,10 @@ def compare(
             f"with_year: both maps would be {indicator} {first.year} on the {first.spec.vintage} units; "
             "choose another year (with_year) or the other units (with_vintage)"
         )
+    if (second.spec.vintage, second.spec.area) == (first.spec.vintage, first.spec.area):
+        # two years of the same communes: one set of classes over both years' values
+        first = X.map_of(store, db, _shared(first.spec, first.year, second.year))
+        second = X.map_of(store, db, _shared(second.spec, second.year, first.year))
     left, right = ordered(_side(request, first, lang), _side(request, second, lang))
     other = "en" if lang == "vi" else "vi"
     q = p.query(change=False)

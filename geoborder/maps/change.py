@@ -32,6 +32,7 @@ from geoborder.indicators.catalog import DATA_YEAR
 from geoborder.maps import choropleth as C
 from geoborder.maps.classes import LABELS, Classification, _bins, check_method, fmt_number
 from geoborder.maps.colours import NO_DATA_COLOR, scheme_colors
+from geoborder.maps.shared import SharedSpec, shared_map
 
 MEASURES = ("difference", "percent")
 GOOD_HIGH_SCHEME = "RdBu"  # low (a fall) red, high (a rise) blue: a rise is good
@@ -293,9 +294,12 @@ def all_years(indicators_db, info: C.IndicatorInfo, vintage: int) -> list[int]:
 
 
 def map_of(store, indicators_db, spec: C.MapSpec) -> C.Choropleth:
-    """The map of `spec`: a change map for a ChangeSpec, else the ordinary choropleth."""
+    """The map of `spec`: a change map for a ChangeSpec, a map classified with another year's
+    values for a SharedSpec (geoborder.maps.shared), else the ordinary choropleth."""
     if isinstance(spec, ChangeSpec):
         return change_map(store, indicators_db, spec)
+    if isinstance(spec, SharedSpec):
+        return shared_map(store, indicators_db, spec)
     return C.choropleth(store, indicators_db, spec)
 
 

@@ -208,7 +208,7 @@ def test_a_computed_indicator_has_one_year_and_no_change(env):
 
 
 def test_two_maps_side_by_side(env):
-    api, *_ = env
+    api, table, *_ = env
     r = api.get("/maps/poverty_rate/compare", params={**SON_LA, "year": 2024, "with_year": 2017})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
@@ -216,6 +216,22 @@ def test_two_maps_side_by_side(env):
     assert "Leaflet.Sync" not in html and "setView(src.getCenter(), src.getZoom()" in html
     tiles = re.findall(r'"(/tiles/WebMercatorQuad/\{z\}/\{x\}/\{y\}\.png\?[^"]+)"', html)
     assert any("year=2017" in t for t in tiles) and any("year=2024" in t for t in tiles)
+    # two years of the same communes share one set of classes: the same legend on both maps
+    legends = []
+    for year, other in ((2017, 2024), (2024, 2017)):
+        q = {**SON_LA, "indicator": "poverty_rate", "year": year, "classes_with": other}
+        assert f"classes_with={other}" in html.replace("&amp;", "&")
+        legends.append(api.get("/maps/legend", params=q).json()["legend"])
+    strip = [[(e["color"], e["label"], e["lower"], e["upper"]) for e in lg] for lg in legends]
+    assert strip[0] == strip[1]
+    wide = table.pivot_table(index="commune_code", columns="year", values="poverty_rate", aggfunc="last")
+    both = pd.concat([wide[2017], wide[2024]]).dropna()
+    assert legends[0][0]["lower"] == pytest.approx(both.min()) and legends[0][-2]["upper"] == pytest.approx(both.max())
+    assert sum(e["count"] for e in legends[0][:-1]) == wide[2017].notna().sum()
+    assert sum(e["count"] for e in legends[1][:-1]) == wide[2024].notna().sum()
+    own = api.get("/maps/legend", params={**SON_LA, "indicator": "poverty_rate", "year": 2024}).json()["legend"]
+    assert own[-2]["upper"] == pytest.approx(wide[2024].max())
+    assert own[-2]["upper"] < legends[1][-2]["upper"]  # its own scale ends lower than the shared one
     # by default: the year before, on the same units
     html = api.get("/maps/poverty_rate/compare", params={**SON_LA, "year": 2024}).text
     assert "year=2023" in html
