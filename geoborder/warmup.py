@@ -263,7 +263,7 @@ class Warmup:
         for layer in COMMUNE_LAYERS:
             if self._has(layer):
                 for z in TILE_ZOOMS:
-                    render.geoms_at_zoom(self.store, layer, z)
+                    render.simplified(self.store, layer, z)
 
     def _maps(self) -> None:
         """The default map of each vintage in each classification (its legend and classes), and

@@ -47,23 +47,58 @@ class Projected:
         return self.tree.query(shapely.box(*box), predicate="intersects")
 
 
+@dataclass(frozen=True)
+class Packed:
+    """Geometries held as their WKB, one buffer for all (half the memory of GEOS geometries, which
+    keep x, y and z of every vertex, and one object instead of one per feature): the simplified
+    layers of every zoom are mostly kept, and only a tile's few are read back (WKB is exact)."""
+
+    blob: bytes
+    offsets: np.ndarray  # int64, len(geoms) + 1; an empty span is a missing geometry
+
+    @classmethod
+    def of(cls, geoms: np.ndarray) -> Packed:
+        wkb = shapely.to_wkb(geoms)
+        sizes = np.fromiter((0 if w is None else len(w) for w in wkb), dtype=np.int64, count=len(wkb))
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        return cls(b"".join(w for w in wkb if w is not None), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """The geometries at `idx` (None where missing)."""
+        o, blob = self.offsets, self.blob
+        wkb = np.array([blob[o[i] : o[i + 1]] or None for i in idx] + [None], dtype=object)[:-1]
+        return shapely.from_wkb(wkb)
+
+
 _PROJECTED = LRU(48)
 _SIMPLIFIED = LRU(64)
 SIMPLIFY_BELOW_ZOOM = 13
 
 
-def geoms_at_zoom(store, layer_id: str, z: int) -> np.ndarray:
+def simplified(store, layer_id: str, z: int) -> Packed | None:
     """The layer's 3857 geometries simplified to half a pixel at zoom z (vertex count is what
-    rasterising costs), computed once per (data version, layer, zoom)."""
-    proj = projected(store, layer_id)
+    rasterising costs), computed once per (data version, layer, zoom) and packed; None from
+    SIMPLIFY_BELOW_ZOOM on (the projected geometries are drawn as they are)."""
     if z >= SIMPLIFY_BELOW_ZOOM:
-        return proj.geoms
+        return None
+    proj = projected(store, layer_id)
 
     def make():
         tol = (tile_bounds(z, 0, 0)[2] - tile_bounds(z, 0, 0)[0]) / TILE_SIZE / 2
-        return shapely.simplify(proj.geoms, tol, preserve_topology=False)
+        return Packed.of(shapely.simplify(proj.geoms, tol, preserve_topology=False))
 
     return _SIMPLIFIED.get_or_make((id(store), store.version, layer_id, z), make)
+
+
+def geoms_at_zoom(store, layer_id: str, z: int, idx: np.ndarray) -> np.ndarray:
+    """The geometries at row positions `idx` of the layer, simplified for zoom z."""
+    packed = simplified(store, layer_id, z)
+    if packed is None:
+        return projected(store, layer_id).geoms[idx]
+    return packed.take(idx)
 
 
 def projected(store, layer_id: str) -> Projected:
@@ -140,7 +175,7 @@ def choropleth_png(store, ch: Choropleth, z: int, x: int, y: int) -> bytes | Non
     idx = idx[ch.area.mask[idx]]
     if len(idx) == 0:
         return None
-    geoms = geoms_at_zoom(store, ch.layer_id, z)[idx]
+    geoms = geoms_at_zoom(store, ch.layer_id, z, idx)
     # draw small features last so they are not hidden; values: 0 transparent, 1 no data, 2.. classes
     order = np.argsort(-shapely.area(geoms))
     shapes = ((geoms[i], int(ch.classes[idx[i]]) + 2) for i in order)
