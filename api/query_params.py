@@ -18,6 +18,18 @@ Vintage = Annotated[
 ]
 
 
+Area = Annotated[
+    str | None,
+    Query(
+        description="Only what lies in this area: a province code of the vintage, or the name of a saved area "
+        "(/reports/areas: its communes on the units of the vintage). Communes are those of the area; a village "
+        "counts by the commune it was placed in, a settlement when it lies within one of them, a road (border "
+        "zone) when it crosses one. An unknown area is a 404 that lists the saved areas.",
+        openapi_examples={"Lào Cai (2025 code)": {"value": "08"}, "a saved area": {"value": "Biên giới Sơn La"}},
+    ),
+]
+
+
 @dataclass
 class TouchingParams:
     unit: Annotated[
@@ -58,6 +70,7 @@ class TouchingParams:
         Literal["commune", "shared"],
         Query(description="Geometry of each feature: the commune polygon or the shared boundary line."),
     ] = "commune"
+    area: Area = None
 
 
 @dataclass
@@ -110,6 +123,7 @@ class RoadlessParams:
         ),
     ] = None
     vintage: Vintage = 2025
+    area: Area = None
 
 
 @dataclass
@@ -198,6 +212,7 @@ class ZoneParams:
             openapi_examples={"Vietnam": {"value": "VN"}},
         ),
     ] = "VN"
+    area: Area = None
 
 
 @dataclass

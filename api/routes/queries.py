@@ -161,13 +161,26 @@ def _geo(answer: q.Answer, request: Request, out: Output) -> Response:
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def touching(request: Request, store: StoreDep, p: Annotated[TouchingParams, Depends()], out: OutputDep):
+def touching(
+    request: Request,
+    store: StoreDep,
+    p: Annotated[TouchingParams, Depends()],
+    indicators: OptionalIndicatorsDep,
+    out: OutputDep,
+):
     """Communes that touch a partner unit (from the border segments) or a Vietnamese province /
     district (polygon adjacency with a tolerance measured from the data), with the shared boundary
     length in km per commune (`shared_length_km`)."""
     return _geo(
         q.touching_answer(
-            store, p.unit, vintage=p.vintage, within=p.within, min_shared_km=p.min_shared_km, geometry=p.geometry
+            store,
+            p.unit,
+            vintage=p.vintage,
+            within=p.within,
+            min_shared_km=p.min_shared_km,
+            geometry=p.geometry,
+            area=p.area,
+            indicators_db=indicators,
         ),
         request,
         out,
@@ -180,11 +193,17 @@ def touching(request: Request, store: StoreDep, p: Annotated[TouchingParams, Dep
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def roadless(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Depends()], out: OutputDep):
+def roadless(
+    request: Request,
+    store: StoreDep,
+    p: Annotated[RoadlessParams, Depends()],
+    indicators: OptionalIndicatorsDep,
+    out: OutputDep,
+):
     """Villages (`layer=villages`, the default) or towns farther than `min_distance_m` from every
     road, with the distance to and the name of the nearest road and the commune of each one;
     `caveats` names the road layer used, the precision of the positions and what was not judged."""
-    return _geo(q.roadless_villages_answer(store, **asdict(p)), request, out)
+    return _geo(q.roadless_villages_answer(store, **asdict(p), indicators_db=indicators), request, out)
 
 
 @router.get(
@@ -193,8 +212,14 @@ def roadless(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Dep
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def roadless_by_commune(request: Request, store: StoreDep, p: Annotated[RoadlessParams, Depends()], out: OutputDep):
-    return _geo(q.roadless_by_commune_answer(store, **asdict(p)), request, out)
+def roadless_by_commune(
+    request: Request,
+    store: StoreDep,
+    p: Annotated[RoadlessParams, Depends()],
+    indicators: OptionalIndicatorsDep,
+    out: OutputDep,
+):
+    return _geo(q.roadless_by_commune_answer(store, **asdict(p), indicators_db=indicators), request, out)
 
 
 @router.get(
@@ -215,10 +240,16 @@ def nearest_gates(request: Request, store: StoreDep, p: Annotated[GatesParams, D
     response_class=GeoJSONResponse,
     responses={200: FC, **ERRORS},
 )
-def border_zone(request: Request, store: StoreDep, p: Annotated[ZoneParams, Depends()], out: OutputDep):
+def border_zone(
+    request: Request,
+    store: StoreDep,
+    p: Annotated[ZoneParams, Depends()],
+    indicators: OptionalIndicatorsDep,
+    out: OutputDep,
+):
     """Each feature has `feature_kind` (commune / settlement / village / road) and
     `distance_to_border_m`; roads also `length_in_zone_km`."""
-    return _geo(q.border_zone_answer(store, **asdict(p)), request, out)
+    return _geo(q.border_zone_answer(store, **asdict(p), indicators_db=indicators), request, out)
 
 
 @router.get(

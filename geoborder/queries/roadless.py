@@ -25,6 +25,7 @@ from geoborder.queries._common import (
 from geoborder.queries._local import nearest_roads_of, spatial
 from geoborder.queries._output import clean, collection, features
 from geoborder.queries.answers import Answer, cached
+from geoborder.queries.areas import query_area
 from geoborder.queries.names import _key
 from geoborder.store.base import Store
 
@@ -102,15 +103,15 @@ def _bbox(geoms) -> list[float] | None:
     return [round(float(x), 4) for x in b]
 
 
-def _caveats(store, lid: str, classes, cc, has, sel, listed, pc) -> dict:
+def _caveats(store, lid: str, classes, cc, has, sel, listed, pc, inside) -> dict:
     """What a roadless answer rests on: the road layer (from the store's layer information), how
-    precise the positions are, and how many points it could not judge."""
+    precise the positions are, and how many points it could not judge (of the area's, `inside`)."""
     info = store.layer("roads")
     roads = store.frame("roads")
     ok = ~roads["is_railway"].fillna(False).astype(bool).to_numpy()
     frame = store.frame(lid)
     pinfo = store.layer(lid)
-    considered = (frame["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(frame), bool)) & has
+    considered = (frame["cc"].isin(cc).to_numpy() if cc is not None else np.ones(len(frame), bool)) & has & inside
     positions = {"layer": lid, "source_file": pinfo.source_file, "attribution": pinfo.attribution}
     if "coord_minute_grid" in frame.columns:
         grid = frame["coord_minute_grid"].fillna(False).astype(bool).to_numpy()
@@ -154,7 +155,9 @@ def _caveats(store, lid: str, classes, cc, has, sel, listed, pc) -> dict:
         "not_judged": {
             "cap_m": MAX_ROAD_DISTANCE_M,
             "no_road_within_cap": int((sel & ~listed).sum()),
-            "without_position": int((~has & (frame["cc"].isin(cc).to_numpy() if cc is not None else True)).sum()),
+            "without_position": int(
+                (~has & inside & (frame["cc"].isin(cc).to_numpy() if cc is not None else True)).sum()
+            ),
             "without_commune": int((listed & (pc < 0)).sum()),
             "what": "no_road_within_cap: no road of the layer within cap_m (the layer says nothing there), left "
             "out; without_position: no geometry, left out; without_commune: listed, but in no commune of the "
@@ -173,6 +176,8 @@ def roadless_villages(
     partner: str | None = None,
     vintage: int = 2025,
     layer: str | None = None,
+    area: str | None = None,
+    indicators_db=None,
 ) -> dict:
     """Villages (or, `layer="towns"`, settlements) farther than `min_distance_m` from every road
     (railways excluded), with the distance to and the name of the nearest road, and the commune
@@ -193,6 +198,8 @@ def roadless_villages(
         partner=partner,
         vintage=vintage,
         layer=layer,
+        area=area,
+        indicators_db=indicators_db,
     ).data()
 
 
@@ -206,6 +213,8 @@ def roadless_villages_answer(
     partner: str | None = None,
     vintage: int = 2025,
     layer: str | None = None,
+    area: str | None = None,
+    indicators_db=None,
 ) -> Answer:
     """The answer of `roadless_villages` as held bytes: computed once per parameters and data
     version (geoborder.queries.answers)."""
@@ -219,12 +228,20 @@ def roadless_villages_answer(
         layer=layer,
     )
     with store.pinned():
-        return cached(store, "roadless-villages", args, lambda: _roadless_villages(store, **args))
+        qa = query_area(store, indicators_db, area, _vintage(vintage))
+        return cached(
+            store,
+            "roadless-villages",
+            {**args, "area": area},
+            lambda: _roadless_villages(store, **args, qa=qa),
+            depends=qa.depends if qa else (),
+        )
 
 
-def _find(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer) -> dict:
+def _find(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer, qa=None) -> dict:
     """The roadless points of one question: their properties (farthest from a road first), rows,
-    and what both answers (one by one, per commune) say about them."""
+    and what both answers (one by one, per commune) say about them. `qa`: only the points of
+    that area's communes (geoborder.queries.areas)."""
     dmin = _number("min_distance_m", min_distance_m, high=MAX_ROAD_DISTANCE_M)
     vintage = _vintage(vintage)
     asked, lid = _points_layer(store, layer)
@@ -249,7 +266,11 @@ def _find(store, *, min_distance_m, countries, road_classes, border_km, partner,
     )
     ridx, rdist, pc, bdist = found.road_row, found.road_m, found.commune_row, found.border_m
     has = ~shapely.is_missing(np.asarray(places.geometry.values, dtype=object))
-    sel = found.selected & has
+    inside = np.ones(len(places), dtype=bool)
+    if qa is not None:  # a point of the area: its commune is one of the area's
+        in_area = qa.mask(store)
+        inside = (pc >= 0) & in_area[np.maximum(pc, 0)]
+    sel = found.selected & has & inside
     listed = sel & (rdist <= MAX_ROAD_DISTANCE_M)  # beyond the cap the road layer says nothing
     rows = np.flatnonzero(listed)
     rows = rows[np.argsort(-rdist[rows], kind="stable")]
@@ -276,31 +297,36 @@ def _find(store, *, min_distance_m, countries, road_classes, border_km, partner,
         ci = pc[i]
         d.update(zip(commune_keys, c_cols[ci] if ci >= 0 else nobody))
         props.append(d)
-    considered = int(((places["cc"].isin(cc).to_numpy()) if cc is not None else np.ones(len(places), bool)).sum())
+    considered = int(
+        (((places["cc"].isin(cc).to_numpy()) if cc is not None else np.ones(len(places), bool)) & inside).sum()
+    )
+    query = {
+        "question": "roadless-villages",
+        "layer": asked,
+        "min_distance_m": dmin,
+        "countries": list(cc) if cc else ("VN" if lid == "villages" else "all"),
+        "road_classes": list(classes or []) or "all (railways excluded)",
+        "border_km": border_km,
+        "partner": p.as_dict() if p else None,
+        "vintage": vintage,
+        "metric_crs": m.crs,
+    }
+    if qa is not None:
+        query["area"] = qa.as_dict()
     return {
         "props": props,
         "rows": rows,
         "lid": lid,
         "vintage": vintage,
         "cc": cc,
-        "query": {
-            "question": "roadless-villages",
-            "layer": asked,
-            "min_distance_m": dmin,
-            "countries": list(cc) if cc else ("VN" if lid == "villages" else "all"),
-            "road_classes": list(classes or []) or "all (railways excluded)",
-            "border_km": border_km,
-            "partner": p.as_dict() if p else None,
-            "vintage": vintage,
-            "metric_crs": m.crs,
-        },
+        "query": query,
         "considered": considered,
-        "caveats": _caveats(store, lid, classes, cc, has, sel, listed, pc),
+        "caveats": _caveats(store, lid, classes, cc, has, sel, listed, pc, inside),
     }
 
 
-def _roadless_villages(store, **args) -> dict:
-    f = _find(store, **args)
+def _roadless_villages(store, qa=None, **args) -> dict:
+    f = _find(store, **args, qa=qa)
     props = f["props"]
     places = store.frame(f["lid"])
     return collection(
@@ -322,6 +348,8 @@ def roadless_by_commune(
     partner: str | None = None,
     vintage: int = 2025,
     layer: str | None = None,
+    area: str | None = None,
+    indicators_db=None,
 ) -> dict:
     """Per commune: how many villages (or settlements, `layer="towns"`) it holds and how many of
     them are roadless, with the caveats of `roadless_villages`."""
@@ -334,6 +362,8 @@ def roadless_by_commune(
         partner=partner,
         vintage=vintage,
         layer=layer,
+        area=area,
+        indicators_db=indicators_db,
     ).data()
 
 
@@ -347,6 +377,8 @@ def roadless_by_commune_answer(
     partner: str | None = None,
     vintage: int = 2025,
     layer: str | None = None,
+    area: str | None = None,
+    indicators_db=None,
 ) -> Answer:
     """The answer of `roadless_by_commune` as held bytes (geoborder.queries.answers)."""
     args = dict(
@@ -359,7 +391,14 @@ def roadless_by_commune_answer(
         layer=layer,
     )
     with store.pinned():
-        return cached(store, "roadless-villages-by-commune", args, lambda: _roadless_by_commune(store, **args))
+        qa = query_area(store, indicators_db, area, _vintage(vintage))
+        return cached(
+            store,
+            "roadless-villages-by-commune",
+            {**args, "area": area},
+            lambda: _roadless_by_commune(store, **args, qa=qa),
+            depends=qa.depends if qa else (),
+        )
 
 
 def _commune_dicts(communes: pd.DataFrame, rows, vintage: int) -> list[dict]:
@@ -370,8 +409,8 @@ def _commune_dicts(communes: pd.DataFrame, rows, vintage: int) -> list[dict]:
     return [{k: r.get(k) for k in keys} for r in recs]
 
 
-def _roadless_by_commune(store, **args) -> dict:
-    f = _find(store, **args)
+def _roadless_by_commune(store, qa=None, **args) -> dict:
+    f = _find(store, **args, qa=qa)
     vintage, lid = f["vintage"], f["lid"]
     communes = store.frame(_commune_layer(vintage))
     totals = spatial(store).settlements_per_commune(vintage, f["cc"], lid)

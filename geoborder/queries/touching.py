@@ -43,6 +43,7 @@ from geoborder.queries._common import (
 from geoborder.queries._local import member_mask, spatial
 from geoborder.queries._output import collection, features
 from geoborder.queries.answers import Answer, cached
+from geoborder.queries.areas import QueryArea, query_area
 from geoborder.queries.names import Unit, resolve_unit, resolve_vn_unit
 
 #: measured knee of the neighbour-mismatch distribution (module docstring)
@@ -57,6 +58,8 @@ def touching(
     within: str | None = None,
     min_shared_km: float | None = None,
     geometry: str = "commune",
+    area: str | None = None,
+    indicators_db=None,
 ) -> dict:
     """Communes (of `vintage`) that touch `unit`, with the shared boundary length per commune.
 
@@ -64,9 +67,17 @@ def touching(
     border segments) or a Vietnamese province or pre-2025 district (answered by polygon adjacency
     with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
     district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
+    `area`: only the communes of that province or saved area (geoborder.queries.areas).
     """
     return touching_answer(
-        store, unit, vintage=vintage, within=within, min_shared_km=min_shared_km, geometry=geometry
+        store,
+        unit,
+        vintage=vintage,
+        within=within,
+        min_shared_km=min_shared_km,
+        geometry=geometry,
+        area=area,
+        indicators_db=indicators_db,
     ).data()
 
 
@@ -78,14 +89,23 @@ def touching_answer(
     within: str | None = None,
     min_shared_km: float | None = None,
     geometry: str = "commune",
+    area: str | None = None,
+    indicators_db=None,
 ) -> Answer:
     """The answer of `touching` as held bytes (geoborder.queries.answers)."""
     args = dict(unit=unit, vintage=vintage, within=within, min_shared_km=min_shared_km, geometry=geometry)
     with store.pinned():
-        return cached(store, "touching", args, lambda: _touching(store, unit, vintage, within, min_shared_km, geometry))
+        qa = query_area(store, indicators_db, area, _vintage(vintage))
+        return cached(
+            store,
+            "touching",
+            {**args, "area": area},
+            lambda: _touching(store, unit, vintage, within, min_shared_km, geometry, qa),
+            depends=qa.depends if qa else (),
+        )
 
 
-def _touching(store, unit, vintage, within, min_shared_km, geometry) -> dict:
+def _touching(store, unit, vintage, within, min_shared_km, geometry, qa: QueryArea | None = None) -> dict:
     vintage = _vintage(vintage)
     if geometry not in ("commune", "shared"):
         raise InvalidParameter(f"geometry must be 'commune' or 'shared', not {geometry!r}")
@@ -94,18 +114,24 @@ def _touching(store, unit, vintage, within, min_shared_km, geometry) -> dict:
     u = resolve_unit(store, unit, vintage)
     w = resolve_vn_unit(store, within, vintage, param="within") if within else None
     if u.is_partner:
-        return _touching_partner(store, m, u, w, vintage, min_km, geometry)
-    if u.vintage != vintage:
+        fc = _touching_partner(store, m, u, w, vintage, min_km, geometry, qa)
+    elif u.vintage != vintage:
         raise InvalidParameter(f"{u.name} is a {u.vintage} unit; ask with vintage={u.vintage}")
-    return _touching_vn(store, m, u, w, vintage, min_km, geometry)
+    else:
+        fc = _touching_vn(store, m, u, w, vintage, min_km, geometry, qa)
+    if qa is not None:
+        fc["query"]["area"] = qa.as_dict()
+    return fc
 
 
-def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
+def _touching_partner(store, m, u: Unit, w: Unit | None, vintage, min_km, geometry, qa=None) -> dict:
     seg = store.frame(f"border_segments_{vintage}")
     mask = _segment_mask(seg, u).copy()
     if w is not None:
         field = "district_code" if w.kind == "district" else "province_code"
         mask &= (seg[field] == w.code).to_numpy()
+    if qa is not None:
+        mask &= seg["commune_code"].astype(str).isin(qa.codes).to_numpy()
     sel = seg[mask]
     communes = store.frame(_commune_layer(vintage))
     # every partner unit each commune faces (not only the one asked about): computed once
@@ -178,7 +204,7 @@ def _named(communes, excluded: list[dict], vintage: int) -> list[dict]:
     return out
 
 
-def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, geometry) -> dict:
+def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, geometry, qa=None) -> dict:
     tol = ADJACENCY_TOLERANCE_M[vintage]
     layer = _commune_layer(vintage)
     c = store.frame(layer)
@@ -188,6 +214,15 @@ def _touching_vn(store, m: _Metric, u: Unit, w: Unit | None, vintage, min_km, ge
     cand, km, shared, pi, pj, plen, excluded = spatial(store).adjacency(
         c, member, u, w, vintage, tol, min_km, shared=geometry == "shared"
     )
+    if qa is not None:  # only the area's communes (their neighbours in the unit are listed as they are)
+        keep = qa.mask(store)[np.asarray(cand, dtype=np.int64)]
+        pairs = keep[np.asarray(pi, dtype=np.int64)] if len(pi) else np.zeros(0, dtype=bool)
+        pi = (np.cumsum(keep) - 1)[np.asarray(pi, dtype=np.int64)[pairs]]
+        pj, plen = np.asarray(pj)[pairs], np.asarray(plen)[pairs]
+        cand, km = np.asarray(cand)[keep], np.asarray(km)[keep]
+        if len(shared) == len(keep):
+            shared = np.asarray(shared, dtype=object)[keep]
+        excluded = [e for e in excluded if str(e["commune_code"]) in set(qa.codes)]
     props = []
     for n, (i, k) in enumerate(zip(cand, km)):
         row = c.iloc[int(i)]

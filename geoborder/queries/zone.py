@@ -18,6 +18,7 @@ from geoborder.queries._common import (
 from geoborder.queries._local import spatial
 from geoborder.queries._output import collection, features
 from geoborder.queries.answers import Answer, cached
+from geoborder.queries.areas import QueryArea, query_area
 from geoborder.queries.roadless import _has_layer
 
 ZONE_PARTS = ("communes", "settlements", "villages", "roads")
@@ -28,26 +29,81 @@ ZONE_ROAD_STEP_M = 100.0
 
 
 def border_zone(
-    store, *, distance_km: float = 10.0, partner: str | None = None, vintage: int = 2025, include=None, countries="VN"
+    store,
+    *,
+    distance_km: float = 10.0,
+    partner: str | None = None,
+    vintage: int = 2025,
+    include=None,
+    countries="VN",
+    area: str | None = None,
+    indicators_db=None,
 ) -> dict:
     """Communes, settlements, villages and roads (railways excluded) within `distance_km` of the
     border line, or of the part of it facing one partner country / province / Lao district.
-    `include`: the parts (default: all the store holds; villages need the `villages` layer)."""
+    `include`: the parts (default: all the store holds; villages need the `villages` layer).
+    `area`: only what lies in that province or saved area (geoborder.queries.areas)."""
     return border_zone_answer(
-        store, distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries
+        store,
+        distance_km=distance_km,
+        partner=partner,
+        vintage=vintage,
+        include=include,
+        countries=countries,
+        area=area,
+        indicators_db=indicators_db,
     ).data()
 
 
 def border_zone_answer(
-    store, *, distance_km: float = 10.0, partner: str | None = None, vintage: int = 2025, include=None, countries="VN"
+    store,
+    *,
+    distance_km: float = 10.0,
+    partner: str | None = None,
+    vintage: int = 2025,
+    include=None,
+    countries="VN",
+    area: str | None = None,
+    indicators_db=None,
 ) -> Answer:
     """The answer of `border_zone` as held bytes (geoborder.queries.answers)."""
     args = dict(distance_km=distance_km, partner=partner, vintage=vintage, include=include, countries=countries)
     with store.pinned():
-        return cached(store, "border-zone", args, lambda: _border_zone(store, **args))
+        qa = query_area(store, indicators_db, area, _vintage(vintage))
+        return cached(
+            store,
+            "border-zone",
+            {**args, "area": area},
+            lambda: _border_zone(store, **args, qa=qa),
+            depends=qa.depends if qa else (),
+        )
 
 
-def _border_zone(store, *, distance_km, partner, vintage, include, countries) -> dict:
+def _in_area(store, found: dict, qa: QueryArea, vintage: int) -> dict:
+    """The zone's parts kept to the area: its communes, the villages placed in them, the
+    settlements within them and the roads crossing them."""
+    out = dict(found)
+
+    def keep(part, ok):
+        idx, dist, extra = found[part]
+        ok = np.asarray(ok, dtype=bool)
+        out[part] = (idx[ok], dist[ok], extra[ok] if extra is not None else None)
+
+    if "communes" in found:
+        keep("communes", qa.mask(store)[np.asarray(found["communes"][0], dtype=np.int64)])
+    if "villages" in found:
+        codes = store.frame("villages")[f"commune_code_{vintage}"].astype(str).to_numpy()
+        keep("villages", np.isin(codes[np.asarray(found["villages"][0], dtype=np.int64)], qa.codes))
+    if "settlements" in found:
+        pts = np.asarray(store.frame("places").geometry.values, dtype=object)
+        keep("settlements", qa.settlements_inside(store, pts[np.asarray(found["settlements"][0], dtype=np.int64)]))
+    if "roads" in found:
+        lines = np.asarray(store.frame("roads").geometry.values, dtype=object)
+        keep("roads", qa.crossing(store, lines[np.asarray(found["roads"][0], dtype=np.int64)]))
+    return out
+
+
+def _border_zone(store, *, distance_km, partner, vintage, include, countries, qa=None) -> dict:
     dkm = _number("distance_km", distance_km, high=MAX_ZONE_KM, allow_low=False)
     vintage = _vintage(vintage)
     parts = _zone_parts(store, include)
@@ -58,6 +114,8 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
     found = spatial(store).zone(
         partner=p, vintage=vintage, d=d, parts=[x for x in ZONE_PARTS if x in parts], cc=cc, step=ZONE_ROAD_STEP_M
     )
+    if qa is not None:
+        found = _in_area(store, found, qa, vintage)
     feats: list = []
     counts: dict[str, int] = {}
     caveats: dict[str, dict] = {}
@@ -70,21 +128,24 @@ def _border_zone(store, *, distance_km, partner, vintage, include, countries) ->
         caveats["villages"] = _villages_caveat(store, found["villages"][0])
     if "roads" in parts:
         counts["roads"] = _add(feats, *_zone_roads(store, found["roads"]))
+    query = {
+        "question": "border-zone",
+        "distance_km": dkm,
+        "partner": p.as_dict() if p else None,
+        "vintage": vintage,
+        "include": parts,
+        "countries": list(cc) if cc else "all",
+        "line": "border_lines" if p is None or p.kind == "country" else f"border_segments_{vintage}",
+        "metric_crs": m.crs,
+    }
+    if qa is not None:
+        query["area"] = {
+            **qa.as_dict(),
+            "kept": "communes of the area; villages placed in them, settlements within them, roads crossing "
+            "them (length_in_zone_km: the road's whole length in the zone)",
+        }
     return collection(
-        feats,
-        query={
-            "question": "border-zone",
-            "distance_km": dkm,
-            "partner": p.as_dict() if p else None,
-            "vintage": vintage,
-            "include": parts,
-            "countries": list(cc) if cc else "all",
-            "line": "border_lines" if p is None or p.kind == "country" else f"border_segments_{vintage}",
-            "metric_crs": m.crs,
-        },
-        numberMatched=len(feats),
-        counts=counts,
-        **({"caveats": caveats} if caveats else {}),
+        feats, query=query, numberMatched=len(feats), counts=counts, **({"caveats": caveats} if caveats else {})
     )
 
 
