@@ -20,8 +20,10 @@ from geoborder.reports.targets import import_targets, targets_for
 from ..deps import IndicatorsDep, StoreDep
 from ..responses import JSONResponse
 from .indicators import require_key
+from .report_errors import ReviewPageRoute
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+pages = APIRouter(tags=["reports"], route_class=ReviewPageRoute)  # HTML errors; included at the end
 FORMATS = {"html", "json", "pdf", "xlsx"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -47,7 +49,12 @@ def _file_name(area, start: int, end: int, ext: str) -> str:
     return f"{slug}_{start}_{end}.{ext}"
 
 
-@router.get("/review", summary="A border-area report over a period")
+@pages.get(
+    "/review",
+    summary="A border-area report over a period",
+    response_class=HTMLResponse,  # f=html (default); its errors are pages too (report_errors.py)
+    responses={200: {"content": {"application/json": {}, "application/pdf": {}, XLSX: {}}}},
+)
 def review(
     store: StoreDep,
     db: IndicatorsDep,
@@ -144,3 +151,6 @@ async def upload_targets(
 ):
     data = await file.read()
     return await run_in_threadpool(import_targets, store, saved, data, file.filename or "targets.csv", who=who)
+
+
+router.include_router(pages)

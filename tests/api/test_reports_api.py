@@ -141,3 +141,21 @@ def test_cli_report_and_its_errors(env, real_store, tmp_path):
     assert out.read_bytes()[:5] == b"%PDF-"
     r = CliRunner().invoke(cli, [*args[:-2], "-i", "density", "--out", str(tmp_path / "x.pdf")])
     assert r.exit_code == 2 and "no yearly series" in r.output
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "vi", "en"),
+    [
+        ({**Q, "area": "nowhere"}, 404, "Không có khu vực «nowhere»", "There is no area “nowhere”"),
+        ({**Q, "from": 2010, "to": 2012}, 400, "Chưa có số liệu", "have no values"),
+        ({**Q, "from": "abc"}, 400, "Giai đoạn không hợp lệ", "The period is not valid"),
+    ],
+)
+def test_bad_input_on_the_html_page_is_a_page_in_its_language(env, params, status, vi, en):
+    api, *_ = env
+    for lang, words in (("vi", vi), ("en", en)):
+        r = api.get("/reports/review", params={**params, "lang": lang})
+        assert r.status_code == status and r.headers["content-type"].startswith("text/html"), r.text
+        assert words in r.text and f'lang="{lang}"' in r.text
+    # the other forms keep the JSON error
+    assert api.get("/reports/review", params={**params, "f": "json"}).headers["content-type"].startswith("application/")
