@@ -353,8 +353,8 @@ def _page(
     scale = "shared" if isinstance(left.ch, SharedMap) and isinstance(right.ch, SharedMap) else "own"
     head = (
         f'<div id="gb-cmp-head"><h1>{esc(w["title"])}: {esc(left.ch.info.title(lang))}</h1>'
-        f'<span class="gb-sub">{left.ch.year} ({esc(_units(left.ch, lang))}) · {right.ch.year} '
-        f"({esc(_units(right.ch, lang))}) · {esc(w['linked'])} {esc(w[scale])}</span>"
+        f'<span class="gb-sub" id="gb-cmp-about">{esc(w[scale])} {esc(w["linked"])} · {left.ch.year} '
+        f"({esc(_units(left.ch, lang))}) · {right.ch.year} ({esc(_units(right.ch, lang))})</span>"
         f'<span class="gb-cmp-links"><a id="gb-cmp-picker" href="{esc(picker)}">{esc(w["picker"])}</a> · '
         f'<a id="gb-cmp-lang" href="#">{esc(w["other_lang"])}</a></span></div>'
     )
