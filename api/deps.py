@@ -15,10 +15,16 @@ def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
+# the dependencies are `async def`: FastAPI runs a plain `def` in the thread pool, a hop that costs
+# more than reading an attribute (issue 18)
+async def store_dependency(request: Request) -> Store:
+    return request.app.state.store
 
 
-def optional_indicators(request: Request) -> IndicatorStore | None:
+StoreDep = Annotated[Store, Depends(store_dependency)]
+
+
+async def optional_indicators(request: Request) -> IndicatorStore | None:
     """The app's indicator database, None when it has none (maps and profiles then show
     computed indicators only)."""
     return getattr(request.app.state, "indicators", None)
@@ -27,7 +33,7 @@ def optional_indicators(request: Request) -> IndicatorStore | None:
 OptionalIndicatorsDep = Annotated[IndicatorStore | None, Depends(optional_indicators)]
 
 
-def require_indicators(db: OptionalIndicatorsDep) -> IndicatorStore:
+async def require_indicators(db: OptionalIndicatorsDep) -> IndicatorStore:
     """The app's indicator database; a 503 when it has none."""
     if db is None:
         raise Unavailable("the indicator database is not open")

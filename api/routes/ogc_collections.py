@@ -16,19 +16,21 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from geoborder.core.catalog import Layer, load_catalog
 from geoborder.core.crs import CRS84_URI, supported_crs
 from geoborder.core.errors import NotFound
+from geoborder.features import LayerFeatures
 from geoborder.features import queryables as make_queryables
-from geoborder.features.records import temporal_extent
+from geoborder.features.records import TIMED_LAYERS, temporal_extent
 from geoborder.store.base import LayerInfo, Store
 
 from .. import models
 from ..deps import LangDep, StoreDep
-from ..params import DOCUMENT_FORMATS, CollectionDep, DocParams, FQuery, OgcFormat, check_known, negotiate
+from ..params import DOCUMENT_FORMATS, CollectionDep, DocParams, FQuery, OgcFormat, SimpleParams, check_known, negotiate
 from ..responses import GeoJSONResponse, JSONResponse
 from . import ogc_http as h
 from .openapi_doc import ERR, HTML_CONTENT, Responses, responses_for
@@ -330,7 +332,23 @@ def collections(request: Request, store: StoreDep, p: DocParams) -> Response:
     response_model=None,
     responses=responses_for("Collection", html=True, not_found=True),
 )
-def collection(request: Request, store: StoreDep, lf: CollectionDep, p: DocParams) -> Response:
+async def collection(request: Request, store: StoreDep, lf: CollectionDep, p: DocParams) -> Response:
+    # the document of a layer is a few dicts made from what the store holds in memory: answered on
+    # the event loop (issue 18), unless making it reads something (the gates' temporal extent reads
+    # the records; a layer's unlocated records are read once per version)
+    if lf.layer_id in TIMED_LAYERS or not _records_read(store, lf.layer_id):
+        return await run_in_threadpool(_collection, request, store, lf, p)
+    return _collection(request, store, lf, p)
+
+
+def _records_read(store: Store, layer_id: str) -> bool:
+    """The unlocated records of `layer_id`, if it keeps any, are already read (`records`)."""
+    return all(
+        (id(store), store.version, table) in _ROWS for table, lyr in record_layers(store).items() if lyr.id == layer_id
+    )
+
+
+def _collection(request: Request, store: Store, lf: LayerFeatures, p: SimpleParams) -> Response:
     info = store.layer(lf.layer_id)
     doc = collection_document(request, info, p.lang, store)
     if p.format == OgcFormat.html:

@@ -42,7 +42,7 @@ CONFORMANCE = (
     response_model=None,
     responses=responses_for("Conformance", html=True),
 )
-def conformance(request: Request, p: DocParams) -> Response:
+async def conformance(request: Request, p: DocParams) -> Response:
     if p.format == OgcFormat.html:
         return h.html_page(
             request,
