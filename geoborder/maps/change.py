@@ -119,6 +119,11 @@ class ChangeMap(C.Choropleth):
     def label_of(self, cls: int, lang: str = "vi") -> str:
         return self.legend(lang)[cls]["label"] if cls >= 0 else LABELS[lang]["no_data"]
 
+    def short_title(self, lang: str = "vi") -> str:
+        """ "Thay đổi 2017 → 2024" / "% change 2017 → 2024": a legend's heading."""
+        word = TEXT[lang]["percent"] if self.measure == "percent" else TEXT[lang]["change"]
+        return f"{word[:1].upper()}{word[1:]} {self.base_year} → {self.year}"
+
     def note(self, lang: str = "vi") -> str:
         """What the legend says besides the classes (communes without a % change)."""
         if self.measure == "percent" and self.zero_base:
@@ -138,8 +143,12 @@ def change_unit(info: C.IndicatorInfo, measure: str, lang: str) -> str:
 
 def change_info(info: C.IndicatorInfo, base_year: int, year: int, measure: str) -> C.IndicatorInfo:
     """The change map's "indicator": its title says what changed between which years."""
-    vi = f"{TEXT['vi']['change']} {info.vi.lower()}, {base_year} → {year} ({TEXT['vi'][measure]})"
-    en = f"{TEXT['en']['change']} in {info.en.lower()}, {base_year} → {year} ({TEXT['en'][measure]})"
+    if measure == "percent":
+        vi = f"% thay đổi {info.vi[:1].lower()}{info.vi[1:]}, {base_year} → {year}"
+        en = f"% change in {info.en[:1].lower()}{info.en[1:]}, {base_year} → {year}"
+    else:
+        vi = f"{TEXT['vi']['change']} {info.vi[:1].lower()}{info.vi[1:]}, {base_year} → {year}"
+        en = f"{TEXT['en']['change']} in {info.en[:1].lower()}{info.en[1:]}, {base_year} → {year}"
     return C.IndicatorInfo(
         info.name,
         vi,

@@ -8,6 +8,7 @@ import math
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
 
+from geoborder.maps.change import ChangeMap
 from geoborder.reports.mapsheet_layers import _halo_text, draw_layers
 from geoborder.reports.mapsheet_layout import (
     BORDER_COLOR,
@@ -136,7 +137,8 @@ def legend(dr):
     H = dr.lay.size[1]
     line = min(0.2 * s / H, h / (len(rows) + 2))
     top = y + h
-    dr.fig.text(x, top - line * 0.8, f"{ch.info.title(lang)} ({ch.info.unit(lang)})", fontsize=fs, weight="bold")
+    heading = ch.short_title(lang) if isinstance(ch, ChangeMap) else ch.info.title(lang)
+    dr.fig.text(x, top - line * 0.8, f"{heading} ({ch.info.unit(lang)})", fontsize=fs, weight="bold")
     dr.texts["legend"] = []
     sw_w = 0.32 * s / dr.lay.size[0]
     for i, e in enumerate(rows):

@@ -9,6 +9,7 @@ from matplotlib.lines import Line2D
 
 from geoborder.core.errors import NotFound
 from geoborder.maps import choropleth as C
+from geoborder.maps.change import ChangeMap
 
 TEXT = {
     "vi": {
@@ -84,11 +85,13 @@ def title(dr):
     ch, t, lang, s = dr.ch, dr.t, dr.lang, dr.s
     units = t["units_2025"] if dr.vintage == 2025 else t["units_2009"]
     title = ch.info.title(lang)
-    sub = f"{t['area']}: {ch.area.title(lang)} · {t['year']} {ch.year} · {units}"
+    years = f"{ch.base_year} → {ch.year}" if isinstance(ch, ChangeMap) else f"{t['year']} {ch.year}"
+    sub = f"{t['area']}: {ch.area.title(lang)} · {years} · {units}"
     method = C.LABELS[lang]["method"][ch.spec.method]
     sub2 = f"{t['classes']}: {method}, {ch.k_text(lang)} · {t['unit']}: {ch.info.unit(lang)}"
     y = dr.lay.title_y
-    dr.fig.text(0.04 if dr.lay.size[1] > dr.lay.size[0] else 0.03, y, title, fontsize=17 * s, weight="bold")
+    fit = min(1.0, 52 * dr.lay.size[0] / 8.27 / max(len(title), 1))  # a long title (a change map's) in a smaller size
+    dr.fig.text(0.04 if dr.lay.size[1] > dr.lay.size[0] else 0.03, y, title, fontsize=17 * s * fit, weight="bold")
     x = 0.04 if dr.lay.size[1] > dr.lay.size[0] else 0.03
     dr.fig.text(x, y - 0.024 * (11.69 / dr.lay.size[1]) * s, sub, fontsize=10 * s)
     dr.fig.text(x, y - 0.042 * (11.69 / dr.lay.size[1]) * s, sub2, fontsize=8 * s, color="#444444")
