@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geoborder.core.errors import InvalidParameter
 from geoborder.reports.areas import resolve_area
+from geoborder.reports.cache import cached_document, cached_report, data_key
 from geoborder.reports.crossings import records_provider
 from geoborder.reports.figures import build_report, public
 from geoborder.reports.saved import ReportsDB
@@ -79,18 +80,24 @@ def review(
 ):
     if f not in FORMATS:
         raise InvalidParameter(f"f must be one of {', '.join(sorted(FORMATS))}")
-    a = resolve_area(store, area, saved=saved)
-    report = build_report(
-        store,
-        db,
-        a,
-        indicator,
-        start,
-        end,
-        thresholds=threshold or (),
-        targets=targets_for(store, saved, a),
-        crossings=records_provider(db),
-    )
+    key = (*data_key(store, db, saved), area, tuple(indicator), start, end, tuple(threshold or ()))
+
+    def make() -> tuple:
+        a = resolve_area(store, area, saved=saved)
+        report = build_report(
+            store,
+            db,
+            a,
+            indicator,
+            start,
+            end,
+            thresholds=threshold or (),
+            targets=targets_for(store, saved, a),
+            crossings=records_provider(db),
+        )
+        return a, report
+
+    a, report = cached_report(key, make)
     if f == "json":
         return JSONResponse(public(report))
     if f == "pdf":
@@ -98,7 +105,7 @@ def review(
 
         name = _file_name(a, start, end, "pdf")
         return Response(
-            write_pdf(store, report, lang),
+            cached_document((*key, f, lang), lambda: write_pdf(store, report, lang)),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -107,11 +114,13 @@ def review(
 
         name = _file_name(a, start, end, "xlsx")
         return Response(
-            write_xlsx(report, lang), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            cached_document((*key, f, lang), lambda: write_xlsx(report, lang)),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     from geoborder.reports.html import write_html
 
-    return HTMLResponse(write_html(store, report, lang))
+    return HTMLResponse(cached_document((*key, f, lang), lambda: write_html(store, report, lang)))
 
 
 @router.get("/areas", summary="Saved named areas")

@@ -214,6 +214,12 @@ class PostgisTargets(_Tables):
             r["import_id"] = int(r["import_id"])
         return out
 
+    def revision(self) -> str:
+        ((last, n),) = self._rows(
+            "SELECT coalesce(max(id), 0), count(*) FROM {s}.target_imports", (), "reading targets"
+        )
+        return f"targets.{self.indicators.instance}.{last}.{n}"
+
     def counts(self) -> dict:
         return {
             t: self._rows(f"SELECT count(*) FROM {{s}}.{t}", (), "reading targets")[0][0]

@@ -101,6 +101,11 @@ class SqliteTargets:
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, r)) for r in cur.fetchall()]
 
+    def revision(self) -> str:
+        with self.areas.connect(write=True) as con:
+            last, n = con.execute("SELECT coalesce(max(id), 0), count(*) FROM target_imports").fetchone()
+        return f"targets.{last}.{n}"
+
     def counts(self) -> dict:
         with self.areas.connect(write=True) as con:
             return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("target_imports", "targets")}
@@ -199,3 +204,7 @@ class ReportsDB:
 
     def counts(self) -> dict:
         return {"areas": len(self.area_names()), **self._targets.counts()}
+
+    def revision(self) -> str:
+        """Changes whenever an area is saved, replaced or deleted, or targets are imported."""
+        return f"{sa.saved_areas_revision(self.indicators_db)}:{self._targets.revision()}"

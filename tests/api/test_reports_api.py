@@ -159,3 +159,29 @@ def test_bad_input_on_the_html_page_is_a_page_in_its_language(env, params, statu
         assert words in r.text and f'lang="{lang}"' in r.text
     # the other forms keep the JSON error
     assert api.get("/reports/review", params={**params, "f": "json"}).headers["content-type"].startswith("application/")
+
+
+def test_a_held_review_is_made_again_when_its_targets_or_saved_area_change(env):
+    """Reviews are held per data (geoborder.reports.cache): a new target import or a replaced
+    saved area shows in the next request of the same review."""
+    api, db, key, path = env
+    h = {"X-API-Key": key}
+    q = {**Q, "from": 2017, "to": 2023, "indicator": ["poor_households"], "f": "json"}
+    before = api.get("/reports/review", params=q).json()
+    assert api.get("/reports/review", params=q).json() == before
+    targets = "indicator,area,year,value\npoor_households,border:Sơn La,2021,123\n"
+    files = {"file": ("targets_madeup_cache.csv", targets.encode(), "text/csv")}
+    assert api.post("/reports/targets/imports", files=files, headers=h).status_code == 201
+    after = api.get("/reports/review", params=q).json()
+    assert [(t["year"], t["value"]) for t in after["targets"] if t["file_name"] == "targets_madeup_cache.csv"] == [
+        (2021, 123.0)
+    ]
+    name = "khu vực thử cache madeup"
+    form = {"name": name, "area": "districts:Mộc Châu, Sơn La"}
+    assert api.post("/reports/areas", data=form, headers=h).status_code == 201
+    sq = {**q, "area": f"saved:{name}"}
+    one = api.get("/reports/review", params=sq).json()["area"]["communes_2009"]
+    form = {"name": name, "area": "districts:Yên Châu, Sơn La", "replace": "true"}
+    assert api.post("/reports/areas", data=form, headers=h).status_code == 201
+    two = api.get("/reports/review", params=sq).json()["area"]["communes_2009"]
+    assert one and two and set(one).isdisjoint(two)
