@@ -6,6 +6,8 @@
 - `cache_headers`: Cache-Control alone (map pages, lookups, downloads).
 - `PinVersionMiddleware`: a request is answered from one data version, so ETag and body agree.
 - `HeadMiddleware`: HEAD on every GET resource: the GET's status and headers, no body.
+- `CORSMiddleware`: starlette's, with the request that has no Origin header (nearly all of them)
+  answered by a plain send that adds `Vary: Origin`, as starlette's does, without its header objects.
 
 The max-age is the setting `cache_max_age` (GEOBORDER_CACHE_MAX_AGE).
 """
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from datetime import date
 
 from fastapi import Request
+from starlette.middleware.cors import CORSMiddleware as _StarletteCORS
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -233,3 +236,37 @@ def _add_vary(raw: list, value: str) -> None:
                 raw[i] = (k, v + b", " + ", ".join(extra).encode())
             return
     raw.append((b"vary", value.encode()))
+
+
+class CORSMiddleware(_StarletteCORS):
+    """Starlette's CORS middleware; a request without an Origin header is not a CORS request, and
+    all starlette does to its answer is `Vary: ..., Origin` (the Vary values joined into one
+    header where the first was): done here on the raw headers (issue 18)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(k == b"origin" for k, _ in scope["headers"]):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_vary_origin(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _vary_origin(message)
+            await send(message)
+
+        await self.app(scope, receive, send_vary_origin)
+
+
+def _vary_origin(message: Message) -> None:
+    """`headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])` of starlette's
+    MutableHeaders, on the raw list: the Vary values joined, in the place of the first."""
+    raw = message.setdefault("headers", [])
+    if not isinstance(raw, list):
+        raw = message["headers"] = list(raw)
+    at = [i for i, (k, _) in enumerate(raw) if k == b"vary"]
+    value = b", ".join([*(raw[i][1] for i in at), b"Origin"])
+    for i in reversed(at[1:]):
+        del raw[i]
+    if at:
+        raw[at[0]] = (b"vary", value)
+    else:
+        raw.append((b"vary", value))

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import jinja2
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -22,7 +21,7 @@ from geoborder.warmup import Warmup
 from web.assets import VENDOR_PREFIX, vendor_dirs
 
 from . import errors
-from .caching import ConditionalGetMiddleware, HeadMiddleware, PinVersionMiddleware
+from .caching import ConditionalGetMiddleware, CORSMiddleware, HeadMiddleware, PinVersionMiddleware
 from .params import check_query
 from .responses import JSONResponse
 from .routes import (

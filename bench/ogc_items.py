@@ -45,8 +45,9 @@ def free_port() -> int:
 
 
 def uvicorn_command(port: int, workers: int) -> list[str]:
-    """The service under uvicorn with the loop and parser of `geoborder run` (geoborder/cli/main.py
-    `_serve`; its guarded protocol for slow clients, api/server.py, is left out here)."""
+    """The service under uvicorn with the loop and protocol of `geoborder run` (geoborder/cli/main.py
+    `_serve`): uvloop and httptools' parser in the guarded protocol of api/server.py (header
+    deadline, URL limit, the status line and headers written with the body in one system call)."""
     return [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host", "127.0.0.1"] + [
         "--port",
         str(port),
@@ -56,7 +57,7 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
         "warning",
         "--no-access-log",
         "--http",
-        "httptools",
+        "api.server:GuardedHttpToolsProtocol",
         "--loop",
         "uvloop",
         "--backlog",

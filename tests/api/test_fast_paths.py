@@ -142,3 +142,42 @@ def test_what_the_fast_path_leaves_to_the_route(fast_and_route):
     assert answer(f"{ITEMS}?limit=2", {"Accept": "text/csv"}).status_code == 200
     assert answer("/collections/no_such_layer/items?limit=2", {}).status_code == 404
     assert served == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"content-type", b"application/json")],
+        [(b"vary", b"Accept-Encoding")],
+        [(b"vary", b"Accept-Encoding"), (b"etag", b'W/"x"'), (b"vary", b"Accept, Accept-Language")],
+        [(b"etag", b'W/"x"'), (b"vary", b"Accept")],
+    ],
+)
+def test_cors_without_origin_adds_vary_origin_as_starlette_does(raw):
+    """api/caching.py CORSMiddleware answers a request without Origin by a plain send: the same
+    headers, in the same order, as starlette's MutableHeaders code it replaces."""
+    from starlette.datastructures import MutableHeaders
+
+    from api.caching import _vary_origin
+
+    theirs = {"type": "http.response.start", "status": 200, "headers": list(raw)}
+    headers = MutableHeaders(scope=theirs)
+    headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+    mine = {"type": "http.response.start", "status": 200, "headers": tuple(raw)}
+    _vary_origin(mine)
+    assert mine["headers"] == theirs["headers"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/conformance", "/collections/communes_2025", f"{ITEMS}?limit=2", "/health", "/nowhere"]
+)
+def test_cors_headers_with_and_without_origin(client, url):
+    """Without Origin: Vary ends with Origin and no Access-Control header; with one, starlette's
+    own code answers (the settings' origins are `*`)."""
+    plain = client.get(url)
+    assert plain.headers["vary"].split(", ")[-1] == "Origin"
+    assert not any(k.startswith("access-control-") for k in plain.headers)
+    cors = client.get(url, headers={"Origin": "http://example.org"})
+    assert cors.headers["vary"] == plain.headers["vary"]
+    assert cors.headers["access-control-allow-origin"] == "*"
