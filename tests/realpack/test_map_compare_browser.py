@@ -189,6 +189,32 @@ def test_two_years_side_by_side_pan_and_zoom_together(browser, madeup_url):
     _both_drawn(browser)
     time.sleep(0.6)
     browser.save_screenshot(str(OUT / "map_compare_poverty_rate_2017_2024_vi.png"))
+    # a click on the right map opens that map's popup (its year's value)
+    rows = _get_json(madeup_url + "/maps/table.json?indicator=poverty_rate&vintage=2009&area=303&year=2017")["rows"]
+    row = next(r for r in rows if r["value"] is not None)
+    browser.execute_script(
+        "window.geoborderMaps[0].setView([arguments[0], arguments[1]], 10, {animate: false});"
+        "window.geoborderMaps[1].fire('click', {latlng: L.latLng(arguments[0], arguments[1])});",
+        row["point"][1],
+        row["point"][0],
+    )
+    popup = _wait(
+        browser,
+        "var p = window.geoborderMaps[1].getContainer().querySelector('.gb-popup'); return p ? p.innerText : '';",
+    )
+    assert row["title"] in popup and "2024" in popup
+    # the page in English keeps the view
+    before = _view(browser, 0)
+    browser.find_element("id", "gb-cmp-lang").click()
+    _wait(
+        browser,
+        "return document.documentElement.lang === 'en' && window.geoborderMaps && window.geoborderMaps.length === 2;",
+    )
+    assert "Two maps compared" in browser.find_element("id", "gb-cmp-head").text
+    assert _view(browser, 0)[2] == before[2]
+    _both_drawn(browser)
+    time.sleep(0.6)
+    browser.save_screenshot(str(OUT / "map_compare_poverty_rate_2017_2024_en.png"))
     _, requested = _network(browser)
     assert _internet(requested, madeup_url) == []
 
