@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geoborder.core.errors import NotFound
-from geoborder.core.heap import trim
+from geoborder.core.heap import configure, trim
 from geoborder.features.cache import FeatureCache
 from geoborder.features.gzip import GzipMember
 from geoborder.store.base import Store
@@ -96,6 +96,7 @@ class Warmup:
     def start(self) -> Warmup:
         """Run the steps in a daemon thread (returns at once)."""
         if self._thread is None:
+            configure()  # large temporaries mapped apart, not left as holes in the heap
             self._thread = threading.Thread(target=self.run, name="geoborder-warmup", daemon=True)
             self._thread.start()
         return self

@@ -69,3 +69,19 @@ def test_heap_trim_finds_glibc_malloc_trim():
     # glibc (Debian, the deployments): malloc_trim is found and called; elsewhere nothing is done
     assert (heap._malloc_trim() is not None) is libc.startswith("libc.so")
     assert isinstance(heap.trim(), bool)
+
+
+def test_heap_configure_sets_the_mmap_threshold_unless_the_environment_does():
+    import ctypes.util
+    import os
+    import subprocess
+    import sys
+
+    code = "from geoborder.core import heap; print(heap.configure())"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    glibc = (ctypes.util.find_library("c") or "").startswith("libc.so")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(glibc)
+    env["MALLOC_MMAP_THRESHOLD_"] = "131072"  # the operator's setting wins
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
