@@ -114,3 +114,4 @@ def test_the_page_of_an_area_answer(env):
     c, _, _, _ = env
     r = c.get("/queries/border-zone", params={"area": NAME, "f": "html"})
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert NAME in r.text  # the area among the parameters of the question
