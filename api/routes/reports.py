@@ -146,6 +146,12 @@ def save_area(
     return saved.save_area(name, a, who=who, replace=replace)
 
 
+@router.delete("/areas/{name}", status_code=204, summary="Delete a saved area (API key)")
+def delete_area(name: str, saved: ReportsDep, who: Annotated[str, Depends(require_key)]) -> Response:
+    saved.delete_area(name)
+    return Response(status_code=204)
+
+
 @router.get("/targets", summary="Current targets and the target imports")
 def list_targets(saved: ReportsDep):
     return {"targets": saved.current_targets(), "imports": saved.target_imports()}

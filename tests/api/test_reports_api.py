@@ -185,3 +185,17 @@ def test_a_held_review_is_made_again_when_its_targets_or_saved_area_change(env):
     assert api.post("/reports/areas", data=form, headers=h).status_code == 201
     two = api.get("/reports/review", params=sq).json()["area"]["communes_2009"]
     assert one and two and set(one).isdisjoint(two)
+
+
+def test_delete_a_saved_area(env):
+    api, db, key, path = env
+    h = {"X-API-Key": key}
+    name = "khu vực xoá madeup"
+    assert api.post("/reports/areas", data={"name": name, "area": "border:Sơn La"}, headers=h).status_code == 201
+    assert api.delete(f"/reports/areas/{name}").status_code == 401
+    assert api.get("/maps/legend", params={"indicator": "density", "area": name}).status_code == 200
+    assert api.delete(f"/reports/areas/{name}", headers=h).status_code == 204
+    assert api.get(f"/reports/areas/{name}").status_code == 404
+    assert api.delete(f"/reports/areas/{name}", headers=h).status_code == 404
+    # the map of that name is gone too (the saved-area revision keys the map)
+    assert api.get("/maps/legend", params={"indicator": "density", "area": name}).status_code == 400
