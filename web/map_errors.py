@@ -27,6 +27,13 @@ _TEXT = {
         "k": f"Số lớp «{{value}}» không được: số lớp phải từ {K_MIN} đến {K_MAX}.",
         "layer": "Kho dữ liệu này không có lớp «{value}» (gói nguồn thiếu tệp), nên không có bản đồ theo "
         "các đơn vị này.",
+        "from": "Không vẽ được bản đồ thay đổi từ năm «{value}».",
+        "from_hint": "Bản đồ thay đổi cần hai năm có số liệu trên cùng địa giới, năm đầu trước năm của bản đồ. "
+        "Hãy chọn năm trong danh sách «Thay đổi từ năm».",
+        "measure": "Không tính được thước đo «{value}» cho bản đồ này.",
+        "measure_hint": "Chọn hiệu số; % thay đổi cần năm đầu có số liệu khác 0 và không dùng cho chỉ tiêu có/không.",
+        "with": "Không có bản đồ thứ hai để so sánh với lựa chọn «{value}».",
+        "with_hint": "Hãy chọn năm khác có số liệu hoặc địa giới khác (2009 hoặc 2025).",
         "other": "Một lựa chọn trong địa chỉ trang không hợp lệ ({param}).",
         "generic": "Không hiển thị được bản đồ với các lựa chọn này.",
     },
@@ -46,6 +53,13 @@ _TEXT = {
         "k": f"“{{value}}” classes is not possible: the number of classes is {K_MIN} to {K_MAX}.",
         "layer": "This store has no layer “{value}” (its source file is not in the pack), so maps on these "
         "units are not available.",
+        "from": "No change map can be drawn from the year “{value}”.",
+        "from_hint": "A change map needs two years with values on the same units, the first before the map's year. "
+        "Pick a year from the “Change since” list.",
+        "measure": "The measure “{value}” cannot be computed for this map.",
+        "measure_hint": "Pick difference; a % change needs a first year other than 0, and none is made of a yes/no indicator.",
+        "with": "There is no second map to compare with the choice “{value}”.",
+        "with_hint": "Pick another year with values, or the other units (2009 or 2025).",
         "other": "A choice in the page's address is not valid ({param}).",
         "generic": "The map cannot be shown with these choices.",
     },
@@ -79,6 +93,10 @@ def explain(detail: str, value: str | None, lang: str, *, not_found: bool = Fals
         return t["area"].format(value=v), t["area_hint"]
     if param == "year":
         return t["year"].format(value=v), t["year_hint"]
+    if param in ("from", "measure"):
+        return t[param].format(value=v), t[f"{param}_hint"]
+    if param in ("with_year", "with_vintage", "with_area", "classes_with"):
+        return t["with"].format(value=v), t["with_hint"]
     if param in ("vintage", "classes", "k"):
         return t[param].format(value=v), ""
     if param:

@@ -48,7 +48,7 @@ def error_page(request: Request, status: int, detail: str, *, not_found: bool = 
     q = {k: v for k, v in request.query_params.items() if k in PICKER_PARAMS}
     indicator = request.path_params.get("indicator")
     param = detail.split(":", 1)[0].strip() if ":" in detail else None
-    value = indicator if param == "indicator" and indicator else q.get(param or "")
+    value = indicator if param == "indicator" and indicator else request.query_params.get(param or "")
     if not_found and value is None:
         value = q.get("area")
     if param == "indicator" and indicator:

@@ -247,3 +247,15 @@ def test_two_maps_side_by_side(env):
         r = api.get("/maps/population/compare", params={"area": "14", **params})
         assert r.status_code == 400 and r.headers["content-type"].startswith("text/html"), params
         assert words in r.text, (params, r.text[-400:])
+
+
+def test_compare_on_a_store_without_pre_2025_units(small, tmp_path):
+    """The four synthetic communes (2025 units only): comparing with the 2009 units is a clear 4xx."""
+    with TestClient(create_app(store=small, indicators=IndicatorDB(tmp_path / "i.sqlite"))) as api:
+        r = api.get("/maps/density/compare")
+        assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("text/html")
+        assert "communes_2009" in r.text
+        r = api.get("/maps/density/compare", params={"with_vintage": 2025})
+        assert r.status_code == 400 and "both maps would be" in r.text
+        r = api.get("/maps/legend", params={"indicator": "density", "from": 2024})
+        assert r.status_code == 400 and "a change map needs two years" in r.text
