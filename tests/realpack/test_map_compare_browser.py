@@ -308,3 +308,32 @@ def test_after_8_fresh_loads_every_tile_is_of_the_final_zoom(browser, live_url, 
     assert len({r["zoom"] for r in seen}) == 1, seen  # every load opens at the same final view
     name = re.sub(r"\W+", "_", page.strip("/"))
     browser.save_screenshot(str(OUT / f"map_tiles_after_8_loads_{name}.png"))
+
+
+COVERED = """
+  var out = [];
+  document.querySelectorAll('a[href], button, select, input').forEach(function (a) {
+    if (a.closest('[hidden]') || a.closest('.leaflet-control-layers-list') || a.offsetParent === null) return;
+    var r = a.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) return;
+    var x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) { out.push(['off screen', a.id || a.textContent]); return; }
+    var e = document.elementFromPoint(x, y);
+    if (!(e === a || a.contains(e))) out.push([a.id || a.textContent, e ? (e.id || e.className || e.tagName) : null]);
+  });
+  return out;
+"""
+
+
+def test_the_change_map_on_a_phone(browser, madeup_url):
+    browser.set_window_size(390, 844)
+    browser.get(madeup_url + CHANGE.replace("difference", "percent"))
+    _wait(browser, TILES_DONE)
+    time.sleep(0.5)
+    assert browser.execute_script(COVERED) == []
+    browser.find_element("id", "gb-panel-toggle").click()  # the panel opens: the compare choices are there
+    assert (
+        browser.find_element("id", "gb-from").is_displayed() and browser.find_element("id", "gb-measure").is_displayed()
+    )
+    assert browser.execute_script(COVERED) == []
+    browser.save_screenshot(str(OUT / "map_change_390x844_vi.png"))
