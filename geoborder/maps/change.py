@@ -28,7 +28,7 @@ import numpy as np
 
 from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter
-from geoborder.indicators.catalog import DATA_YEAR
+from geoborder.indicators.catalog import DATA_YEAR, load_indicators
 from geoborder.maps import choropleth as C
 from geoborder.maps.classes import LABELS, Classification, _bins, check_method, fmt_number
 from geoborder.maps.colours import NO_DATA_COLOR, scheme_colors
@@ -70,7 +70,7 @@ class ChangeSpec(C.MapSpec):
         if self.measure not in MEASURES:
             raise InvalidParameter(f"measure: use one of {', '.join(MEASURES)}, not {self.measure!r}")
         info = C.indicator(self.indicator)
-        if self.measure == "percent" and info.unit_en == "yes/no":
+        if self.measure == "percent" and load_indicators().get(self.indicator).type == "boolean":
             raise InvalidParameter(f"measure: a % change of {info.en} (yes/no) means nothing; use measure=difference")
         if self.year is not None and self.base_year == self.year:
             raise InvalidParameter(f"from: the change from {self.base_year} to {self.year} needs two different years")
