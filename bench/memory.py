@@ -5,6 +5,11 @@ deterministic, one worker). Goal: <= 500 MB after either.
 
     .venv/bin/python bench/memory.py                      # writes bench/results/memory-<date>.json
     .venv/bin/python bench/memory.py -n 1 --get-only      # a short check
+    .venv/bin/python bench/memory.py --no-pyarrow         # as a production install: without pyarrow
+
+pyarrow is no dependency of geoborder (ogctests, a test extra, brings it), but pandas imports it
+whenever it is installed (~45 MB per worker, and pandas then keeps text columns in Arrow):
+`--no-pyarrow` starts the worker with pyarrow hidden, as `pip install geoborder` runs it.
 
 The worker is the server of `geoborder run` (1 worker) on a copy of the store, as in
 bench/latency.py; RSS is VmRSS of /proc/<pid>/status (psutil when installed), the peak VmHWM.
@@ -39,6 +44,7 @@ def main() -> None:
     ap.add_argument("--get-only", action="store_true", help="schemathesis: GET operations only")
     ap.add_argument("--warmup", type=int, choices=(0, 1), default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--no-pyarrow", action="store_true", help="the worker without pyarrow (a production install)")
     args = ap.parse_args()
     if not args.store.exists():
         sys.exit(f"no store at {args.store}: run `geoborder build` first")
@@ -50,7 +56,18 @@ def main() -> None:
     port = L.free_port()
     started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
+    saved_path = os.environ.get("PYTHONPATH")
+    if args.no_pyarrow:  # a sitecustomize in the worker's path hides pyarrow from pandas
+        hide = work / "nopyarrow"
+        hide.mkdir()
+        (hide / "sitecustomize.py").write_text("import sys\nsys.modules['pyarrow'] = None\n")
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(hide), saved_path) if p)
     proc = L.start_server(store, indicators, port, bool(args.warmup), work / "server.log")
+    if args.no_pyarrow:  # the worker only; schemathesis runs as it is
+        if saved_path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved_path
     points: dict[str, dict] = {}
     try:
         body = None
@@ -90,6 +107,7 @@ def main() -> None:
         "date": started.date().isoformat(),
         "started_at": started.isoformat(timespec="seconds"),
         "warmup": bool(args.warmup),
+        "pyarrow": not args.no_pyarrow,
         "schemathesis": {"max_examples": args.max_examples, "get_only": args.get_only, "exit": st.returncode},
         "load_average_after": L.load_average(),
         "goal_mb": 500,
