@@ -19,6 +19,7 @@ them as class attributes (the tests do).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Sequence
 from typing import cast
@@ -43,6 +44,14 @@ def error_bytes(status: int, code: str, description: str, headers: Sequence[tupl
         ]
     )
     return b"".join(out)
+
+
+@functools.cache
+def _limits() -> tuple[float, int]:
+    """The settings' header deadline and URL limit, read once per server process: a protocol is
+    made for every connection, and reading the settings costs about half a millisecond."""
+    settings = ApiSettings()
+    return settings.header_timeout, settings.max_url_bytes
 
 
 class _Held:
@@ -117,9 +126,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         cls = type(self)
         if cls.header_timeout is None or cls.max_url_bytes is None:
-            settings = ApiSettings()
-            self.header_timeout = cls.header_timeout if cls.header_timeout is not None else settings.header_timeout
-            self.max_url_bytes = cls.max_url_bytes if cls.max_url_bytes is not None else settings.max_url_bytes
+            header_timeout, max_url_bytes = _limits()
+            self.header_timeout = cls.header_timeout if cls.header_timeout is not None else header_timeout
+            self.max_url_bytes = cls.max_url_bytes if cls.max_url_bytes is not None else max_url_bytes
         self._header_deadline: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str, str] | None = None
         self._refusing = False

@@ -155,3 +155,27 @@ def test_answers_over_a_real_socket_keep_alive_and_pipelined(real_store, tmp_pat
     finally:
         srv.should_exit = True
         thread.join(timeout=30)
+
+
+def test_the_protocol_reads_the_settings_once_per_process(monkeypatch):
+    """A protocol is made for every connection: the limits come from the settings read once
+    (api/server.py `_limits`), with the values of GEOBORDER_HEADER_TIMEOUT / _MAX_URL_BYTES."""
+    from api import server
+
+    made = []
+
+    class Counting(server.ApiSettings):
+        def __init__(self, **kw):
+            made.append(1)
+            super().__init__(**kw)
+
+    monkeypatch.setenv("GEOBORDER_HEADER_TIMEOUT", "7.5")
+    monkeypatch.setenv("GEOBORDER_MAX_URL_BYTES", "4096")
+    monkeypatch.setattr(server, "ApiSettings", Counting)
+    server._limits.cache_clear()
+    try:
+        assert server._limits() == (7.5, 4096)
+        assert server._limits() == (7.5, 4096)
+        assert len(made) == 1
+    finally:
+        server._limits.cache_clear()
