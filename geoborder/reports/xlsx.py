@@ -4,10 +4,12 @@ every value with the import version (and file) it came from."""
 from __future__ import annotations
 
 import io
-
-from openpyxl import Workbook
+from typing import TYPE_CHECKING
 
 from geoborder.reports.labels import headline, labels, title, units_text
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 
 def _sheet(wb: Workbook, name: str, head: list, rows: list[list]):
@@ -20,6 +22,8 @@ def _sheet(wb: Workbook, name: str, head: list, rows: list[list]):
 
 
 def write_xlsx(report: dict, lang: str = "vi") -> bytes:
+    from openpyxl import Workbook  # imported when a workbook is written, not by every worker
+
     L = labels(lang)
     wb = Workbook()
     wb.remove(wb.active)
