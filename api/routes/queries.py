@@ -26,6 +26,7 @@ from web.answers import AnswerUrls, answer_context, error_context
 from web.assets import VENDOR_PREFIX
 
 from .. import models
+from ..caching import conditional, etag_of
 from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
 from ..errors import STATUS
 from ..params import OgcFormat, negotiate
@@ -145,14 +146,29 @@ FC: dict[str, Any] = {
 
 
 def _geo(answer: q.Answer, request: Request, out: Output) -> Response:
+    if answer.tag:
+        # the answer reads more than the data version and the indicator revision of the app's ETag (a
+        # saved area's communes, the records, the day): its own ETag says so, and answers If-None-Match
+        return conditional(request, _etag(request, answer.tag), lambda headers: _respond(answer, request, out, headers))
+    return _respond(answer, request, out, {})
+
+
+def _etag(request: Request, tag: str) -> str:
+    h = request.headers
+    parts = (request.app.state.store.version, request.url.path, request.url.query, h.get("accept", ""))
+    return etag_of("\x00".join((*parts, h.get("accept-language", ""), tag)).encode(), weak=True)
+
+
+def _respond(answer: q.Answer, request: Request, out: Output, headers: dict[str, str]) -> Response:
     if not out.html:
         if accepts_gzip(request):
-            headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-            return GeoJSONResponse(answer.gzipped, headers=headers)
-        return GeoJSONResponse(answer.body(), headers={"Vary": "Accept-Encoding"})
+            return GeoJSONResponse(
+                answer.gzipped, headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            )
+        return GeoJSONResponse(answer.body(), headers={**headers, "Vary": "Accept-Encoding"})
     fc = answer.data()
     ctx = answer_context(request.app.state.store, fc, lang=out.lang, urls=_urls(request, out.lang))
-    return request.app.state.templates.TemplateResponse(request, "answer.html", ctx)
+    return request.app.state.templates.TemplateResponse(request, "answer.html", ctx, headers=headers)
 
 
 @router.get(

@@ -20,6 +20,7 @@ applies it (`set_budget`). Two identical requests at once wait for one computati
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
 import weakref
 import zlib
@@ -47,15 +48,18 @@ def encode(fc: dict) -> bytes:
 
 @dataclass(frozen=True, eq=False)
 class Answer:
-    """One answer: its JSON gzip-compressed (`gzipped`), and the size of the JSON (`size`)."""
+    """One answer: its JSON gzip-compressed (`gzipped`), the size of the JSON (`size`), and `tag`:
+    a digest of what it depends on besides the request and the data version (a saved area's
+    communes, the records' revision and the day), "" when nothing: the API adds it to the ETag."""
 
     gzipped: bytes
     size: int
+    tag: str = ""
 
     @classmethod
-    def of(cls, fc: dict) -> Answer:
+    def of(cls, fc: dict, tag: str = "") -> Answer:
         body = encode(fc)
-        return cls(gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0), len(body))
+        return cls(gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0), len(body), tag)
 
     @property
     def nbytes(self) -> int:
@@ -212,9 +216,13 @@ def params_key(params: dict) -> tuple:
     return tuple((k, repr(params[k])) for k in sorted(params))
 
 
-def cached(store, question: str, params: dict, make: Callable[[], dict], *, depends: tuple = ()) -> Answer:
+def cached(
+    store, question: str, params: dict, make: Callable[[], dict], *, depends: tuple = (), tag: tuple = ()
+) -> Answer:
     """The answer of `question` with `params` on `store`, made by `make()` (a FeatureCollection)
-    when it is not held. `depends`: what else the answer reads (revisions, the day). Call it
-    inside `store.pinned()`, so the version in the key is the one `make` reads."""
+    when it is not held. `depends`: what else the answer reads (revisions, the day); `tag`: the
+    part of it that is the same in every process (no object identity), digested into `Answer.tag`.
+    Call it inside `store.pinned()`, so the version in the key is the one `make` reads."""
     key = (question, identity(store), store.version, params_key(params), depends)
-    return ANSWERS.get_or_make(key, lambda: Answer.of(make()))
+    digest = hashlib.blake2b(repr(tag).encode(), digest_size=12).hexdigest() if tag else ""
+    return ANSWERS.get_or_make(key, lambda: Answer.of(make(), digest))

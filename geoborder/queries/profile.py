@@ -267,13 +267,10 @@ def commune_profile_answer(store, code: str, *, indicators_db=None, villages_wit
     revision) and the day (a gate's class and status today)."""
     args = dict(code=code, villages_within_km=villages_within_km)
     depends: tuple = ()
+    tag: tuple = ()
     if indicators_db is not None:
-        depends = (
-            identity(indicators_db),
-            indicators_db.revision(),
-            records_for(indicators_db).revision(),
-            date.today().isoformat(),
-        )
+        tag = (indicators_db.revision(), records_for(indicators_db).revision(), date.today().isoformat())
+        depends = (identity(indicators_db), *tag)
     with store.pinned():
         return cached(
             store,
@@ -281,6 +278,7 @@ def commune_profile_answer(store, code: str, *, indicators_db=None, villages_wit
             args,
             lambda: _commune_profile(store, code, indicators_db, villages_within_km),
             depends=depends,
+            tag=tag,
         )
 
 

@@ -235,6 +235,7 @@ def roadless_villages_answer(
             {**args, "area": area},
             lambda: _roadless_villages(store, **args, qa=qa),
             depends=qa.depends if qa else (),
+            tag=qa.depends if qa else (),
         )
 
 
@@ -398,6 +399,7 @@ def roadless_by_commune_answer(
             {**args, "area": area},
             lambda: _roadless_by_commune(store, **args, qa=qa),
             depends=qa.depends if qa else (),
+            tag=qa.depends if qa else (),
         )
 
 

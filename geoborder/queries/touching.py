@@ -102,6 +102,7 @@ def touching_answer(
             {**args, "area": area},
             lambda: _touching(store, unit, vintage, within, min_shared_km, geometry, qa),
             depends=qa.depends if qa else (),
+            tag=qa.depends if qa else (),
         )
 
 

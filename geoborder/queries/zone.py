@@ -76,6 +76,7 @@ def border_zone_answer(
             {**args, "area": area},
             lambda: _border_zone(store, **args, qa=qa),
             depends=qa.depends if qa else (),
+            tag=qa.depends if qa else (),
         )
 
 

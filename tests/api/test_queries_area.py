@@ -94,8 +94,11 @@ def test_an_unknown_area_is_a_404_naming_the_saved_areas(env):
 
 def test_saving_the_area_again_with_other_communes_changes_the_answer(env, real_store):
     c, db, key, codes = env
-    first = _get(c, "/queries/roadless-villages/by-commune", area=NAME)
+    url, params = "/queries/roadless-villages/by-commune", {"area": NAME}
+    first = _get(c, url, **params)
     assert {f["id"] for f in first["features"]} <= codes
+    etag = c.get(url, params=params).headers["etag"]
+    assert c.get(url, params=params, headers={"If-None-Match": etag}).status_code == 304
     r = c.post(
         "/reports/areas", data={"name": NAME, "area": "border:11", "replace": "true"}, headers={"X-API-Key": key}
     )
@@ -105,6 +108,9 @@ def test_saving_the_area_again_with_other_communes_changes_the_answer(env, real_
     again = _get(c, "/queries/roadless-villages/by-commune", area=NAME)
     ids = {f["id"] for f in again["features"]}
     assert ids and ids <= now and not ids & codes
+    # the ETag follows the area's communes: the old one no longer answers 304
+    r = c.get(url, params=params, headers={"If-None-Match": etag})
+    assert r.status_code == 200 and r.headers["etag"] != etag and r.json() == again
     # saved back as it was: the first answer again
     c.post("/reports/areas", data={"name": NAME, "area": "border:14", "replace": "true"}, headers={"X-API-Key": key})
     assert _get(c, "/queries/roadless-villages/by-commune", area=NAME) == first
