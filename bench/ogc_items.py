@@ -243,6 +243,7 @@ def main() -> None:
     proc = start_geoborder(args.store.resolve(), port, args.workers, log)
     base = f"http://127.0.0.1:{port}"
     duration, concurrency = os.environ.get("DUR", "6s"), os.environ.get("C", "4")
+    load_before = os.getloadavg()
     static: dict[str, dict] = {}
     try:
         warm(base, args.layer)
@@ -277,6 +278,12 @@ def main() -> None:
                 f"{r['query']:<22} geoborder {g:<14} best {r['best_peer'] or '-':<10} {pv:<14} ratio {ratio}   "
                 f"static {sv:<14} share {share:<5} ({peers})"
             )
+    # a shared machine shows in the load average: the numbers are comparable only on a quiet one
+    load_after = os.getloadavg()
+    print(
+        f"\nload average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in load_before)} before, "
+        f"{' '.join(f'{x:.2f}' for x in load_after)} after; {os.cpu_count()} CPUs"
+    )
     limit = next((v for k, v in static.items() if k == "items limit=100"), None)
     if limit and limit["req_s"]:
         print(
