@@ -110,6 +110,11 @@ def cases(s: dict) -> list[Case]:
         Case("maps", "map page 2025 province Sơn La", _q("/maps/density", area="14")),
         Case("maps", "map page 2009 province Sơn La", _q("/maps/density", vintage=2009, area="303")),
         Case("maps", "map table (page search)", _q("/maps/table.json", indicator="density")),
+        # two maps side by side (issue 15): the 2009 and the 2025 units (no second year of real data)
+        Case("maps", "compare page density Sơn La 303 | 14", _q("/maps/density/compare", area="14")),
+        Case("maps", "compare page population Sơn La 303 | 14", _q("/maps/population/compare", area="14")),
+        Case("maps", "compare page density national (border)", "/maps/density/compare"),
+        Case("maps", "compare page density whole country", _q("/maps/density/compare", area="all")),
     ]
     for vintage in (2025, 2009):
         for method in ("quantiles", "natural_breaks", "equal_interval"):

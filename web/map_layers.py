@@ -8,14 +8,18 @@ larger ones are PNG map tiles of the service (geoborder.tiles.render).
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from functools import cache
 
+import branca.element
 import folium
+import jinja2
 import numpy as np
 import shapely
 
 from geoborder.build.partner_names import PARTNER_NAMES_PATH, partner_vi_names
+from geoborder.core.cache import LRU
 from geoborder.core.errors import NotFound
 from geoborder.core.tilegrid import MAX_ZOOM
 from geoborder.maps.choropleth import Choropleth
@@ -34,6 +38,34 @@ from .map_style import (
     esc,
 )
 
+
+class _Literal:
+    """What jinja2 makes of a source without any tag: the text itself, newlines as "\\n" and one
+    trailing newline dropped (jinja2's defaults), rendered without compiling anything."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, source: str):
+        text = source.replace("\r\n", "\n").replace("\r", "\n")
+        self.text = text[:-1] if text.endswith("\n") else text
+
+    def render(self, *args, **kwargs) -> str:
+        return self.text
+
+
+def _element_template(source, *args, **kwargs):
+    """branca's Element compiles its text as a jinja2 template, and folium wraps every rendered
+    script (each layer's inline GeoJSON, each gate's marker, tooltip and popup) in one: ~500
+    compilations, 0.3-0.6 s of a first compare page. A text without a jinja2 tag is the same text
+    rendered, so it is kept as it is; any other goes to jinja2 as before."""
+    if not args and not kwargs and isinstance(source, str) and not any(t in source for t in ("{{", "{%", "{#")):
+        return _Literal(source)
+    return jinja2.Template(source, *args, **kwargs)
+
+
+branca.element.Template = _element_template  # type: ignore[attr-defined,assignment]  # branca's Element(template=...)
+
+
 # layer, TEXT key, shown at first: drawn by the service as PNG map tiles
 TILE_LAYERS = (("roads", "roads", True), ("places", "places", False), ("commune_seats_2025", "seats", False))
 
@@ -43,8 +75,40 @@ def _rounded(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     return shapely.set_precision(g, 1e-4)
 
 
+_GRID = 0.1  # the clip box's corners, in degrees: maps of nearly the same bounds share one box
+
+
 def _clip_box(bounds, pad: float):
-    return shapely.box(bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
+    """The map's surroundings: its bounds padded by `pad`, widened to the 0.1° grid, so the two
+    maps of a compare page (Sơn La 303 and 14) and pages of nearly the same bounds share one box
+    and so the context layers held for it (`_held`)."""
+    west, south = (math.floor((v - pad) / _GRID) * _GRID for v in bounds[:2])
+    east, north = (math.ceil((v + pad) / _GRID) * _GRID for v in bounds[2:])
+    return shapely.box(west, south, east, north)
+
+
+# what the context layers of a map page are made of (simplified shapes, labels, gate rows), held
+# per (store, data version, box, tolerance, language ...): computed once per data version for all
+# the maps of those surroundings (a page, both maps of a compare page, its other language's page)
+_DATA = LRU(256)
+
+
+def _held(store, key: tuple, make):
+    return _DATA.get_or_make((id(store), store.version, *key), make)
+
+
+def _simplified(store, layer_id: str, geoms: np.ndarray, which: np.ndarray, tol: float) -> np.ndarray:
+    """`geoms[which]` simplified at `tol` (as `_rounded`): each feature simplified once per data
+    version and tolerance, whatever the map (the whole Chinese provinces are the page's costliest
+    shapes)."""
+    done: dict = _held(store, ("simplified", layer_id, tol), dict)
+    idx = np.flatnonzero(which)
+    todo = [i for i in idx if i not in done]
+    if todo:
+        done.update(zip(todo, _rounded(geoms[todo], tol)))
+    out = np.empty(len(idx), dtype=object)
+    out[:] = [done[i] for i in idx]
+    return out
 
 
 def _feature_collection(geoms, props: list[dict]) -> dict:
@@ -135,7 +199,10 @@ def partner_names(gdf, code_col: str, vi_source: str, en_col: str, lang: str) ->
 
 def _label_point(g, box):
     """Where a unit's name goes: inside the part of it near the map (the polygon itself is not clipped)."""
-    part = shapely.intersection(g, box)
+    x0, y0, x1, y1 = box.bounds
+    gx0, gy0, gx1, gy1 = g.bounds
+    # a unit inside the box is its own part near the map (no cut of a whole province's outline)
+    part = g if x0 <= gx0 and y0 <= gy0 and gx1 <= x1 and gy1 <= y1 else shapely.intersection(g, box)
     if part is None or part.is_empty:
         return None
     if part.geom_type in ("MultiPolygon", "GeometryCollection"):
@@ -146,25 +213,47 @@ def _label_point(g, box):
     return part.representative_point()
 
 
+def _partner_data(store, box, tol: float, lang: str, detail: bool) -> tuple[list, list]:
+    """(layer id, district?, GeoJSON) of each partner layer near the map and the labels (with the
+    countries'), held per data version and surroundings."""
+
+    def make():
+        layers: list[tuple[str, bool, dict]] = []
+        labels: list[list] = []
+        for layer_id, code_col, vi_source, en_col, kind in _PARTNER_LAYERS:
+            gdf = _frame_or_none(store, layer_id)
+            district = kind == "district"
+            if gdf is None or not len(gdf) or (district and not detail):
+                continue
+            geoms = np.asarray(gdf.geometry.values, dtype=object)
+            keep = shapely.intersects(geoms, box)
+            if not keep.any():
+                continue
+            shapes = _simplified(store, layer_id, geoms, keep, tol * (3 if district else 2))
+            names = partner_names(gdf[keep], code_col, vi_source, en_col, lang)
+            layers.append(
+                (layer_id, district, _feature_collection(shapes, [{"name": n, "layer": layer_id} for n in names]))
+            )
+            # the name inside the part of the simplified shape near the map (within the tolerance
+            # of the unit's own, and far cheaper to cut)
+            for g, s, n in zip(geoms[keep], shapes, names):
+                p = _label_point(s, box) if n else None
+                if p is not None:
+                    labels.append(label(n, p.x, p.y, kind, rank=shapely.area(g)))
+        labels.extend(_country_labels(store, box, lang))
+        return layers, labels
+
+    return _held(store, ("partners", box.bounds, tol, lang, detail), make)
+
+
 def _partner_units(store, box, tol: float, lang: str, show: bool = True, detail: bool = True):
     """Lao, Chinese and Cambodian provinces near the map, and the Lao districts and Chinese counties
     along the border: whole units (simplified, not clipped to the map's box), named in the page's
     language; the countries named at low zooms. `detail`: with the districts (a province's map;
     the national maps open too far out to show them)."""
     partners = folium.FeatureGroup(name=TEXT[lang]["partners"], show=show)
-    labels: list[list] = []
-    for layer_id, code_col, vi_source, en_col, kind in _PARTNER_LAYERS:
-        gdf = _frame_or_none(store, layer_id)
-        district = kind == "district"
-        if gdf is None or not len(gdf) or (district and not detail):
-            continue
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        keep = shapely.intersects(geoms, box)
-        if not keep.any():
-            continue
-        shapes = _rounded(geoms[keep], tol * (3 if district else 2))
-        names = partner_names(gdf[keep], code_col, vi_source, en_col, lang)
-        fc = _feature_collection(shapes, [{"name": n, "layer": layer_id} for n in names])
+    layers, labels = _partner_data(store, box, tol, lang, detail)
+    for layer_id, district, fc in layers:
         style = (
             {"color": PARTNER_COLOR, "weight": 0.6, "dashArray": "3 3", "fill": False, "opacity": 0.7}
             if district
@@ -177,12 +266,23 @@ def _partner_units(store, box, tol: float, lang: str, show: bool = True, detail:
             name=layer_id,
             interactive=not district,
         ).add_to(partners)
-        for g, n in zip(geoms[keep], names):
-            p = _label_point(g, box) if n else None
-            if p is not None:
-                labels.append(label(n, p.x, p.y, kind, rank=shapely.area(g)))
-    labels.extend(_country_labels(store, box, lang))
-    return partners, labels
+    return partners, list(labels)
+
+
+_COARSE = 0.02  # the shapes the countries' names are placed on (shown at zooms 4-8)
+
+
+def _china(store, box):
+    """China's provinces near the map as one shape (where its name goes): only those the box
+    touches, clipped to it simplified (the union of them all costs 0.3-0.5 s)."""
+    china = _frame_or_none(store, "china_provinces")
+    if china is None or not len(china):
+        return None
+    geoms = np.asarray(china.geometry.values, dtype=object)
+    keep = shapely.intersects(geoms, box)
+    if not keep.any():
+        return None
+    return shapely.union_all(shapely.intersection(_simplified(store, "china_provinces", geoms, keep, _COARSE), box))
 
 
 def _country_labels(store, box, lang: str) -> list[list]:
@@ -191,15 +291,17 @@ def _country_labels(store, box, lang: str) -> list[list]:
     countries = _frame_or_none(store, "countries")
     name_col = "name_vi" if lang == "vi" else "name_en"
     if countries is not None:
-        for g, iso3, n in zip(countries.geometry.values, countries["iso3"], countries[name_col]):
+        geoms = np.asarray(countries.geometry.values, dtype=object)
+        shapes = _simplified(store, "countries", geoms, np.ones(len(geoms), dtype=bool), _COARSE)
+        for g, iso3, n in zip(shapes, countries["iso3"], countries[name_col]):
             if str(iso3) == "VNM" or not _text(n):
                 continue
             p = _label_point(g, box)
             if p is not None:
                 out.append(label(str(n), p.x, p.y, "country"))
-    china = _frame_or_none(store, "china_provinces")
-    if china is not None and len(china):
-        p = _label_point(shapely.union_all(np.asarray(china.geometry.values, dtype=object)), box)
+    china = _china(store, box)
+    if china is not None:
+        p = _label_point(china, box)
         if p is not None:
             out.append(label("Trung Quốc" if lang == "vi" else "China", p.x, p.y, "country"))
     return out
@@ -223,20 +325,30 @@ def _provinces(store, ch: Choropleth, m: folium.Map, box, tol: float, lang: str,
             max_zoom=MAX_ZOOM,
             max_native_zoom=MAX_ZOOM,
         ).add_to(fg)
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        keep = shapely.intersects(geoms, box)
-        for g, n in zip(geoms[keep], gdf["name"].to_numpy()[keep]):
-            p = _label_point(g, box)
-            if p is not None and _text(n):
-                labels.append(label(str(n), p.x, p.y, "province", rank=shapely.area(g)))
+
+        def make():
+            out = []
+            geoms = np.asarray(gdf.geometry.values, dtype=object)
+            keep = shapely.intersects(geoms, box)
+            for g, n in zip(geoms[keep], gdf["name"].to_numpy()[keep]):
+                p = _label_point(g, box)
+                if p is not None and _text(n):
+                    out.append(label(str(n), p.x, p.y, "province", rank=shapely.area(g)))
+            return out
+
+        labels = list(_held(store, ("provinces", layer_id, box.bounds), make))
     if ch.spec.area == "border_communes":
         countries = _frame_or_none(store, "countries")
         if countries is not None:
             vn = countries[countries["iso3"].astype(str) == "VNM"]
             if len(vn):
-                outline = _rounded(shapely.boundary(np.asarray(vn.geometry.values, dtype=object)), tol * 2)
+
+                def outline():
+                    shapes = _rounded(shapely.boundary(np.asarray(vn.geometry.values, dtype=object)), tol * 2)
+                    return _feature_collection(shapes, [{"name": "VNM"}] * len(shapes))
+
                 folium.GeoJson(
-                    _feature_collection(outline, [{"name": "VNM"}] * len(outline)),
+                    _held(store, ("vietnam_outline", tol), outline),
                     style_function=lambda f: {"color": "#3d3d3d", "weight": 1.4, "opacity": 0.9, "fill": False},
                     interactive=False,
                     name="vietnam_outline",
@@ -245,63 +357,70 @@ def _provinces(store, ch: Choropleth, m: folium.Map, box, tol: float, lang: str,
     return fg, labels
 
 
+def _river_data(store, box, tol: float, detail: bool) -> tuple[list, list]:
+    """(layer id, GeoJSON) of the lakes and rivers near the map, clipped, and their labels; held
+    per data version and surroundings."""
+
+    def make():
+        layers: list[tuple[str, dict]] = []
+        labels: list[list] = []
+        lakes = _frame_or_none(store, "lakes_ne10m")
+        if lakes is not None and len(lakes):
+            geoms = np.asarray(lakes.geometry.values, dtype=object)
+            keep = shapely.intersects(geoms, box)
+            if keep.any():
+                shapes = _rounded(shapely.intersection(geoms[keep], box), tol)
+                names = [_text(n) or "" for n in lakes["name"].to_numpy()[keep]]
+                layers.append(("lakes_ne10m", _feature_collection(shapes, [{"name": n} for n in names])))
+                for g, n in zip(shapes, names):
+                    if n and g is not None and not g.is_empty:
+                        p = g.representative_point()
+                        labels.append(label(n, p.x, p.y, "river", rank=1))
+        for layer_id in ("rivers_wdbii", "rivers_ne10m"):
+            rivers = _frame_or_none(store, layer_id)
+            if rivers is None or not len(rivers):
+                continue
+            geoms = np.asarray(rivers.geometry.values, dtype=object)
+            keep = shapely.intersects(geoms, box)
+            if not detail and "wdbii_level" in rivers:
+                keep &= rivers["wdbii_level"].to_numpy() <= 2
+            if not keep.any():
+                continue
+            shapes = _rounded(shapely.intersection(geoms[keep], box), tol)
+            names = [
+                _text(n) or ""
+                for n in (rivers["name"].to_numpy()[keep] if "name" in rivers else [""] * int(keep.sum()))
+            ]
+            layers.append((layer_id, _feature_collection(shapes, [{"name": n} for n in names])))
+            for g, n in zip(shapes, names):
+                if n and g is not None and not g.is_empty:
+                    p = shapely.line_interpolate_point(
+                        shapely.line_merge(g) if g.geom_type == "MultiLineString" else g, 0.5, normalized=True
+                    )
+                    if p is not None and not p.is_empty:
+                        labels.append(label(n, p.x, p.y, "river", rank=shapely.length(g)))
+        return layers, labels
+
+    return _held(store, ("rivers", box.bounds, tol, detail), make)
+
+
+_RIVER_WEIGHT = {"rivers_wdbii": 0.9, "rivers_ne10m": 1.6}
+
+
 def _rivers(store, m: folium.Map, box, tol: float, lang: str, show: bool, detail: bool = True):
     """Rivers (WDB II, the named Natural Earth rivers) and lakes, clipped to the map's
     surroundings; the named rivers labelled. `detail`: with WDB II's minor rivers and canals
     (a province's map)."""
     fg = folium.FeatureGroup(name=TEXT[lang]["rivers"], show=show)
-    labels: list[list] = []
-    lakes = _frame_or_none(store, "lakes_ne10m")
-    if lakes is not None and len(lakes):
-        geoms = np.asarray(lakes.geometry.values, dtype=object)
-        keep = shapely.intersects(geoms, box)
-        if keep.any():
-            shapes = _rounded(shapely.intersection(geoms[keep], box), tol)
-            names = [_text(n) or "" for n in lakes["name"].to_numpy()[keep]]
-            folium.GeoJson(
-                _feature_collection(shapes, [{"name": n} for n in names]),
-                style_function=lambda f: {
-                    "color": RIVER_COLOR,
-                    "weight": 0.8,
-                    "fillColor": LAKE_FILL,
-                    "fillOpacity": 1,
-                },
-                interactive=False,
-                name="lakes_ne10m",
-            ).add_to(fg)
-            for g, n in zip(shapes, names):
-                if n and g is not None and not g.is_empty:
-                    p = g.representative_point()
-                    labels.append(label(n, p.x, p.y, "river", rank=1))
-    for layer_id, weight in (("rivers_wdbii", 0.9), ("rivers_ne10m", 1.6)):
-        rivers = _frame_or_none(store, layer_id)
-        if rivers is None or not len(rivers):
-            continue
-        geoms = np.asarray(rivers.geometry.values, dtype=object)
-        keep = shapely.intersects(geoms, box)
-        if not detail and "wdbii_level" in rivers:
-            keep &= rivers["wdbii_level"].to_numpy() <= 2
-        if not keep.any():
-            continue
-        shapes = _rounded(shapely.intersection(geoms[keep], box), tol)
-        names = [
-            _text(n) or "" for n in (rivers["name"].to_numpy()[keep] if "name" in rivers else [""] * int(keep.sum()))
-        ]
-        folium.GeoJson(
-            _feature_collection(shapes, [{"name": n} for n in names]),
-            style_function=lambda f, w=weight: {"color": RIVER_COLOR, "weight": w, "opacity": 0.85},
-            interactive=False,
-            name=layer_id,
-        ).add_to(fg)
-        for g, n in zip(shapes, names):
-            if n and g is not None and not g.is_empty:
-                p = shapely.line_interpolate_point(
-                    shapely.line_merge(g) if g.geom_type == "MultiLineString" else g, 0.5, normalized=True
-                )
-                if p is not None and not p.is_empty:
-                    labels.append(label(n, p.x, p.y, "river", rank=shapely.length(g)))
+    layers, labels = _river_data(store, box, tol, detail)
+    for layer_id, fc in layers:
+        if layer_id == "lakes_ne10m":
+            style = {"color": RIVER_COLOR, "weight": 0.8, "fillColor": LAKE_FILL, "fillOpacity": 1}
+        else:
+            style = {"color": RIVER_COLOR, "weight": _RIVER_WEIGHT[layer_id], "opacity": 0.85}
+        folium.GeoJson(fc, style_function=lambda f, style=style: style, interactive=False, name=layer_id).add_to(fg)
     fg.add_to(m)
-    return fg, labels
+    return fg, list(labels)
 
 
 _TOWN_KIND = {"PPLC": "city", "PPLA": "city", "PPLA2": "town"}
@@ -313,6 +432,10 @@ def _towns(store, box, detail: bool = True) -> list[list]:
     places = _frame_or_none(store, "places")
     if places is None or not len(places):
         return []
+    return list(_held(store, ("towns", box.bounds, detail), lambda: _town_labels(places, box, detail)))
+
+
+def _town_labels(places, box, detail: bool) -> list[list]:
     geoms = np.asarray(places.geometry.values, dtype=object)
     keep = shapely.intersects(geoms, box)
     out = []
@@ -346,12 +469,18 @@ def _border_line(store, m: folium.Map, box, tol: float, lang: str, show: bool = 
     bl = _frame_or_none(store, "border_lines")
     if bl is None or not len(bl):
         return None
-    geoms = np.asarray(bl.geometry.values, dtype=object)
-    keep = shapely.intersects(geoms, box)
-    if not keep.any():
+
+    def make():
+        geoms = np.asarray(bl.geometry.values, dtype=object)
+        keep = shapely.intersects(geoms, box)
+        if not keep.any():
+            return None
+        clipped = _rounded(shapely.intersection(geoms[keep], box), tol / 3)
+        return _feature_collection(clipped, [{"pair": str(p)} for p in bl["pair"].to_numpy()[keep]])
+
+    fc = _held(store, ("border_line", box.bounds, tol), make)
+    if fc is None:
         return None
-    clipped = _rounded(shapely.intersection(geoms[keep], box), tol / 3)
-    fc = _feature_collection(clipped, [{"pair": str(p)} for p in bl["pair"].to_numpy()[keep]])
     # a white casing under the red line: the line stands out on every palette, also along
     # YlOrRd's dark red top classes where red alone vanishes. The page draws the casing from the
     # line's own data (web/map_labels.py), so the line is in the page once.
@@ -373,28 +502,28 @@ def _gates(store, m: folium.Map, box, lang: str, show: bool = True) -> None:
         return
     t = TEXT[lang]
     fg = folium.FeatureGroup(name=t["gates"], show=show)
-    located = gates[gates.geometry.notna()]
-    located = located[shapely.intersects(np.asarray(located.geometry.values, dtype=object), box)]
-    for _, g in located.iterrows():
-        cls = str(g.get("gate_class") or "secondary")
-        label = f"{g['name_vi']} — {t['gate_class'].get(cls, cls)}"
-        partner = g.get("partner_gate")
-        popup = f"<b>{esc(g['name_vi'])}</b><br>{esc(t['gate_class'].get(cls, cls))}"
+
+    def rows():
+        located = gates[gates.geometry.notna()]
+        located = located[shapely.intersects(np.asarray(located.geometry.values, dtype=object), box)]
+        return [
+            (g.geometry.x, g.geometry.y, str(g.get("gate_class") or "secondary"), g["name_vi"], g.get("partner_gate"))
+            for _, g in located.iterrows()
+        ]
+
+    for x, y, cls, name, partner in _held(store, ("gates", box.bounds), rows):
+        label = f"{name} — {t['gate_class'].get(cls, cls)}"
+        popup = f"<b>{esc(name)}</b><br>{esc(t['gate_class'].get(cls, cls))}"
         if partner:
             popup += f"<br>↔ {esc(partner)}"
         radius = 7 if cls == "international" else 5
         # a white ring around the black outline: the gate stands out on the lightest class (black
         # on pale yellow) and on the darkest (white on dark red) alike
         folium.CircleMarker(
-            [g.geometry.y, g.geometry.x],
-            radius=radius + 1.5,
-            color=GATE_RING,
-            weight=2.5,
-            fill=False,
-            interactive=False,
+            [y, x], radius=radius + 1.5, color=GATE_RING, weight=2.5, fill=False, interactive=False
         ).add_to(fg)
         folium.CircleMarker(
-            [g.geometry.y, g.geometry.x],
+            [y, x],
             radius=radius,
             color=GATE_OUTLINE,
             weight=1.2,
