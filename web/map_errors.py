@@ -9,7 +9,7 @@ import re
 from geoborder.maps.classes import K_MAX, K_MIN
 
 # the choices the picker takes (an error page's way back keeps them)
-PICKER_PARAMS = ("indicator", "vintage", "area", "year", "classes", "k")
+PICKER_PARAMS = ("indicator", "vintage", "area", "year", "classes", "k", "from", "measure")
 
 _TEXT = {
     "vi": {

@@ -45,6 +45,9 @@ TEXT = {
         "percent": "% thay đổi",
         "compare": "So sánh: hai bản đồ cạnh nhau",
         "change": "Thay đổi",
+        "area": "Vùng",
+        "provinces": "Tỉnh",
+        "saved_areas": "Khu vực đã lưu",
     },
     "en": {
         "indicator": "Indicator",
@@ -78,6 +81,9 @@ TEXT = {
         "percent": "% change",
         "compare": "Compare: two maps side by side",
         "change": "Change",
+        "area": "Area",
+        "provinces": "Provinces",
+        "saved_areas": "Saved areas",
     },
 }
 
@@ -106,6 +112,26 @@ def switchers_html(choices: list[dict], indicator: str, year: int, lang: str) ->
   <select id="gb-indicator">{"".join(opts)}</select>
   <label for="gb-year">{esc(t["year"])}</label>
   <select id="gb-year"{" disabled" if len(years) < 2 else ""}>{yopts}</select>
+ </div>"""
+
+
+def area_html(areas: list[tuple[str, str, str]], current: str, lang: str) -> str:
+    """The area switcher: (key, label, group) of each area the map can show, group "" (the
+    national areas), "province" or "saved" (the saved named areas: issue 17); `current`: the key
+    of the area shown."""
+    t = TEXT[lang]
+    groups: dict[str, list[str]] = {"": [], "province": [], "saved": []}
+    for key, text, group in areas:
+        sel = " selected" if key == current else ""
+        groups[group].append(f'<option value="{esc(key)}"{sel}>{esc(text)}</option>')
+    opts = "".join(groups[""])
+    for group, title in (("province", t["provinces"]), ("saved", t["saved_areas"])):
+        if groups[group]:
+            opts += f'<optgroup label="{esc(title)}" data-group="{group}">{"".join(groups[group])}</optgroup>'
+    return f"""
+ <div class="gb-switch gb-area">
+  <label for="gb-area">{esc(t["area"])}</label>
+  <select id="gb-area">{opts}</select>
  </div>"""
 
 
@@ -264,6 +290,8 @@ JS = """
     return {from: f, measure: f ? me.value : null};
   }
   if (ind) ind.addEventListener('change', function () { window.location = pageUrl(ind.value, {year: null, from: null, measure: null}); });
+  var ar = document.getElementById('gb-area');  // another area: the map opens on its bounds
+  if (ar) ar.addEventListener('change', function () { window.location = pageUrl(S.indicator, {area: ar.value, lat: null, lon: null, zoom: null}); });
   if (yr) yr.addEventListener('change', function () { window.location = pageUrl(S.indicator, Object.assign({year: yr.value}, since(yr.value))); });
   if (fr) fr.addEventListener('change', function () { window.location = pageUrl(S.indicator, since(null)); });
   if (me) me.addEventListener('change', function () { if (fr.value) window.location = pageUrl(S.indicator, since(null)); });

@@ -19,8 +19,10 @@ from jinja2 import Template
 from geoborder.core.cache import LRU
 from geoborder.core.tilegrid import MAX_ZOOM
 from geoborder.indicators.catalog import DATA_YEAR
+from geoborder.indicators.saved_areas import saved_areas_revision
 from geoborder.maps import change as X
 from geoborder.maps import choropleth as C
+from geoborder.maps.areas import AREAS, area_choices
 
 from .assets import map_css, map_js
 from .map_labels import CSS as LABELS_CSS
@@ -29,7 +31,7 @@ from .map_layers import add_context_layers, layer_titles
 from .map_style import BORDER_COLOR, GATE_COLORS, TEXT, esc
 from .map_tools import CSS as TOOLS_CSS
 from .map_tools import TEXT as TOOLS_TEXT
-from .map_tools import compare_html, search_html, switchers_html, table_html, tools_js
+from .map_tools import area_html, compare_html, search_html, switchers_html, table_html, tools_js
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class MapUrls:
     query: tuple = ()  # the page's own query (vintage, area, classes, k, year, lang, basemap) as pairs
 
 
-def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()) -> str:
+def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = (), areas: tuple = ()) -> str:
     t = TEXT[lang]
     tt = TOOLS_TEXT[lang]
     rows = "".join(
@@ -84,6 +86,7 @@ def _legend_html(ch: C.Choropleth, lang: str, urls: MapUrls, choices: tuple = ()
  <div class="gb-title"><button type="button" id="gb-panel-toggle" aria-expanded="false" aria-controls="gb-panel">{esc(tt["more"])}</button>{esc(ch.area.title(lang))}</div>
  <div class="gb-sub">{esc(t["units"])}: {esc(units)} · {int(ch.area.mask.sum())} {esc(t["communes"])}</div>
  {switchers_html(list(choices), ch.spec.indicator, ch.year, lang) if choices else ""}
+ {area_html(list(areas), ch.area.key, lang) if areas else ""}
  {compare_html(list(choices), ch.spec.indicator, ch.year, X.change_of(ch), lang, urls.compare) if choices else ""}
  {search_html(lang)}
  <div id="gb-hover" class="gb-sub" aria-live="polite">{esc(t["hover"])}</div>
@@ -240,13 +243,19 @@ def map_page(
     basemap: str | None = None,
     choices: tuple = (),
     layers: frozenset | None = None,
+    areas: tuple = (),
 ) -> str:
     """The whole HTML page of one choropleth map, built once per (data version, map, language,
-    URLs, indicator choices, layers shown). `choices`: (name, title, years on these units) of each
-    indicator for the switcher; `layers`: the layer keys shown at first (None: the defaults)."""
-    key = (id(store), ch.version, ch.spec, lang, urls, basemap, choices, layers)
+    URLs, indicator choices, layers shown, area choices). `choices`: (name, title, years on these
+    units) of each indicator for the switcher; `layers`: the layer keys shown at first (None: the
+    defaults); `areas`: (key, label, group) of each area for the area switcher (`map_areas`: with
+    the saved areas, so a page is made again when one is saved or deleted)."""
+    key = (id(store), ch.version, ch.spec, lang, urls, basemap, choices, layers, areas)
     return _PAGES.get_or_make(
-        key, lambda: _map_page(store, ch, lang=lang, urls=urls, basemap=basemap, choices=choices, layers=layers)
+        key,
+        lambda: _map_page(
+            store, ch, lang=lang, urls=urls, basemap=basemap, choices=choices, layers=layers, areas=areas
+        ),
     )
 
 
@@ -259,6 +268,7 @@ def _map_page(
     basemap: str | None = None,
     choices: tuple = (),
     layers: frozenset | None = None,
+    areas: tuple = (),
 ) -> str:
     t = TEXT[lang]
     west, south, east, north = ch.bounds
@@ -312,7 +322,7 @@ def _map_page(
     root.header.add_child(Element(TOOLS_CSS))
     root.header.add_child(Element(LABELS_CSS))
     choice_dicts = tuple({"name": n, "title": ti, "years": list(ys)} for n, ti, ys in choices)
-    root.html.add_child(Element(_legend_html(ch, lang, urls, choice_dicts)))
+    root.html.add_child(Element(_legend_html(ch, lang, urls, choice_dicts, areas)))
     m.add_child(_Script(_JS % {"map": m.get_name(), "lookup": json.dumps(urls.lookup)}))
     titles = {v: k for k, v in layer_titles(lang).items()}
     titles[ch.info.title(lang)] = "values"
@@ -349,11 +359,51 @@ def indicator_choices(store, indicators_db, vintage: int, lang: str) -> tuple:
     return tuple(sorted(out, key=lambda c: not c[2]))
 
 
+_CHOICES = LRU(64)
+
+
+def _revisions(store, indicators_db) -> tuple:
+    """What the picker's and the switcher's choices depend on: the data version, the indicator
+    values (years with values) and the saved areas (cheap: no query on SQLite)."""
+    if indicators_db is None:
+        return (id(store), store.version, None, "")
+    return (id(store), store.version, indicators_db.revision(), saved_areas_revision(indicators_db))
+
+
+def map_areas(store, indicators_db, vintage: int, lang: str) -> tuple[tuple[str, str, str], ...]:
+    """(key, label, group) of every area a map of `vintage` can show (geoborder.maps.areas.
+    area_choices): group "" for all / border / border_communes, "province" for the provinces
+    (a border province marked ★), "saved" for the saved named areas (their key is their name).
+    Held per data version and saved-areas revision: a save or a deletion shows at once."""
+    key = ("areas", *_revisions(store, indicators_db), vintage, lang)
+    return _CHOICES.get_or_make(key, lambda: _map_areas(store, indicators_db, vintage, lang))
+
+
+def _map_areas(store, indicators_db, vintage: int, lang: str) -> tuple[tuple[str, str, str], ...]:
+    border = C.border_province_codes(store, vintage)
+    codes = {c for c, _ in C.provinces(store, vintage)}
+    out = []
+    for key, text in area_choices(store, indicators_db, vintage, lang):
+        if key in AREAS:
+            out.append((key, text, ""))
+        elif key in codes:
+            out.append((key, f"{text} ★" if key in border else text, "province"))
+        else:
+            out.append((key, text, "saved"))
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- the picker
 
 
 def picker_context(store, indicators_db, lang: str) -> dict:
-    """What the map picker offers: indicators (with whether they have values), provinces per vintage."""
+    """What the map picker offers: indicators (with whether they have values), provinces per
+    vintage, the saved areas; held per data version, indicator revision and saved-areas revision."""
+    key = ("picker", *_revisions(store, indicators_db), lang)
+    return _CHOICES.get_or_make(key, lambda: _picker_context(store, indicators_db, lang))
+
+
+def _picker_context(store, indicators_db, lang: str) -> dict:
     layer_ids = {info.id for info in store.layers()}
     vintages = [v for v in C.VINTAGES if {f"communes_{v}", f"border_communes_{v}"} <= layer_ids]
     # a store built from a pack without coded communes (e.g. `geoborder fetch`): say what is missing
@@ -382,12 +432,16 @@ def picker_context(store, indicators_db, lang: str) -> dict:
     # indicators without values (on any units) at the end of the list, in catalog order
     inds.sort(key=lambda i: not any(i["years"].values()))
     provinces = {}
+    saved: list[str] = []
     for v in vintages:
         border = C.border_province_codes(store, v)
         provinces[v] = [{"code": c, "name": n, "border": c in border} for c, n in C.provinces(store, v)]
+        # the saved named areas (issue 17): the same names on both units, after the provinces
+        saved = [key for key, _, group in map_areas(store, indicators_db, v, lang) if group == "saved"]
     return {
         "indicators": inds,
         "provinces": provinces,
+        "saved_areas": saved,
         "vintages": vintages,
         "methods": list(C.METHODS),
         "method_labels": C.LABELS[lang]["method"],

@@ -25,7 +25,7 @@ from geoborder.maps.areas import file_part
 from web.assets import VENDOR_PREFIX
 from web.map_errors import PICKER_PARAMS, explain
 from web.map_layers import LAYER_KEYS
-from web.maps import MapUrls, indicator_choices, map_page, picker_context
+from web.maps import MapUrls, indicator_choices, map_areas, map_page, picker_context
 
 from ..caching import cache_headers
 from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
@@ -123,11 +123,16 @@ def picker(
     year: Annotated[str | None, Query(description="Preselected year.")] = None,
     classes: Annotated[str | None, Query(description="Preselected classification.")] = None,
     k: Annotated[str | None, Query(description="Preselected number of classes.")] = None,
+    from_: Annotated[str | None, Query(alias="from", description="Preselected first year of a change map.")] = None,
+    measure: Annotated[str | None, Query(description="Preselected measure of a change map.")] = None,
 ) -> HTMLResponse:
     """The picker opens on the choices it is given (a map page's "pick another map" link and an
-    error page's way back pass theirs); a choice it does not offer falls back to the default."""
+    error page's way back pass theirs); a choice it does not offer falls back to the default.
+    The areas offered include the saved named areas (issue 17): the picker is made on every
+    request (no ETag, no held copy), so an area saved or deleted is there at once."""
     ctx = picker_context(store, db, lang)
     chosen = {"indicator": indicator, "vintage": vintage, "area": area, "year": year, "classes": classes, "k": k}
+    chosen.update({name: v for name, v in (("from", from_), ("measure", measure)) if v is not None})
     return request.app.state.templates.TemplateResponse(
         request, "maps.html", {**ctx, "lang": lang, "version": store.version, "chosen": chosen}
     )
@@ -290,6 +295,11 @@ def table(
     return JSONResponse(T.page_rows(store, ch, lang), headers=cache_headers(request))
 
 
+def _since(p) -> dict:
+    """A change map's from and measure, for the picker (it takes no classes_with)."""
+    return {"from": p.base_year, "measure": p.measure.value} if p.base_year is not None else {}
+
+
 @pages.get(
     "/maps/{indicator}",
     name="map_page",
@@ -340,7 +350,7 @@ def page(
         tiles=_url(request, "/tiles/WebMercatorQuad/{z}/{x}/{y}.png", p.query(indicator)),
         lookup=_url(request, "/maps/lookup", p.query(indicator, lang=lang)),
         data=_url(request, "/maps/data.geojson", p.query(indicator, lang=lang)),
-        picker=_url(request, "/maps", p.query(indicator, change=False, lang=lang)),
+        picker=_url(request, "/maps", p.query(indicator, change=False, lang=lang, **_since(p))),
         other_lang=_url(request, f"/maps/{indicator}", p.query(lang=other, basemap=bm)),
         layer_tiles=f"{root}/collections/{{layer}}/map/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png",
         vendor=f"{root}{VENDOR_PREFIX}",
@@ -356,7 +366,8 @@ def page(
         query=tuple(p.query(lang=lang, basemap=bm).items()),
     )
     choices = indicator_choices(store, db, p.vintage, lang)
-    html = map_page(store, ch, lang=lang, urls=urls, basemap=bm, choices=choices, layers=shown)
+    areas = map_areas(store, db, p.vintage, lang)  # with the saved areas (issue 17)
+    html = map_page(store, ch, lang=lang, urls=urls, basemap=bm, choices=choices, layers=shown, areas=areas)
     return HTMLResponse(html, headers=cache_headers(request))
 
 
