@@ -292,8 +292,9 @@ def _country_labels(store, box, lang: str) -> list[list]:
     name_col = "name_vi" if lang == "vi" else "name_en"
     if countries is not None:
         geoms = np.asarray(countries.geometry.values, dtype=object)
-        shapes = _simplified(store, "countries", geoms, np.ones(len(geoms), dtype=bool), _COARSE)
-        for g, iso3, n in zip(shapes, countries["iso3"], countries[name_col]):
+        near = shapely.intersects(geoms, box)
+        shapes = _simplified(store, "countries", geoms, near, _COARSE)
+        for g, iso3, n in zip(shapes, countries["iso3"].to_numpy()[near], countries[name_col].to_numpy()[near]):
             if str(iso3) == "VNM" or not _text(n):
                 continue
             p = _label_point(g, box)
@@ -475,7 +476,8 @@ def _border_line(store, m: folium.Map, box, tol: float, lang: str, show: bool = 
         keep = shapely.intersects(geoms, box)
         if not keep.any():
             return None
-        clipped = _rounded(shapely.intersection(geoms[keep], box), tol / 3)
+        # each line simplified once per data version (whatever the box), then cut to the box
+        clipped = shapely.intersection(_simplified(store, "border_lines", geoms, keep, tol / 3), box)
         return _feature_collection(clipped, [{"pair": str(p)} for p in bl["pair"].to_numpy()[keep]])
 
     fc = _held(store, ("border_line", box.bounds, tol), make)
@@ -506,9 +508,12 @@ def _gates(store, m: folium.Map, box, lang: str, show: bool = True) -> None:
     def rows():
         located = gates[gates.geometry.notna()]
         located = located[shapely.intersects(np.asarray(located.geometry.values, dtype=object), box)]
+        n = len(located)
+        classes = located["gate_class"].to_numpy() if "gate_class" in located else [None] * n
+        partners = located["partner_gate"].to_numpy() if "partner_gate" in located else [None] * n
         return [
-            (g.geometry.x, g.geometry.y, str(g.get("gate_class") or "secondary"), g["name_vi"], g.get("partner_gate"))
-            for _, g in located.iterrows()
+            (g.x, g.y, str(c or "secondary"), name, None if _text(p) is None else p)
+            for g, c, name, p in zip(located.geometry.values, classes, located["name_vi"].to_numpy(), partners)
         ]
 
     for x, y, cls, name, partner in _held(store, ("gates", box.bounds), rows):
