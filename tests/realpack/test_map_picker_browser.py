@@ -1,13 +1,15 @@
 """A saved area picked in the map picker, in headless Chromium (issues 15 and 17): the planners'
 Si Ma Cai – Bắc Hà – Xín Mần cluster saved through POST /reports/areas with the upload key, then
 chosen in /maps (its own "Khu vực đã lưu" group), the form opens its map, whose area switcher has
-it selected and goes back to a province. Screenshots in test-output/."""
+it selected and goes back to a province; a change map chosen in the picker (the made-up Sơn La
+review, 2017-2024 on the pre-2025 units). Screenshots in test-output/."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import httpx
@@ -17,6 +19,7 @@ from browser_tools import OUT, TILES_DONE, _wait
 from geoborder.core.text import fold
 from geoborder.indicators.db import IndicatorDB
 
+PRE = Path(__file__).resolve().parents[1] / "fixtures" / "indicators_madeup_sonla_review_2017_2024_pre2025.csv"
 NAME = "khu vực giáp ranh Si Ma Cai – Bắc Hà – Xín Mần"
 DISTRICTS = {"si ma cai", "bac ha", "xin man"}
 
@@ -29,9 +32,12 @@ def live_url(real_store, tmp_path_factory):
     import uvicorn
 
     from api.main import create_app
+    from geoborder.indicators.importing import import_file
 
     db = IndicatorDB(tmp_path_factory.mktemp("picker_browser") / "indicators.sqlite")
     key = db.add_key("ban-chi-dao-lao-cai")
+    # the made-up Sơn La review (2017-2024 on the pre-2025 units): years to make a change map of
+    import_file(real_store, db, PRE.read_bytes(), PRE.name, vintage=2009)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -119,3 +125,33 @@ def test_the_english_picker_names_the_group(browser, live_url):
     assert group.get_attribute("label") == "Saved areas"
     assert browser.execute_script("return document.getElementById('area').value") == NAME
     browser.save_screenshot(str(OUT / "map_picker_saved_area_en.png"))
+
+
+def test_pick_a_change_map(browser, live_url):
+    """The picker's "Thay đổi từ năm" offers the years before the one shown; choosing one opens
+    the change map of Sơn La (303, the made-up review's province; its legend says from which
+    year to which)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{live_url}/maps?lang=vi&indicator=poverty_rate&vintage=2009&area=303")
+    since = Select(browser.find_element(By.ID, "from"))
+    years = [o.get_attribute("value") for o in since.options if o.get_attribute("value")]
+    latest = browser.execute_script(
+        "return document.getElementById('indicator').selectedOptions[0].getAttribute('data-years-2009')"
+    ).split(",")[-1]
+    assert years and all(int(y) < int(latest) for y in years) and "2017" in years
+    assert browser.find_element(By.ID, "measure").get_attribute("disabled") == "true"
+    since.select_by_value("2017")
+    assert browser.find_element(By.ID, "measure").get_attribute("disabled") is None
+    browser.save_screenshot(str(OUT / "map_picker_change_map.png"))
+    browser.find_element(By.CSS_SELECTOR, "#picker button[type=submit]").click()
+    _wait(browser, "return location.pathname === '/maps/poverty_rate' && document.getElementById('gb-legend') !== null")
+    _wait(browser, TILES_DONE)
+    time.sleep(0.5)
+    q = unquote(browser.current_url.split("?", 1)[1].replace("+", " "))
+    assert "from=2017" in q and "measure=difference" in q and "area=303" in q
+    assert f"2017 → {latest}" in browser.find_element(By.ID, "gb-legend").text
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+    browser.save_screenshot(str(OUT / "map_page_change_from_picker.png"))
