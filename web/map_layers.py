@@ -90,7 +90,15 @@ def _clip_box(bounds, pad: float):
 # what the context layers of a map page are made of (simplified shapes, labels, gate rows), held
 # per (store, data version, box, tolerance, language ...): computed once per data version for all
 # the maps of those surroundings (a page, both maps of a compare page, its other language's page)
-_DATA = LRU(256)
+def _json_size(value) -> int:
+    """The size a held value counts: the length of its JSON (the geometries as GeoJSON already);
+    the per-feature simplified shapes (`_simplified`) are bounded by the layers themselves."""
+    if isinstance(value, dict) and value and not isinstance(next(iter(value)), str):
+        return 0
+    return len(json.dumps(value, default=str))
+
+
+_DATA = LRU(384, max_bytes=16 * 2**20, sizeof=_json_size)  # ~10 entries, ~30 kB of JSON a page
 
 
 def _held(store, key: tuple, make):
