@@ -13,6 +13,12 @@ after they are freed. Fixed, blocks of 1 MB and more are mapped apart and handed
 freed: 60 MB less per worker after the requests of bench/latency.py, measured in-process; items
 pages (~220 kB) are still served from the heap. A `MALLOC_MMAP_THRESHOLD_` set in the
 environment is left as it is.
+
+It also caps glibc's malloc arenas at ARENA_MAX (2). The sync routes run in anyio's thread pool
+(up to 40 threads) beside the warm-up thread, and glibc gives threads arenas of their own (up to
+8 per core), each keeping its freed memory. The cap holds only for arenas made after it is set,
+so `configure()` runs before a worker's threads first allocate: when a store is opened and when
+the warm-up starts. A `MALLOC_ARENA_MAX` set in the environment is left as it is.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from functools import lru_cache
 #: blocks from this size on are mapped apart by glibc (and given back when freed)
 MMAP_THRESHOLD = 1 << 20
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter, glibc malloc.h
+#: at most this many malloc arenas (the main one and one for every thread)
+ARENA_MAX = 2
+_M_ARENA_MAX = -8  # mallopt's parameter, glibc malloc.h
 
 
 @lru_cache(maxsize=1)
@@ -56,14 +65,20 @@ def trim() -> bool:
 
 @lru_cache(maxsize=1)
 def configure() -> bool:
-    """Fix glibc's mmap threshold at MMAP_THRESHOLD, once per process (unless the environment sets
-    MALLOC_MMAP_THRESHOLD_); True if it was set."""
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
-        return False
+    """Fix glibc's mmap threshold at MMAP_THRESHOLD and cap its arenas at ARENA_MAX, once per
+    process (each unless the environment sets MALLOC_MMAP_THRESHOLD_ / MALLOC_ARENA_MAX); True if
+    either was set."""
     try:
         mallopt = _libc().mallopt
     except AttributeError:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    done = False
+    for env, param, value in (
+        ("MALLOC_MMAP_THRESHOLD_", _M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+        ("MALLOC_ARENA_MAX", _M_ARENA_MAX, ARENA_MAX),
+    ):
+        if env not in os.environ:
+            done = bool(mallopt(param, value)) or done
+    return done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from geoborder.core.cache import LRU, nbytes
 from geoborder.tiles import render
 
@@ -71,17 +73,39 @@ def test_heap_trim_finds_glibc_malloc_trim():
     assert isinstance(heap.trim(), bool)
 
 
-def test_heap_configure_sets_the_mmap_threshold_unless_the_environment_does():
+def test_heap_configure_sets_the_mmap_threshold_and_the_arenas_unless_the_environment_does():
     import ctypes.util
     import os
     import subprocess
     import sys
 
     code = "from geoborder.core import heap; print(heap.configure())"
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    names = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX")
+    env = {k: v for k, v in os.environ.items() if k not in names}
     glibc = (ctypes.util.find_library("c") or "").startswith("libc.so")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == str(glibc)
-    env["MALLOC_MMAP_THRESHOLD_"] = "131072"  # the operator's setting wins
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+
+    def run(**extra: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+
+    assert run() == str(glibc)
+    # one of them set by the operator: the other is still set here
+    assert run(MALLOC_MMAP_THRESHOLD_="131072") == str(glibc)
+    assert run(MALLOC_ARENA_MAX="4") == str(glibc)
+    # both set by the operator: the operator's settings win, nothing is set here
+    assert run(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_ARENA_MAX="4") == "False"
+
+
+def test_opening_a_gpkg_store_configures_the_heap(monkeypatch, tmp_path):
+    from geoborder.core import heap
+    from geoborder.core.errors import StoreError
+    from geoborder.store import gpkg
+
+    calls = []
+    monkeypatch.setattr(gpkg, "configure", lambda: calls.append(1))
+    with pytest.raises(StoreError):
+        gpkg.GpkgStore(tmp_path / "none.gpkg")
+    assert calls == [1]  # before anything else, even for a path that is no store
+    assert heap.ARENA_MAX == 2
