@@ -38,16 +38,6 @@ from geoborder.store.base import Store
 
 
 @dataclass(frozen=True)
-class Projected:
-    geoms: np.ndarray  # EPSG:3857, one per row of the layer (None where no geometry)
-    tree: shapely.STRtree  # over `geoms`
-    bounds: tuple[float, float, float, float] | None
-
-    def query(self, box: tuple[float, float, float, float]) -> np.ndarray:
-        return self.tree.query(shapely.box(*box), predicate="intersects")
-
-
-@dataclass(frozen=True)
 class Packed:
     """Geometries held as their WKB, one buffer for all (half the memory of GEOS geometries, which
     keep x, y and z of every vertex, and one object instead of one per feature): the simplified
@@ -71,6 +61,43 @@ class Packed:
         o, blob = self.offsets, self.blob
         wkb = np.array([blob[o[i] : o[i + 1]] or None for i in idx] + [None], dtype=object)[:-1]
         return shapely.from_wkb(wkb)
+
+
+@dataclass(frozen=True)
+class Projected:
+    """A layer in EPSG:3857, packed as WKB (`Packed`), with an STRtree over the envelopes of its
+    geometries: GEOS geometries of the commune layers took 28 MB with their tree, and a tile only
+    reads back the features it draws."""
+
+    packed: Packed  # one per row of the layer (empty where no geometry)
+    envelopes: np.ndarray  # float64 (n, 4): minx, miny, maxx, maxy of each row (NaN where none)
+    tree: shapely.STRtree  # over the envelopes: the same tree (and order) as over the geometries
+    bounds: tuple[float, float, float, float] | None
+
+    def query(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        """Row positions of the features that intersect `box`, in the order of the tree (as
+        `STRtree.query(..., predicate="intersects")` over the geometries gives them). A feature
+        whose envelope lies inside the box intersects it; only the others are read back."""
+        b = shapely.box(*box)
+        idx = self.tree.query(b)
+        if len(idx) == 0:
+            return idx
+        e = self.envelopes[idx]
+        inside = (e[:, 0] >= box[0]) & (e[:, 1] >= box[1]) & (e[:, 2] <= box[2]) & (e[:, 3] <= box[3])
+        keep = inside.copy()
+        edge = np.flatnonzero(~inside)
+        if len(edge):
+            keep[edge] = shapely.intersects(self.packed.take(idx[edge]), b)
+        return idx[keep]
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """The geometries at row positions `idx`."""
+        return self.packed.take(idx)
+
+    @property
+    def geoms(self) -> np.ndarray:
+        """Every geometry (None where missing), read back from the WKB: a temporary."""
+        return self.packed.take(np.arange(len(self.packed)))
 
 
 _PROJECTED = LRU(48)
@@ -97,7 +124,7 @@ def geoms_at_zoom(store, layer_id: str, z: int, idx: np.ndarray) -> np.ndarray:
     """The geometries at row positions `idx` of the layer, simplified for zoom z."""
     packed = simplified(store, layer_id, z)
     if packed is None:
-        return projected(store, layer_id).geoms[idx]
+        return projected(store, layer_id).take(idx)
     return packed.take(idx)
 
 
@@ -109,9 +136,10 @@ def projected(store, layer_id: str) -> Projected:
         out = np.full(len(geoms), None, dtype=object)
         if has.any():
             out[has] = shapely.make_valid(reproject(geoms[has], "EPSG:4326", "EPSG:3857"))
-        tree = shapely.STRtree(out)
+        tree = shapely.STRtree(shapely.envelope(out))
         b = shapely.total_bounds(out[has]) if has.any() else None
-        return Projected(out, tree, tuple(float(v) for v in b) if b is not None else None)
+        bounds = tuple(float(v) for v in b) if b is not None else None
+        return Projected(Packed.of(out), shapely.bounds(out), tree, bounds)
 
     return _PROJECTED.get_or_make((id(store), store.version, layer_id), make)
 
@@ -224,7 +252,7 @@ def layer_png(store, layer_id: str, z: int, x: int, y: int) -> bytes | None:
     idx = proj.query((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
     if len(idx) == 0:
         return None
-    geoms = proj.geoms[idx]
+    geoms = proj.take(idx)
     kinds = shapely.get_type_id(geoms)
     points = np.isin(kinds, (0, 4))
     lines = np.isin(kinds, (1, 2, 5))
@@ -316,7 +344,7 @@ def _local_mvt(store: Store, layer_id: str, z: int, x: int, y: int) -> bytes | N
     unit = (box[2] - box[0]) / MVT_EXTENT
     pad = unit * MVT_BUFFER
     clip = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
-    geoms = shapely.clip_by_rect(proj.geoms[idx], *clip)
+    geoms = shapely.clip_by_rect(proj.take(idx), *clip)
     geoms = shapely.simplify(geoms, unit / 2, preserve_topology=True)
     # to tile units (y up) snapped to the integer grid here, with GEOS keeping the result valid
     # (parts that collapse to nothing are dropped): left to mapbox-vector-tile, one part of a
