@@ -217,7 +217,9 @@ class _Script(MacroElement):
         self.js = js
 
 
-_PAGES = LRU(128)
+#: whole map pages held (~250 kB each): at most 128, and at most 16 MB of them (issue 18)
+PAGES_MAX_BYTES = 16 * 2**20
+_PAGES = LRU(128, max_bytes=PAGES_MAX_BYTES)
 
 
 _VIEW_JS = """
