@@ -24,21 +24,21 @@ from __future__ import annotations
 
 import io
 import threading
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.backends.backend_pdf import FigureCanvasPdf
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from typing import TYPE_CHECKING
 
 from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter
 from geoborder.core.text import fold
 from geoborder.maps import choropleth as C
 from geoborder.maps.areas import file_part
-from geoborder.reports.mapsheet_furniture import inset, legend, north_arrow, scale_bar, symbols
-from geoborder.reports.mapsheet_layers import draw_layers
 from geoborder.reports.mapsheet_layout import NATIONAL, PNG_DPI, Sheet, _fit, check_options, extents, layout
 from geoborder.reports.mapsheet_text import TEXT, sources, title
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib (~29 MB per worker) and the modules that draw with it are imported when a sheet is
+# drawn, not by every worker that imports this module at start (issue 18)
 
 
 def resolve_area(store, vintage: int, text: str) -> str:
@@ -67,6 +67,10 @@ class _Drawing:
     the boxes, the swatches and the texts the returned Sheet reports)."""
 
     def __init__(self, store, ch: C.Choropleth, lang: str, paper: str, orientation: str):
+        from matplotlib.figure import Figure
+
+        import geoborder.reports.charts  # noqa: F401  (the Agg backend and the fonts, before any figure)
+
         self.store, self.ch, self.lang, self.t = store, ch, lang, TEXT[lang]
         self.lay = layout(paper, orientation)
         self.s = self.lay.scale
@@ -95,6 +99,11 @@ class _Drawing:
             self.drawn.append(layer_id)
 
     def draw(self) -> Figure:
+        from matplotlib.patches import Rectangle
+
+        from geoborder.reports.mapsheet_furniture import inset, legend, north_arrow, scale_bar, symbols
+        from geoborder.reports.mapsheet_layers import draw_layers
+
         ax = self.map_axes()
         draw_layers(self, ax, self.extent, self.aspect, self.tol)
         for sp in ("left", "right", "top", "bottom"):
@@ -134,6 +143,9 @@ def render(
 
 
 def _render(store, ch, fmt, paper, orientation, lang) -> Sheet:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+
     with _LOCK:
         d = _Drawing(store, ch, lang, paper, orientation)
         fig = d.draw()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import textwrap
 
-from matplotlib.lines import Line2D
-
 from geoborder.core.errors import NotFound
 from geoborder.maps import choropleth as C
 from geoborder.maps.change import ChangeMap
@@ -99,6 +97,8 @@ def title(dr):
 
 
 def sources(dr):
+    from matplotlib.lines import Line2D  # imported when a sheet is drawn (issue 18)
+
     ch, t, lang, s = dr.ch, dr.t, dr.lang, dr.s
     catalog = dr.store.catalog
     seen, parts = set(), []
