@@ -198,7 +198,10 @@ class ConditionalGetMiddleware:
             return
         send_with_etag = self._sender(send, etag.encode(), self.cache_control.encode())
         if self.fast is not None and scope["method"] == "GET":
-            response = self.fast(scope, revision)
+            try:
+                response = self.fast(scope, revision)
+            except Exception:  # e.g. a StoreError: the route raises it again, into the one error map
+                response = None
             if response is not None:
                 await response(scope, receive, send_with_etag)
                 return

@@ -34,6 +34,7 @@ from geoborder.features import (
     write_gpkg,
 )
 from geoborder.features.records import TIMED_LAYERS
+from geoborder.store.base import IN_MEMORY_ITEMS
 
 from ..params import (
     DOCUMENT_FORMATS,
@@ -348,7 +349,9 @@ def fast_items(scope: Scope, indicator_revision: str = "") -> Response | None:
     if m is None:
         return None
     lf = _prepared(scope, m.group(1), indicator_revision)
-    if lf is None:
+    if lf is None or lf.engine is not IN_MEMORY_ITEMS:
+        # a store engine selects in SQL (PostGIS): that waits on the database, so it runs in the
+        # route (thread pool, the error map's 503), never on the event loop
         return None
     request = Request(scope)
     given: dict[str, str] = {}
