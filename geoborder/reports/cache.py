@@ -2,7 +2,7 @@
 made of changes — the store's version, the indicator database's revision (its imports), the
 border records' revision, the saved areas and targets, or the day (the gates' state is that of
 the period's end or today) — so a committee's repeated requests of one review are answered from
-memory. Bounded: 16 reviews, 64 MB of documents."""
+memory. Bounded: 16 reviews, 16 MB of documents (a review PDF is ~0.2-1 MB; a worker aims at <= 500 MB)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from geoborder.core.cache import LRU
 
 _REPORTS = LRU(16)
-_DOCUMENTS = LRU(64, max_bytes=64 * 2**20, sizeof=lambda v: len(v) if isinstance(v, (bytes, str)) else 0)
+_DOCUMENTS = LRU(64, max_bytes=16 * 2**20, sizeof=lambda v: len(v) if isinstance(v, (bytes, str)) else 0)
 
 
 def data_key(store, indicators_db, reports_db) -> tuple:
