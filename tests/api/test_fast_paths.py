@@ -14,6 +14,15 @@ pytestmark = pytest.mark.realpack
 COMMUNES = "communes_2025"
 ITEMS = f"/collections/{COMMUNES}/items"
 
+
+def _fast_pages(store) -> bool:
+    """Whether the fast page path answers on this store: only for layers selected in memory (on
+    PostGIS a selection waits on the database, so it stays in the route's thread pool)."""
+    from geoborder.store.base import IN_MEMORY_ITEMS
+
+    return store.items(COMMUNES)[1] is IN_MEMORY_ITEMS
+
+
 # plain pages the fast path takes: limit, offset, bbox in their plain form, each once
 FAST_QUERIES = [
     "",
@@ -85,8 +94,9 @@ def _stamped(body: bytes) -> bytes:
     return re.sub(rb'"timeStamp":"[^"]*"', b'"timeStamp":"-"', body)
 
 
-def test_fast_pages_answer_exactly_like_the_route(fast_and_route):
+def test_fast_pages_answer_exactly_like_the_route(fast_and_route, real_store):
     c, answer, served = fast_and_route
+    fast_pages = _fast_pages(real_store)
     n = 0
     for q in FAST_QUERIES:
         url = f"{ITEMS}?{q}" if q else ITEMS
@@ -94,8 +104,8 @@ def test_fast_pages_answer_exactly_like_the_route(fast_and_route):
             for method in ("GET", "HEAD"):
                 fast = answer(url, headers, method, fast=True)
                 route = answer(url, headers, method, fast=False)
-                n += 1
-                assert len(served) == n, (url, headers, method)  # the fast path answered the first
+                n += fast_pages
+                assert len(served) == n, (url, headers, method)  # the fast path answered the first (in memory)
                 assert fast.status_code == route.status_code == 200, (url, headers)
                 # every header but the date and, gzip, the length (the body has its time stamp)
                 skip = {"date", "content-length"} if fast.headers.get("content-encoding") else {"date"}
@@ -126,7 +136,7 @@ def test_the_fast_page_is_the_selection_asked_for(fast_and_route, real_store):
     assert deep["numberMatched"] == len(frame)
     assert [f["id"] for f in deep["features"]] == list(frame["commune_code"].iloc[2656:2756])
     assert {l["rel"] for l in deep["links"]} >= {"self", "alternate", "collection", "next", "prev"}
-    assert len(served) == 2
+    assert len(served) == (2 if _fast_pages(real_store) else 0)
 
 
 def test_what_the_fast_path_leaves_to_the_route(fast_and_route):
