@@ -63,6 +63,46 @@ def _emit(fc: dict, fmt: str) -> None:
     click.echo(f"# {fc.get('numberReturned', 0)} features", err=True)
 
 
+def _indicators(indicators_path):
+    """The indicator database (reported values, saved areas): a path or a postgresql:// URL, by
+    default GEOBORDER_INDICATORS, else var/indicators.sqlite when it exists; None when there is none
+    (a path given that does not exist is an error)."""
+    from geoborder.core.settings import is_postgres_url
+    from geoborder.indicators.open import open_indicators
+
+    path = indicators_path or StoreSettings().indicators
+    if is_postgres_url(path):
+        return open_indicators(path)
+    path = Path(path)
+    if not path.exists():  # opening creates the file: only open one that exists
+        if indicators_path is not None:
+            click.echo(f"geoborder query: no indicator database at {path} (saved areas live there)", err=True)
+            sys.exit(2)
+        return None
+    return open_indicators(path)
+
+
+def _run_in_area(ctx, fn, area, indicators_path, **kwargs):
+    """`_run` with `area` (a province code of the vintage or a saved area's name) and the indicator
+    database that holds the saved areas (opened only when an area is asked for)."""
+    if area is None:
+        _run(ctx, fn, **kwargs)
+        return
+    db = _indicators(indicators_path)
+    try:
+        _run(ctx, fn, area=area, indicators_db=db, **kwargs)
+    finally:
+        if db is not None:
+            db.close()
+
+
+AREA_HELP = "only the communes of this area: a province code of the vintage or a saved area's name (/reports/areas)"
+INDICATORS_HELP = (
+    "indicator database holding the saved areas, a path or a postgresql:// URL (default: "
+    "GEOBORDER_INDICATORS, else var/indicators.sqlite)"
+)
+
+
 def _run(ctx, fn, **kwargs):
     store = _store(ctx.obj.get("store"))
     try:
@@ -93,12 +133,24 @@ def query(ctx, store, fmt):
 @click.option("--within", help="only communes of this Vietnamese province (or pre-2025 district)")
 @click.option("--min-shared-km", type=float, help="shortest contact that counts (default: the catalog's 0.5 km)")
 @click.option("--geometry", type=click.Choice(["commune", "shared"]), default="commune", show_default=True)
+@click.option("--area", help=AREA_HELP)
+@click.option("--indicators", "indicators_path", help=INDICATORS_HELP)
 @click.pass_context
-def touching_cmd(ctx, unit, vintage, within, min_shared_km, geometry):
+def touching_cmd(ctx, unit, vintage, within, min_shared_km, geometry, area, indicators_path):
     """Communes touching UNIT (LA-HO, "Hủa Phăn", CN.YN, Lào, or a Vietnamese province/district)."""
     from geoborder.queries import touching
 
-    _run(ctx, touching, unit=unit, vintage=int(vintage), within=within, min_shared_km=min_shared_km, geometry=geometry)
+    _run_in_area(
+        ctx,
+        touching,
+        area,
+        indicators_path,
+        unit=unit,
+        vintage=int(vintage),
+        within=within,
+        min_shared_km=min_shared_km,
+        geometry=geometry,
+    )
 
 
 @query.command("roadless")
@@ -114,15 +166,21 @@ def touching_cmd(ctx, unit, vintage, within, min_shared_km, geometry):
 @click.option("--partner", help="with --border-km: the part of the border facing this partner unit")
 @click.option("--vintage", type=click.Choice(["2025", "2009"]), default="2025", show_default=True)
 @click.option("--by-commune", is_flag=True, help="counts per commune instead of the settlements")
+@click.option("--area", help=AREA_HELP)
+@click.option("--indicators", "indicators_path", help=INDICATORS_HELP)
 @click.pass_context
-def roadless_cmd(ctx, layer, min_distance_m, countries, road_classes, border_km, partner, vintage, by_commune):
+def roadless_cmd(
+    ctx, layer, min_distance_m, countries, road_classes, border_km, partner, vintage, by_commune, area, indicators_path
+):
     """Villages (or towns) farther than --min-distance-m from any road (railways excluded); the
     answer's `caveats` name the road layer used, the position precision and what was not judged."""
     from geoborder.queries import roadless_by_commune, roadless_villages
 
-    _run(
+    _run_in_area(
         ctx,
         roadless_by_commune if by_commune else roadless_villages,
+        area,
+        indicators_path,
         min_distance_m=min_distance_m,
         countries=countries,
         road_classes=road_classes,
@@ -167,14 +225,18 @@ def nearest_gates_cmd(ctx, lon, lat, commune, geonameid, k, international_only, 
 @click.option("--vintage", type=click.Choice(["2025", "2009"]), default="2025", show_default=True)
 @click.option("--include", help="communes,settlements,villages,roads (default: all the store holds)")
 @click.option("--countries", default="VN", show_default=True, help="settlements of these ISO2 countries, or 'all'")
+@click.option("--area", help=AREA_HELP)
+@click.option("--indicators", "indicators_path", help=INDICATORS_HELP)
 @click.pass_context
-def border_zone_cmd(ctx, distance_km, partner, vintage, include, countries):
+def border_zone_cmd(ctx, distance_km, partner, vintage, include, countries, area, indicators_path):
     """Communes, settlements, villages and roads within --distance-km of the border line."""
     from geoborder.queries import border_zone
 
-    _run(
+    _run_in_area(
         ctx,
         border_zone,
+        area,
+        indicators_path,
         distance_km=distance_km,
         partner=partner,
         vintage=int(vintage),
@@ -198,18 +260,9 @@ def border_zone_cmd(ctx, distance_km, partner, vintage, include, countries):
 @click.pass_context
 def profile_cmd(ctx, code, indicators_path, villages_within_km):
     """One commune's profile: CODE is a 2025 (5-digit) or 2009 (7-digit) commune code."""
-    from geoborder.core.settings import is_postgres_url
-    from geoborder.indicators.open import open_indicators
     from geoborder.queries import commune_profile
 
-    path = indicators_path or StoreSettings().indicators
-    if not is_postgres_url(path):
-        path = Path(path)
-        if indicators_path is not None and not path.exists():
-            click.echo(f"geoborder query: no indicator database at {path}", err=True)
-            sys.exit(2)
-    # opening creates the file: only open one that exists (a database URL is always opened)
-    db = open_indicators(path) if is_postgres_url(path) or path.exists() else None
+    db = _indicators(indicators_path)
     try:
         _run(ctx, commune_profile, code=code, indicators_db=db, villages_within_km=villages_within_km)
     finally:

@@ -121,3 +121,28 @@ def test_the_page_of_an_area_answer(env):
     r = c.get("/queries/border-zone", params={"area": NAME, "f": "html"})
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert NAME in r.text  # the area among the parameters of the question
+
+
+def test_the_cli_questions_take_an_area(env, real_store_path):
+    """`geoborder query ... --area NAME --indicators DB`: the same answer as the API's, and an unknown
+    area exits 2 naming the saved areas."""
+    import json
+
+    from click.testing import CliRunner
+
+    from geoborder.cli.main import main
+
+    c, db, _, _ = env
+    runner = CliRunner()
+    base = ["query", "--store", str(real_store_path)]
+    for args, url in (
+        (["border-zone", "--include", "communes"], "/queries/border-zone?include=communes"),
+        (["roadless", "--by-commune"], "/queries/roadless-villages/by-commune"),
+    ):
+        r = runner.invoke(main, [*base, *args, "--area", "bien gioi son la", "--indicators", str(db.path)])
+        assert r.exit_code == 0, r.output
+        cli = json.loads(r.output)
+        api = c.get(url, params={"area": "bien gioi son la"}).json()
+        assert cli["features"] and cli["features"] == api["features"]
+    r = runner.invoke(main, [*base, "border-zone", "--area", "nowhere", "--indicators", str(db.path)])
+    assert r.exit_code == 2 and NAME in r.output
