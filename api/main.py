@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from geoborder import __version__
+from geoborder.core.heap import configure as configure_heap
 from geoborder.core.settings import ApiSettings, StoreSettings
 from geoborder.indicators.open import open_indicators
 from geoborder.records.open import records_for
@@ -56,6 +57,9 @@ def create_app(
 
     `indicators`: an IndicatorDB (tests: one in a temporary folder), else the configured file."""
     settings = settings or ApiSettings()
+    # glibc's arenas capped and its mmap threshold fixed before the worker's threads first allocate
+    # (geoborder/core/heap.py): the app is made first, whichever store it opens
+    configure_heap()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

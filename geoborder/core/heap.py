@@ -17,8 +17,8 @@ environment is left as it is.
 It also caps glibc's malloc arenas at ARENA_MAX (2). The sync routes run in anyio's thread pool
 (up to 40 threads) beside the warm-up thread, and glibc gives threads arenas of their own (up to
 8 per core), each keeping its freed memory. The cap holds only for arenas made after it is set,
-so `configure()` runs before a worker's threads first allocate: when a store is opened and when
-the warm-up starts. A `MALLOC_ARENA_MAX` set in the environment is left as it is.
+so `configure()` runs before a worker's threads first allocate: when the app is made
+(`api.main.create_app`) and when the warm-up starts. A `MALLOC_ARENA_MAX` set in the environment is left as it is.
 """
 
 from __future__ import annotations

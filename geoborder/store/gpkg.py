@@ -18,7 +18,6 @@ import pyogrio
 
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import NotFound, StoreError
-from geoborder.core.heap import configure
 from geoborder.core.tables import META_BUILD, META_LAYERS
 from geoborder.store.base import LayerInfo, _LayerIndex, as_bbox
 
@@ -46,9 +45,6 @@ class GpkgStore(_LayerIndex):
     """The embedded store: one GeoPackage written by `geoborder build`."""
 
     def __init__(self, path: Path, catalog: Catalog | None = None):
-        # glibc's arenas capped and its mmap threshold fixed before the worker's threads allocate
-        # (geoborder/core/heap.py): a worker opens its store first
-        configure()
         self.path = Path(path)
         self.catalog = catalog or load_catalog()
         if not self.path.exists():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from geoborder.core.cache import LRU, nbytes
 from geoborder.tiles import render
 
@@ -98,14 +96,13 @@ def test_heap_configure_sets_the_mmap_threshold_and_the_arenas_unless_the_enviro
     assert run(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_ARENA_MAX="4") == "False"
 
 
-def test_opening_a_gpkg_store_configures_the_heap(monkeypatch, tmp_path):
+def test_making_the_app_configures_the_heap(monkeypatch):
+    """Before any store is opened or thread started: the app is made first, whichever store it opens."""
+    import api.main
     from geoborder.core import heap
-    from geoborder.core.errors import StoreError
-    from geoborder.store import gpkg
 
     calls = []
-    monkeypatch.setattr(gpkg, "configure", lambda: calls.append(1))
-    with pytest.raises(StoreError):
-        gpkg.GpkgStore(tmp_path / "none.gpkg")
-    assert calls == [1]  # before anything else, even for a path that is no store
+    monkeypatch.setattr(api.main, "configure_heap", lambda: calls.append(1))
+    api.main.create_app()  # nothing is opened until the lifespan runs
+    assert calls == [1]
     assert heap.ARENA_MAX == 2
