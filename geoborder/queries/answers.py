@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import inspect
 import threading
 import weakref
 import zlib
@@ -28,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from itertools import count
-from typing import Any
+from typing import Any, ParamSpec
 
 import orjson
 
@@ -227,3 +228,21 @@ def cached(
     key = (question, identity(store), store.version, params_key(params), depends)
     digest = hashlib.blake2b(repr(tag).encode(), digest_size=12).hexdigest() if tag else ""
     return ANSWERS.get_or_make(key, lambda: Answer.of(make(), digest))
+
+
+P = ParamSpec("P")
+
+
+def as_dict(answer: Callable[P, Answer], name: str, doc: str) -> Callable[P, dict]:
+    """The question `name` as a dict (the answer's JSON parsed back: what the API sends), with the
+    parameters of its `<name>_answer` twin, so each question's signature is written once."""
+
+    def question(*args: P.args, **kwargs: P.kwargs) -> dict:
+        return answer(*args, **kwargs).data()
+
+    question.__name__ = question.__qualname__ = name
+    question.__doc__ = doc
+    question.__module__ = answer.__module__
+    # inspect.signature (help(), the docs) shows the answer's parameters, returning a dict
+    question.__signature__ = inspect.signature(answer).replace(return_annotation="dict")  # type: ignore[attr-defined]
+    return question

@@ -19,7 +19,7 @@ from geoborder.queries._common import (
 )
 from geoborder.queries._local import spatial
 from geoborder.queries._output import collection, features
-from geoborder.queries.answers import Answer, cached
+from geoborder.queries.answers import Answer, as_dict, cached
 from geoborder.queries.names import resolve_partner
 from geoborder.queries.roadless import _has_layer
 from geoborder.store.base import Store
@@ -86,37 +86,6 @@ def _place_origin(store: Store, geonameid) -> tuple[shapely.Geometry, dict]:
     raise InvalidParameter(f"geonameid: unknown settlement or village {gid!r} (not among the store's settlements)")
 
 
-def nearest_gates(
-    store,
-    *,
-    lon: float | None = None,
-    lat: float | None = None,
-    commune: str | None = None,
-    geonameid: str | None = None,
-    k: int = 3,
-    international_only: bool = False,
-    published_only: bool = False,
-    partner: str | None = None,
-) -> dict:
-    """The k nearest border gates (with a location) to a point, a commune or a settlement.
-
-    Distances are straight lines in metres in the metric CRS. `international_only`: gates of class
-    international; `published_only`: gates whose position a source gives (not derived by the build).
-    `partner`: only gates to one partner country.
-    """
-    return nearest_gates_answer(
-        store,
-        lon=lon,
-        lat=lat,
-        commune=commune,
-        geonameid=geonameid,
-        k=k,
-        international_only=international_only,
-        published_only=published_only,
-        partner=partner,
-    ).data()
-
-
 def nearest_gates_answer(
     store,
     *,
@@ -142,6 +111,18 @@ def nearest_gates_answer(
     )
     with store.pinned():
         return cached(store, "nearest-gates", args, lambda: _nearest_gates(store, **args))
+
+
+nearest_gates = as_dict(
+    nearest_gates_answer,
+    "nearest_gates",
+    """The k nearest border gates (with a location) to a point, a commune or a settlement.
+
+    Distances are straight lines in metres in the metric CRS. `international_only`: gates of class
+    international; `published_only`: gates whose position a source gives (not derived by the build).
+    `partner`: only gates to one partner country.
+    """,
+)
 
 
 #: the properties of a ranked gate, after its rank and distance

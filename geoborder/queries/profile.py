@@ -25,7 +25,7 @@ from geoborder.queries._common import (
     _seat_row,
 )
 from geoborder.queries._output import collection, features
-from geoborder.queries.answers import Answer, cached, identity
+from geoborder.queries.answers import Answer, as_dict, cached, identity
 from geoborder.queries.roadless import _has_layer, nearest_roads
 from geoborder.records.gates import gates_at
 from geoborder.records.markers import latest_conditions
@@ -242,25 +242,6 @@ def _indicator_values(store, indicators_db, layer: str, vintage: int, code: str,
     return out
 
 
-def commune_profile(store, code: str, *, indicators_db=None, villages_within_km: float = 10.0) -> dict:
-    """One commune (5-digit 2025 GSO code or 7-digit 2009 census code): its attributes, border
-    length per partner unit, gates, markers, seat, settlements, indicator values and 2009<->2025
-    lineage.
-
-    `indicators`: the latest value of each indicator with its year and unit; computed ones always,
-    reported ones from `indicators_db` (an IndicatorDB) when one is given.
-
-    `villages`: the commune's villages (its own commune_code of the `villages` layer), each with
-    its distance to the nearest road and to the border line; `villages_within_km`: how many lie
-    within that many km of the border line (default 10).
-
-    The first feature is the commune (all figures in its properties); the seat, gates, markers
-    and settlements follow as point features with a `role`."""
-    return commune_profile_answer(
-        store, code, indicators_db=indicators_db, villages_within_km=villages_within_km
-    ).data()
-
-
 def commune_profile_answer(store, code: str, *, indicators_db=None, villages_within_km: float = 10.0) -> Answer:
     """The answer of `commune_profile` as held bytes (geoborder.queries.answers): besides the
     data version, it depends on the indicator database (its revision), the border records (their
@@ -280,6 +261,25 @@ def commune_profile_answer(store, code: str, *, indicators_db=None, villages_wit
             depends=depends,
             tag=tag,
         )
+
+
+commune_profile = as_dict(
+    commune_profile_answer,
+    "commune_profile",
+    """One commune (5-digit 2025 GSO code or 7-digit 2009 census code): its attributes, border
+    length per partner unit, gates, markers, seat, settlements, indicator values and 2009<->2025
+    lineage.
+
+    `indicators`: the latest value of each indicator with its year and unit; computed ones always,
+    reported ones from `indicators_db` (an IndicatorDB) when one is given.
+
+    `villages`: the commune's villages (its own commune_code of the `villages` layer), each with
+    its distance to the nearest road and to the border line; `villages_within_km`: how many lie
+    within that many km of the border line (default 10).
+
+    The first feature is the commune (all figures in its properties); the seat, gates, markers
+    and settlements follow as point features with a `role`.""",
+)
 
 
 def _commune_profile(store, code, indicators_db, villages_within_km) -> dict:

@@ -24,7 +24,7 @@ from geoborder.queries._common import (
 )
 from geoborder.queries._local import nearest_roads_of, spatial
 from geoborder.queries._output import clean, collection, features
-from geoborder.queries.answers import Answer, cached
+from geoborder.queries.answers import Answer, as_dict, cached
 from geoborder.queries.areas import query_area
 from geoborder.queries.names import _key
 from geoborder.store.base import Store
@@ -166,43 +166,6 @@ def _caveats(store, lid: str, classes, cc, has, sel, listed, pc, inside) -> dict
     }
 
 
-def roadless_villages(
-    store,
-    *,
-    min_distance_m: float = 2000.0,
-    countries="VN",
-    road_classes=None,
-    border_km: float | None = None,
-    partner: str | None = None,
-    vintage: int = 2025,
-    layer: str | None = None,
-    area: str | None = None,
-    indicators_db=None,
-) -> dict:
-    """Villages (or, `layer="towns"`, settlements) farther than `min_distance_m` from every road
-    (railways excluded), with the distance to and the name of the nearest road, and the commune
-    that holds each one.
-
-    `layer`: villages (default, when the store holds them) or towns (`places`).
-    `countries`: ISO2 codes of the settlements to consider (default VN; "all" for every one); the
-    villages are Vietnam's only.
-    `border_km` (with optional `partner`): only those within that distance of the border.
-    `caveats`: the road layer used, the precision of the positions and what was not judged.
-    """
-    return roadless_villages_answer(
-        store,
-        min_distance_m=min_distance_m,
-        countries=countries,
-        road_classes=road_classes,
-        border_km=border_km,
-        partner=partner,
-        vintage=vintage,
-        layer=layer,
-        area=area,
-        indicators_db=indicators_db,
-    ).data()
-
-
 def roadless_villages_answer(
     store,
     *,
@@ -237,6 +200,22 @@ def roadless_villages_answer(
             depends=qa.depends if qa else (),
             tag=qa.depends if qa else (),
         )
+
+
+roadless_villages = as_dict(
+    roadless_villages_answer,
+    "roadless_villages",
+    """Villages (or, `layer="towns"`, settlements) farther than `min_distance_m` from every road
+    (railways excluded), with the distance to and the name of the nearest road, and the commune
+    that holds each one.
+
+    `layer`: villages (default, when the store holds them) or towns (`places`).
+    `countries`: ISO2 codes of the settlements to consider (default VN; "all" for every one); the
+    villages are Vietnam's only.
+    `border_km` (with optional `partner`): only those within that distance of the border.
+    `caveats`: the road layer used, the precision of the positions and what was not judged.
+    """,
+)
 
 
 def _find(store, *, min_distance_m, countries, road_classes, border_km, partner, vintage, layer, qa=None) -> dict:
@@ -339,35 +318,6 @@ def _roadless_villages(store, qa=None, **args) -> dict:
     )
 
 
-def roadless_by_commune(
-    store,
-    *,
-    min_distance_m: float = 2000.0,
-    countries="VN",
-    road_classes=None,
-    border_km: float | None = None,
-    partner: str | None = None,
-    vintage: int = 2025,
-    layer: str | None = None,
-    area: str | None = None,
-    indicators_db=None,
-) -> dict:
-    """Per commune: how many villages (or settlements, `layer="towns"`) it holds and how many of
-    them are roadless, with the caveats of `roadless_villages`."""
-    return roadless_by_commune_answer(
-        store,
-        min_distance_m=min_distance_m,
-        countries=countries,
-        road_classes=road_classes,
-        border_km=border_km,
-        partner=partner,
-        vintage=vintage,
-        layer=layer,
-        area=area,
-        indicators_db=indicators_db,
-    ).data()
-
-
 def roadless_by_commune_answer(
     store,
     *,
@@ -401,6 +351,14 @@ def roadless_by_commune_answer(
             depends=qa.depends if qa else (),
             tag=qa.depends if qa else (),
         )
+
+
+roadless_by_commune = as_dict(
+    roadless_by_commune_answer,
+    "roadless_by_commune",
+    """Per commune: how many villages (or settlements, `layer="towns"`) it holds and how many of
+    them are roadless, with the caveats of `roadless_villages`.""",
+)
 
 
 def _commune_dicts(communes: pd.DataFrame, rows, vintage: int) -> list[dict]:

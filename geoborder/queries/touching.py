@@ -42,43 +42,12 @@ from geoborder.queries._common import (
 )
 from geoborder.queries._local import member_mask, spatial
 from geoborder.queries._output import collection, features
-from geoborder.queries.answers import Answer, cached
+from geoborder.queries.answers import Answer, as_dict, cached
 from geoborder.queries.areas import QueryArea, query_area
 from geoborder.queries.names import Unit, resolve_unit, resolve_vn_unit
 
 #: measured knee of the neighbour-mismatch distribution (module docstring)
 ADJACENCY_TOLERANCE_M = {2009: 175.0, 2025: 75.0}
-
-
-def touching(
-    store,
-    unit: str,
-    *,
-    vintage: int = 2025,
-    within: str | None = None,
-    min_shared_km: float | None = None,
-    geometry: str = "commune",
-    area: str | None = None,
-    indicators_db=None,
-) -> dict:
-    """Communes (of `vintage`) that touch `unit`, with the shared boundary length per commune.
-
-    `unit` is a partner country / Chinese or Lao province / Lao district (answered from the
-    border segments) or a Vietnamese province or pre-2025 district (answered by polygon adjacency
-    with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
-    district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
-    `area`: only the communes of that province or saved area (geoborder.queries.areas).
-    """
-    return touching_answer(
-        store,
-        unit,
-        vintage=vintage,
-        within=within,
-        min_shared_km=min_shared_km,
-        geometry=geometry,
-        area=area,
-        indicators_db=indicators_db,
-    ).data()
 
 
 def touching_answer(
@@ -104,6 +73,20 @@ def touching_answer(
             depends=qa.depends if qa else (),
             tag=qa.depends if qa else (),
         )
+
+
+touching = as_dict(
+    touching_answer,
+    "touching",
+    """Communes (of `vintage`) that touch `unit`, with the shared boundary length per commune.
+
+    `unit` is a partner country / Chinese or Lao province / Lao district (answered from the
+    border segments) or a Vietnamese province or pre-2025 district (answered by polygon adjacency
+    with the measured tolerance). `within` keeps only the communes of one Vietnamese province or
+    district. `geometry`: "commune" (the polygons) or "shared" (the shared boundary lines).
+    `area`: only the communes of that province or saved area (geoborder.queries.areas).
+    """,
+)
 
 
 def _touching(store, unit, vintage, within, min_shared_km, geometry, qa: QueryArea | None = None) -> dict:

@@ -17,7 +17,7 @@ from geoborder.queries._common import (
 )
 from geoborder.queries._local import spatial
 from geoborder.queries._output import collection, features
-from geoborder.queries.answers import Answer, cached
+from geoborder.queries.answers import Answer, as_dict, cached
 from geoborder.queries.areas import QueryArea, query_area
 from geoborder.queries.roadless import _has_layer
 
@@ -26,33 +26,6 @@ ZONE_PARTS = ("communes", "settlements", "villages", "roads")
 VILLAGE_FIELDS = ("geonameid", "name", "feature_code", "dem_m", "position_precision")
 #: roads are measured inside the zone piece by piece, at this resolution
 ZONE_ROAD_STEP_M = 100.0
-
-
-def border_zone(
-    store,
-    *,
-    distance_km: float = 10.0,
-    partner: str | None = None,
-    vintage: int = 2025,
-    include=None,
-    countries="VN",
-    area: str | None = None,
-    indicators_db=None,
-) -> dict:
-    """Communes, settlements, villages and roads (railways excluded) within `distance_km` of the
-    border line, or of the part of it facing one partner country / province / Lao district.
-    `include`: the parts (default: all the store holds; villages need the `villages` layer).
-    `area`: only what lies in that province or saved area (geoborder.queries.areas)."""
-    return border_zone_answer(
-        store,
-        distance_km=distance_km,
-        partner=partner,
-        vintage=vintage,
-        include=include,
-        countries=countries,
-        area=area,
-        indicators_db=indicators_db,
-    ).data()
 
 
 def border_zone_answer(
@@ -78,6 +51,16 @@ def border_zone_answer(
             depends=qa.depends if qa else (),
             tag=qa.depends if qa else (),
         )
+
+
+border_zone = as_dict(
+    border_zone_answer,
+    "border_zone",
+    """Communes, settlements, villages and roads (railways excluded) within `distance_km` of the
+    border line, or of the part of it facing one partner country / province / Lao district.
+    `include`: the parts (default: all the store holds; villages need the `villages` layer).
+    `area`: only what lies in that province or saved area (geoborder.queries.areas).""",
+)
 
 
 def _in_area(store, found: dict, qa: QueryArea, vintage: int) -> dict:
