@@ -7,12 +7,14 @@ import adds its `report`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.routing import Match
 
 from geoborder.core.errors import (
@@ -116,6 +118,51 @@ def error_response(request: Request, exc: GeoborderError) -> JSONResponse:
         return _body(status, code, HIDDEN)
     headers = next((h for cls, h in HEADERS.items() if isinstance(exc, cls)), None)
     return _body(status, code, str(exc), headers)
+
+
+def status_of(exc: GeoborderError) -> int:
+    """The HTTP status of a library error (STATUS; 500 for one it does not name)."""
+    return next((status for cls, (status, _) in STATUS.items() if isinstance(exc, cls)), 500)
+
+
+def validation_detail(exc: RequestValidationError) -> str:
+    """A request validation error as one line: `name: message; ...`."""
+    parts = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
+        parts.append(f"{loc}: {e.get('msg')}")
+    return "; ".join(parts) or "invalid request"
+
+
+ErrorPage = Callable[[Request, int, str, Exception], Response]
+
+
+def html_error_route(page: ErrorPage, wants_html: Callable[[Request], bool] = lambda request: True) -> type[APIRoute]:
+    """A route class for pages people read (maps, answers, reviews): when `wants_html(request)`, a
+    4xx — an invalid parameter or a library error — is `page(request, status, detail, exc)` (an HTML
+    page in the page's language with a way back) instead of the JSON of the error map; 5xx and
+    requests for JSON go to the error map as everywhere else."""
+
+    class HtmlErrorRoute(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def route(request: Request):
+                if not wants_html(request):
+                    return await handler(request)
+                try:
+                    return await handler(request)
+                except RequestValidationError as exc:
+                    return page(request, 400, validation_detail(exc), exc)
+                except GeoborderError as exc:
+                    status = status_of(exc)
+                    if status >= 500:
+                        raise
+                    return page(request, status, str(exc), exc)
+
+            return route
+
+    return HtmlErrorRoute
 
 
 def install(app: FastAPI) -> None:

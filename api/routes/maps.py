@@ -11,9 +11,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from geoborder.core.errors import GeoborderError, InvalidParameter, NotFound
@@ -29,7 +27,7 @@ from web.maps import MapUrls, indicator_choices, map_areas, map_page, picker_con
 
 from ..caching import cache_headers
 from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
-from ..errors import STATUS
+from ..errors import html_error_route
 from ..map_params import Basemap, IndicatorQuery, MapParamsDep
 from ..responses import JSONResponse
 from . import map_compare
@@ -72,31 +70,11 @@ def error_page(request: Request, status: int, detail: str, *, not_found: bool = 
     return request.app.state.templates.TemplateResponse(request, "map_error.html", ctx, status_code=status)
 
 
-class HtmlErrorRoute(APIRoute):
-    """A route of an HTML page: a 4xx (a wrong or empty choice) is an HTML page for people, not JSON."""
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def route(request: Request):
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                parts = []
-                for e in exc.errors():
-                    loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
-                    parts.append(f"{loc}: {e.get('msg')}")
-                return error_page(request, 400, "; ".join(parts) or "invalid request")
-            except GeoborderError as exc:
-                status = next((s for cls, (s, _) in STATUS.items() if isinstance(exc, cls)), 500)
-                if status >= 500:
-                    raise
-                return error_page(request, status, str(exc), not_found=isinstance(exc, NotFound))
-
-        return route
+def _page_error(request: Request, status: int, detail: str, exc: Exception) -> HTMLResponse:
+    return error_page(request, status, detail, not_found=isinstance(exc, NotFound))
 
 
-pages = APIRouter(tags=["maps"], route_class=HtmlErrorRoute)  # included at the end of `router`
+pages = APIRouter(tags=["maps"], route_class=html_error_route(_page_error))  # included at the end of `router`
 
 
 def _url(request: Request, path: str, q: dict) -> str:

@@ -16,19 +16,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from geoborder import queries as q
-from geoborder.core.errors import GeoborderError
 from web.answers import AnswerUrls, answer_context, error_context
 from web.assets import VENDOR_PREFIX
 
 from .. import models
 from ..caching import conditional, etag_of
 from ..deps import LangDep, OptionalIndicatorsDep, StoreDep
-from ..errors import STATUS
+from ..errors import html_error_route
 from ..params import OgcFormat, negotiate
 from ..query_params import GatesParams, ProfileParams, RoadlessParams, TouchingParams, ZoneParams
 from ..responses import GeoJSONResponse
@@ -71,31 +68,9 @@ def _error_page(request: Request, status: int, detail: str) -> Response:
     return request.app.state.templates.TemplateResponse(request, "answer.html", ctx, status_code=status)
 
 
-class AnswerRoute(APIRoute):
-    """A question asked for its page: a 4xx is an HTML page in the page's language with the way
-    back; asked for JSON, the app's error map answers as before."""
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def route(request: Request):
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                if not _wants_html(request):
-                    raise
-                parts = []
-                for e in exc.errors():
-                    loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
-                    parts.append(f"{loc}: {e.get('msg')}")
-                return _error_page(request, 400, "; ".join(parts) or "invalid request")
-            except GeoborderError as exc:
-                status = next((s for cls, (s, _) in STATUS.items() if isinstance(exc, cls)), 500)
-                if status >= 500 or not _wants_html(request):
-                    raise
-                return _error_page(request, status, str(exc))
-
-        return route
+# a question asked for its page: a 4xx is an HTML page in the page's language with the way back;
+# asked for JSON, the app's error map answers as before
+AnswerRoute = html_error_route(lambda request, status, detail, exc: _error_page(request, status, detail), _wants_html)
 
 
 def answer_budget(request: Request) -> None:

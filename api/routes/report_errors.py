@@ -8,13 +8,9 @@ from html import escape
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 
-from geoborder.core.errors import GeoborderError, NotFound
-
-from ..errors import STATUS
+from ..errors import html_error_route
 
 TEXT = {
     "vi": {
@@ -80,27 +76,8 @@ def review_error_page(request: Request, status: int, detail: str) -> HTMLRespons
     return HTMLResponse(body, status_code=status)
 
 
-class ReviewPageRoute(APIRoute):
-    """The review route: a 4xx of the HTML form (f=html or no f) is a page for people."""
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def route(request: Request):
-            if request.query_params.get("f", "html") != "html":
-                return await handler(request)
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                parts = []
-                for e in exc.errors():
-                    loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path"))
-                    parts.append(f"{loc}: {e.get('msg')}")
-                return review_error_page(request, 400, "; ".join(parts) or "invalid request")
-            except GeoborderError as exc:
-                status = next((s for cls, (s, _) in STATUS.items() if isinstance(exc, cls)), 500)
-                if status >= 500:
-                    raise
-                return review_error_page(request, 404 if isinstance(exc, NotFound) else status, str(exc))
-
-        return route
+ReviewPageRoute = html_error_route(
+    lambda request, status, detail, exc: review_error_page(request, status, detail),
+    wants_html=lambda request: request.query_params.get("f", "html") == "html",
+)
+"""The review route: a 4xx of the HTML form (f=html or no f) is a page for people."""
