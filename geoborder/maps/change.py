@@ -30,8 +30,8 @@ from geoborder.core.cache import LRU
 from geoborder.core.errors import InvalidParameter
 from geoborder.indicators.catalog import DATA_YEAR, load_indicators
 from geoborder.maps import choropleth as C
-from geoborder.maps.classes import LABELS, Classification, _bins, check_method, fmt_number
-from geoborder.maps.colours import NO_DATA_COLOR, scheme_colors
+from geoborder.maps.classes import LABELS, Classification, _bins, check_method, fmt_number, legend
+from geoborder.maps.colours import scheme_colors
 from geoborder.maps.shared import SharedSpec, shared_map
 
 MEASURES = ("difference", "percent")
@@ -98,23 +98,7 @@ class ChangeMap(C.Choropleth):
 
     def legend(self, lang: str = "vi") -> list[dict]:
         """The legend with signed bounds (+1,5 – +4,0), lowest change first, then "no data"."""
-        c, integer = self.classification, self.info.integer
-        out = []
-        for i, (lower, upper, color, count) in enumerate(zip(c.lows, c.highs, c.colors, c.counts)):
-            lo, hi = fmt_change(lower, lang, integer=integer), fmt_change(upper, lang, integer=integer)
-            label = hi if lo == hi else f"{lo} – {hi}"
-            out.append({"class": i, "color": color, "lower": lower, "upper": upper, "label": label, "count": count})
-        out.append(
-            {
-                "class": -1,
-                "color": NO_DATA_COLOR,
-                "lower": None,
-                "upper": None,
-                "label": LABELS[lang]["no_data"],
-                "count": c.no_data,
-            }
-        )
-        return out
+        return legend(self.classification, self.info, lang, fmt=fmt_change)
 
     def label_of(self, cls: int, lang: str = "vi") -> str:
         return self.legend(lang)[cls]["label"] if cls >= 0 else LABELS[lang]["no_data"]

@@ -253,14 +253,16 @@ def fmt_number(v: float | None, lang: str = "vi", *, integer: bool = False) -> s
     return s
 
 
-def legend(c: Classification, info, lang: str = "vi") -> list[dict]:
+def legend(c: Classification, info, lang: str = "vi", fmt=None) -> list[dict]:
     """Legend entries, lowest class first, then "no data": colour, label, count. A class's
     `lower` and `upper` (and its label) are the smallest and largest of its members.
-    `info`: the indicator (an IndicatorInfo); its `integer` says how the bounds are written."""
+    `info`: the indicator (an IndicatorInfo); its `integer` says how the bounds are written, by
+    `fmt(value, lang, integer=...)` (default fmt_number; change maps write signed bounds)."""
+    fmt = fmt or fmt_number
     out = []
     for i, (lower, upper, color, count) in enumerate(zip(c.lows, c.highs, c.colors, c.counts)):
-        lo = fmt_number(lower, lang, integer=info.integer)
-        hi = fmt_number(upper, lang, integer=info.integer)
+        lo = fmt(lower, lang, integer=info.integer)
+        hi = fmt(upper, lang, integer=info.integer)
         label = hi if lo == hi else f"{lo} – {hi}"
         out.append({"class": i, "color": color, "lower": lower, "upper": upper, "label": label, "count": count})
     out.append(
