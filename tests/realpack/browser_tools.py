@@ -1,15 +1,44 @@
 """What the browser tests of tests/realpack share besides their fixtures (conftest.py): where the
-screenshots go, the network log of the page, and waiting for a script's answer."""
+screenshots go, the app served on loopback, the network log of the page, and waiting for a script's answer."""
 
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 OUT = Path(__file__).resolve().parents[2] / "test-output"
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """`app` served by uvicorn in a thread on 127.0.0.1:<a free port>, with its lifespan: its base URL."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("the test server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 def _network(driver) -> tuple[dict[str, int], list[str]]:

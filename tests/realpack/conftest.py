@@ -6,11 +6,9 @@ elsewhere it is skipped. The helpers the tests share are in browser_tools.py."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 
 import pytest
+from browser_tools import serve
 from testenv import IN_CI
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -20,26 +18,12 @@ CHROMEDRIVER = shutil.which("chromedriver")
 @pytest.fixture(scope="module")
 def live_url(real_store, tmp_path_factory):
     """The app on the real store, served by uvicorn in a thread on 127.0.0.1:<random port>."""
-    import uvicorn
 
     from api.main import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(store=real_store), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    app = create_app(store=real_store)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
 import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_tools import OUT, TILES_DONE, _internet, _network, _wait
+from browser_tools import OUT, TILES_DONE, _internet, _network, _wait, serve
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 PRE = FIX / "indicators_madeup_sonla_review_2017_2024_pre2025.csv"
@@ -30,7 +28,6 @@ UNITS = "/maps/population/compare?vintage=2025&area=14"
 @pytest.fixture(scope="module")
 def madeup_url(real_store, tmp_path_factory):
     """The app on the real store with the made-up review imported, under uvicorn on 127.0.0.1."""
-    import uvicorn
 
     from api.main import create_app
     from geoborder.indicators.db import IndicatorDB
@@ -38,23 +35,9 @@ def madeup_url(real_store, tmp_path_factory):
 
     db = IndicatorDB(tmp_path_factory.mktemp("compare") / "indicators.sqlite")
     import_file(real_store, db, PRE.read_bytes(), PRE.name, vintage=2009)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     app = create_app(store=real_store, indicators=db)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app) as url:
+        yield url
 
 
 def _get_json(url: str) -> dict:

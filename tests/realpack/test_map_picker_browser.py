@@ -6,15 +6,13 @@ review, 2017-2024 on the pre-2025 units). Screenshots in test-output/."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 import httpx
 import pytest
-from browser_tools import OUT, TILES_DONE, _wait
+from browser_tools import OUT, TILES_DONE, _wait, serve
 
 from geoborder.core.text import fold
 from geoborder.indicators.db import IndicatorDB
@@ -29,7 +27,6 @@ def live_url(real_store, tmp_path_factory):
     """The app on the real store with an indicator database that keeps saved areas, under uvicorn
     on 127.0.0.1:<random port> (as conftest.py's live_url, which has no such database); the
     area saved through the API with the upload key."""
-    import uvicorn
 
     from api.main import create_app
     from geoborder.indicators.importing import import_file
@@ -38,34 +35,19 @@ def live_url(real_store, tmp_path_factory):
     key = db.add_key("ban-chi-dao-lao-cai")
     # the made-up Sơn La review (2017-2024 on the pre-2025 units): years to make a change map of
     import_file(real_store, db, PRE.read_bytes(), PRE.name, vintage=2009)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     app = create_app(store=real_store, indicators=db)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    c = real_store.frame("communes_2009")
-    in_cluster = c["district_name"].astype(str).map(lambda n: fold(n).removeprefix("huyen ")).isin(DISTRICTS)
-    codes = sorted(c.loc[in_cluster, "commune_code"].astype(str))
-    r = httpx.post(
-        f"{url}/reports/areas",
-        data={"name": NAME, "area": "communes:" + ",".join(codes)},
-        headers={"X-API-Key": key},
-        timeout=60,
-    )
-    assert r.status_code == 201, r.text
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(app) as url:
+        c = real_store.frame("communes_2009")
+        in_cluster = c["district_name"].astype(str).map(lambda n: fold(n).removeprefix("huyen ")).isin(DISTRICTS)
+        codes = sorted(c.loc[in_cluster, "commune_code"].astype(str))
+        r = httpx.post(
+            f"{url}/reports/areas",
+            data={"name": NAME, "area": "communes:" + ",".join(codes)},
+            headers={"X-API-Key": key},
+            timeout=60,
+        )
+        assert r.status_code == 201, r.text
+        yield url
 
 
 def test_pick_the_saved_area_and_open_its_map(browser, live_url):

@@ -5,13 +5,10 @@ in test-output/."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from browser_tools import OUT, _internet, _network
+from browser_tools import OUT, _internet, _network, serve
 
 from geoborder.indicators.db import IndicatorDB
 from geoborder.indicators.importing import import_file
@@ -25,7 +22,6 @@ TARGETS = "indicator,area,year,value\npoverty_rate,border:Sơn La,2025,20\npoor_
 @pytest.fixture(scope="module")
 def review_url(real_store, tmp_path_factory):
     """The app on the real store with the made-up series and targets, under uvicorn in a thread."""
-    import uvicorn
     from fastapi.testclient import TestClient
 
     from api.main import create_app
@@ -38,21 +34,9 @@ def review_url(real_store, tmp_path_factory):
     with TestClient(app) as c:
         files = {"file": ("targets_madeup.csv", TARGETS.encode(), "text/csv")}
         assert c.post("/reports/targets/imports", files=files, headers={"X-API-Key": key}).status_code == 201
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(store=real_store, indicators=db), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    app = create_app(store=real_store, indicators=db)
+    with serve(app) as url:
+        yield url
 
 
 def test_review_page_targets_on_and_off_track(browser, review_url):
