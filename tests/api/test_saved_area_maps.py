@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from geoborder.core.text import fold
 from geoborder.indicators.db import IndicatorDB
 from geoborder.indicators.saved_areas import find_saved_area
 from geoborder.maps.areas import area_choices
+
+OUT = Path(__file__).resolve().parents[2] / "test-output"  # the screenshots, as the browser tests'
 
 NAME = "khu vực giáp ranh Si Ma Cai – Bắc Hà – Xín Mần"
 DISTRICTS = {"si ma cai", "bac ha", "xin man"}
@@ -103,7 +106,8 @@ def test_tile_paints_the_area_communes_and_nothing_else(env, real_store):
     x, y = _tile_of(shape.centroid.x, shape.centroid.y, z)
     r = api.get(f"/tiles/WebMercatorQuad/{z}/{x}/{y}.png", params={"indicator": "density", "area": NAME})
     assert r.status_code == 200, r.text
-    Image.open(io.BytesIO(r.content)).save("test-output/saved_area_tile.png")
+    OUT.mkdir(exist_ok=True)  # a fresh clone has none
+    Image.open(io.BytesIO(r.content)).save(OUT / "saved_area_tile.png")
     alpha = np.asarray(Image.open(io.BytesIO(r.content)).convert("RGBA"))[:, :, 3] > 0
     half = 20037508.342789244
     size = 2 * half / 2**z
