@@ -238,6 +238,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def copy_store(src: Path, dst: Path) -> None:
+    """A copy of the store for the server (never the working store), with its features file as
+    `geoborder run` leaves it: copied when the source has this build's, else written."""
+    from geoborder.features.cache import ensure_feature_file, feature_file_path
+
+    shutil.copyfile(src, dst)
+    if feature_file_path(src).is_file():
+        shutil.copyfile(feature_file_path(src), feature_file_path(dst))
+    ensure_feature_file(dst)
+
+
 def start_server(store: Path, indicators: Path, port: int, warmup: bool, log: Path) -> subprocess.Popen:
     """One worker, the server of `geoborder run` (without its build-if-stale step)."""
     env = dict(
@@ -432,7 +443,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="geoborder-latency-"))
     store = work / "geoborder.gpkg"
-    shutil.copyfile(args.store, store)  # a copy: the server never shares the working store
+    copy_store(args.store, store)  # a copy: the server never shares the working store
     indicators = work / "indicators.sqlite"
     if args.indicators.exists():
         shutil.copyfile(args.indicators, indicators)

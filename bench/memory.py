@@ -50,7 +50,7 @@ def main() -> None:
         sys.exit(f"no store at {args.store}: run `geoborder build` first")
     work = Path(tempfile.mkdtemp(prefix="geoborder-memory-"))
     store, indicators = work / "geoborder.gpkg", work / "indicators.sqlite"
-    shutil.copyfile(args.store, store)
+    L.copy_store(args.store, store)
     if args.indicators.exists():
         shutil.copyfile(args.indicators, indicators)
     port = L.free_port()

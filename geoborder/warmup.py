@@ -29,12 +29,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from geoborder.core.errors import NotFound
 from geoborder.core.heap import configure, trim
 from geoborder.features.cache import FeatureCache
-from geoborder.features.gzip import GzipMember
 from geoborder.store.base import Store
 
 log = logging.getLogger("geoborder.warmup")
@@ -243,14 +240,11 @@ class Warmup:
 
     def _features(self) -> None:
         """The per-feature GeoJSON and the gzip segment of every feature of the commune layers,
-        as the items routes ask for them (with the indicator values joined on)."""
+        as the items routes ask for them (with the indicator values joined on): nothing to make
+        for a layer read from the store's features file (geoborder.features.text)."""
         for layer in COMMUNE_LAYERS:
-            if not self._has(layer):
-                continue
-            lf = self.features.get(layer, self.indicators_db)
-            everything = np.arange(len(lf))
-            lf.feature_bytes(everything[:1])  # builds every feature's GeoJSON
-            lf.add_gzip(GzipMember(), everything)  # and every deflate segment
+            if self._has(layer):
+                self.features.get(layer, self.indicators_db).prepare(gzip=True)
 
     def _tiles(self) -> None:
         """The tile layers projected to EPSG:3857 (with their STRtrees), and the commune layers

@@ -24,8 +24,8 @@ from geoborder.features import (
     MAX_LIMIT,
     ItemQuery,
     LayerFeatures,
-    feature_collection,
     feature_collection_gzip,
+    feature_page,
     iter_csv,
     iter_geojson,
     iter_geojson_gzip,
@@ -242,7 +242,7 @@ def _items_page(request: Request, lf: LayerFeatures, p: ItemsParams, method: str
     if p.crs.is_crs84 and h.accepts_gzip(request):  # gzip from per-feature segments, not on the fly
         body = feature_collection_gzip(lf, sel.positions, matched=sel.matched, links=links)
         return GeoJSONResponse(body, headers={**h.content_crs(p.crs.uri), **h.GZIP_HEADERS, **lh})
-    body = feature_collection(lf.feature_bytes(sel.positions, p.crs), matched=sel.matched, links=links)
+    body = feature_page(lf.features_joined(sel.positions, p.crs), len(sel.positions), matched=sel.matched, links=links)
     return GeoJSONResponse(body, headers={**h.content_crs(p.crs.uri), **lh})
 
 

@@ -10,8 +10,8 @@ cache      FeatureCache: the LayerFeatures of a store per data version, indicato
 
 from geoborder.features.cache import FeatureCache, indicator_columns
 from geoborder.features.documents import (
-    feature_collection,
     feature_collection_gzip,
+    feature_page,
     iter_csv,
     iter_geojson,
     iter_geojson_gzip,
@@ -45,7 +45,7 @@ __all__ = [
     "LayerFeatures",
     "Selection",
     "bbox_parts",
-    "feature_collection",
+    "feature_page",
     "feature_collection_gzip",
     "indicator_columns",
     "iter_csv",

@@ -4,6 +4,8 @@ indicator values joined onto commune layers and the border records onto gates an
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
@@ -21,6 +23,7 @@ from geoborder.features.records import (
     today,
     with_nulls,
 )
+from geoborder.features.text import SUFFIX, FeatureFile, write_feature_file
 from geoborder.store.base import LayerInfo, Store
 
 MAX_TIMED = 16  # `datetime` selections of a layer kept (the most recent ones)
@@ -91,6 +94,7 @@ class FeatureCache:
         self._layers: dict[tuple[str, str], LayerFeatures] = {}
         self._joined: dict[tuple, LayerFeatures] = {}
         self._records: dict[tuple, LayerFeatures] = {}
+        self._file: tuple[str, FeatureFile | None] | None = None
         self._lock = threading.Lock()
 
     def get(
@@ -153,7 +157,19 @@ class FeatureCache:
 
     def _make(self, layer_id: str, info: LayerInfo) -> LayerFeatures:
         frame, engine = self.store.items(layer_id)
-        return LayerFeatures(layer_id, frame, info.key_field, engine)
+        lf = LayerFeatures(layer_id, frame, info.key_field, engine)
+        file = self._feature_file()
+        text = file.layer(layer_id, lf.property_names, lf.feature_ids) if file is not None else None
+        if text is not None:
+            lf.read_from(text)
+        return lf
+
+    def _feature_file(self) -> FeatureFile | None:
+        """The store's features file, opened once per data version (None: it has none for it)."""
+        version = self.store.version
+        if self._file is None or self._file[0] != version:
+            self._file = (version, FeatureFile.open(self.store.sidecar(SUFFIX), version))
+        return self._file[1]
 
     def peek(self, layer_id: str, indicator_revision: str = "", indicators_db=None) -> LayerFeatures | None:
         """The LayerFeatures `get(layer_id, db)` would return (no year), if it is already made
@@ -182,3 +198,36 @@ class FeatureCache:
                     self._layers = {k: v for k, v in self._layers.items() if k[0] == version}
                     self._layers[key] = lf
         return lf
+
+
+# --------------------------------------------------------------------------- the features file
+
+
+def feature_file_path(store_path: Path) -> Path:
+    """Where the features file of the GeoPackage store at `store_path` is written."""
+    return store_path.with_name(store_path.stem + SUFFIX)
+
+
+def ensure_feature_file(store_path: Path, emit: Callable[[str], None] = lambda m: None) -> Path:
+    """The features file of the GeoPackage store at `store_path`, written (all its layers, by the
+    same LayerFeatures the items routes use) unless the one there is already this build's."""
+    from geoborder.store.gpkg import GpkgStore
+
+    store = GpkgStore(Path(store_path))
+    path = feature_file_path(store.path)
+    file = FeatureFile.open(path if path.is_file() else None, store.version)
+    if file is not None:
+        held = set(file.layer_ids)
+        file.close()
+        if held == {info.id for info in store.layers()}:
+            return path
+
+    def layers():
+        for info in store.layers():
+            frame, _ = store.items(info.id)
+            lf = LayerFeatures(info.id, frame, info.key_field)
+            features, props_at = lf.serialised()
+            yield info.id, lf.property_names, lf.feature_ids, features, props_at
+
+    emit(f"writing the features' GeoJSON of every layer to {path.name} ...")
+    return write_feature_file(path, store.version, layers(), emit)

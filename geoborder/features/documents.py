@@ -21,21 +21,24 @@ from geoborder.features.query import CHUNK, GEOMETRY_PROPERTY
 from geoborder.features.records import TITLES as RECORD_TITLES
 
 
-def feature_collection(parts: list[bytes], *, matched: int, links: list[dict], timestamp: str | None = None) -> bytes:
-    """A FeatureCollection page: the features' bytes concatenated, then the paging members."""
+def feature_page(
+    features: bytes, returned: int, *, matched: int, links: list[dict], timestamp: str | None = None
+) -> bytes:
+    """A FeatureCollection page of `returned` features, given comma-separated
+    (LayerFeatures.features_joined), then the paging members."""
     tail = {
         "numberMatched": matched,
-        "numberReturned": len(parts),
+        "numberReturned": returned,
         "timeStamp": timestamp or now_rfc3339(),
         "links": links,
     }
-    return b'{"type":"FeatureCollection","features":[' + b",".join(parts) + b"]," + orjson.dumps(tail)[1:]
+    return b"".join((b'{"type":"FeatureCollection","features":[', features, b"],", orjson.dumps(tail)[1:]))
 
 
 def feature_collection_gzip(
     lf: LayerFeatures, positions: np.ndarray, *, matched: int, links: list[dict], timestamp: str | None = None
 ) -> bytes:
-    """The same document as `feature_collection` (CRS84), gzip-encoded from per-feature segments."""
+    """The same document as `feature_page` (CRS84), gzip-encoded from per-feature segments."""
     tail = {
         "numberMatched": matched,
         "numberReturned": len(positions),
@@ -65,7 +68,7 @@ def iter_geojson(
         head["crs"] = {"type": "name", "properties": {"name": crs.uri}}
     yield orjson.dumps(head)[:-1] + b',"numberMatched":%d,"features":[' % len(positions)
     for i in range(0, len(positions), CHUNK):
-        chunk = b",".join(lf.feature_bytes(positions[i : i + CHUNK], crs))
+        chunk = lf.features_joined(positions[i : i + CHUNK], crs)
         yield chunk if i == 0 else b"," + chunk
     yield b"]}"
 

@@ -3,8 +3,9 @@
 It wraps one layer of the store (a GeoDataFrame in CRS84 lon/lat, indexed by fid) and answers item
 queries: the store's items engine selects what it can (PostGIS: in SQL); the rest is selected here
 (bbox by spatial index, property equality, CQL2 masks, sortby, paging). The GeoJSON of every
-feature in CRS84 is built once, at first use of the layer (orjson properties + GEOS geometry), so a
-page is a concatenation of bytes; other CRSs reproject only the geometries of the page.
+feature in CRS84 is made once (orjson properties + GEOS geometry): read from the store's features
+file, or built at first use of the layer (geoborder.features.text), so a page is a concatenation
+of bytes; other CRSs reproject only the geometries of the page.
 
 Feature ids: a layer with a key (catalog `key`, unique and never null) is identified by its key
 value, in URLs and in the GeoJSON `id` (a string for text keys such as "00715", a number for
@@ -31,9 +32,10 @@ import shapely
 from geoborder.core.crs import SupportedCrs, geoms_to
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.features.filter import evaluate_filter
-from geoborder.features.gzip import _COMMA, GzipMember, deflate_segment
+from geoborder.features.gzip import GzipMember
 from geoborder.features.precision import keep_valid
 from geoborder.features.query import ItemQuery, bbox_parts
+from geoborder.features.text import FileText, HeldText
 from geoborder.store.base import IN_MEMORY_ITEMS, ItemsEngine
 
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -71,6 +73,7 @@ class LayerFeatures:
         key_field: str | None = None,
         engine: ItemsEngine = IN_MEMORY_ITEMS,
         in_time: np.ndarray | None = None,
+        text: FileText | None = None,
     ):
         self.layer_id = layer_id
         # a boolean per row: the features a query's `datetime` selects (None: every feature)
@@ -91,9 +94,9 @@ class LayerFeatures:
             as_int = pd.api.types.is_integer_dtype(col.dtype)
             self.feature_ids = [int(v) if as_int else str(v) for v in col.to_numpy(dtype=object)]
         self._by_key: dict[str, int] | None = None  # key value -> row position, made on first use
-        self._props_at: np.ndarray | None = None  # where the properties start in each feature
-        self._features: list[bytes] | None = None
-        self._gz: list[bytes | None] | None = None  # deflate segment of each feature, made on demand
+        # the GeoJSON of every feature (geoborder.features.text): the store's features file, or
+        # built here at first use
+        self._text: FileText | HeldText | None = text
         self._lock = threading.Lock()
         self._all = np.arange(len(frame))
 
@@ -102,8 +105,24 @@ class LayerFeatures:
 
     @property
     def prepared(self) -> bool:
-        """The per-feature GeoJSON is built (first use of the layer is done)."""
-        return self._features is not None
+        """The per-feature GeoJSON is at hand (read from the features file, or built at first use)."""
+        return self._text is not None
+
+    @property
+    def from_file(self) -> bool:
+        """The features' GeoJSON is read from the store's features file (not held in memory)."""
+        return isinstance(self._text, FileText)
+
+    def read_from(self, text: FileText) -> None:
+        """Serve the features' GeoJSON from the store's features file (checked to be this layer's)."""
+        with self._lock:
+            self._text = text
+
+    def prepare(self, gzip: bool = False) -> None:
+        """Make the per-feature GeoJSON now (and, with `gzip`, every deflate segment): the warm-up."""
+        text = self._built()
+        if gzip:
+            text.segments()
 
     # ----------------------------------------------------------------- hook
     def with_columns(
@@ -144,36 +163,32 @@ class LayerFeatures:
         for row in zip(*cols):
             yield {k: _json_value(v) for k, v in zip(names, row)}
 
-    def _prepare(self) -> None:
-        with self._lock:
-            if self._features is not None:
-                return
-            # one feature at a time, its pieces dropped at once: an orjson result holds a buffer of
-            # >= 4 kB whatever its length, so holding the properties of every feature as bytes of
-            # their own took 112 MB on the commune layers (and left the heap in holes once freed)
-            geoms = shapely.to_geojson(self.frame.geometry.values)
-            features: list[bytes] = []
-            starts = np.empty(len(geoms), dtype=np.int64)  # where the properties start in each feature
-            for i, (f, g, row) in enumerate(zip(self.feature_ids, geoms, self._property_rows())):
-                head = b'{"type":"Feature","id":%s,"geometry":%s,"properties":' % (
-                    orjson.dumps(f),
-                    b"null" if g is None else g.encode(),
-                )
-                starts[i] = len(head)
-                features.append(b"".join((head, orjson.dumps(row, option=_ORJSON), b"}")))
-            # `_features` last: readers outside the lock take it as the sign that all three are set
-            self._props_at = starts
-            self._gz = [None] * len(features)
-            self._features = features
+    def serialised(self) -> tuple[list[bytes], np.ndarray]:
+        """The GeoJSON of every feature (CRS84, as stored) and where its properties start."""
+        # one feature at a time, its pieces dropped at once: an orjson result holds a buffer of
+        # >= 4 kB whatever its length, so holding the properties of every feature as bytes of
+        # their own took 112 MB on the commune layers (and left the heap in holes once freed)
+        geoms = shapely.to_geojson(self.frame.geometry.values)
+        features: list[bytes] = []
+        starts = np.empty(len(geoms), dtype=np.int64)  # where the properties start in each feature
+        for i, (f, g, row) in enumerate(zip(self.feature_ids, geoms, self._property_rows())):
+            head = b'{"type":"Feature","id":%s,"geometry":%s,"properties":' % (
+                orjson.dumps(f),
+                b"null" if g is None else g.encode(),
+            )
+            starts[i] = len(head)
+            features.append(b"".join((head, orjson.dumps(row, option=_ORJSON), b"}")))
+        return features, starts
 
-    def _built(self) -> tuple[list[bytes], np.ndarray, list[bytes | None]]:
-        """The per-feature GeoJSON, where its properties start, and the deflate segments, built on
-        first use."""
-        if self._features is None:
-            self._prepare()
-        feats, props_at, gz = self._features, self._props_at, self._gz
-        assert feats is not None and props_at is not None and gz is not None
-        return feats, props_at, gz
+    def _built(self) -> FileText | HeldText:
+        """The features' text: from the features file, or built here on first use."""
+        text = self._text
+        if text is None:
+            with self._lock:
+                if self._text is None:
+                    self._text = HeldText(*self.serialised())
+                text = self._text
+        return text
 
     def _geometry_json(self, positions: np.ndarray, crs: SupportedCrs) -> list[bytes]:
         if crs.is_crs84:  # not rounded: as stored
@@ -188,28 +203,26 @@ class LayerFeatures:
 
     def feature_bytes(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> list[bytes]:
         """The GeoJSON Feature of each row position, in `crs` (default CRS84)."""
-        feats, props_at, _ = self._built()
+        text = self._built()
         if crs is None or crs.is_crs84:
-            return [feats[i] for i in positions]
+            return text.features(positions)
         geoms = self._geometry_json(positions, crs)
         fids = self.feature_ids
         return [
-            b'{"type":"Feature","id":%s,"geometry":%s,"properties":%s}'
-            % (orjson.dumps(fids[i]), g, feats[i][props_at[i] : -1])
-            for i, g in zip(positions, geoms)
+            b'{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (orjson.dumps(fids[i]), g, props)
+            for i, g, props in zip(positions, geoms, text.properties(positions))
         ]
+
+    def features_joined(self, positions: np.ndarray, crs: SupportedCrs | None = None) -> bytes:
+        """`feature_bytes` separated by commas (what a FeatureCollection holds)."""
+        if crs is None or crs.is_crs84:
+            return self._built().joined(positions)
+        return b",".join(self.feature_bytes(positions, crs))
 
     def add_gzip(self, gz: GzipMember, positions: np.ndarray, first: bool = True) -> None:
         """Append the CRS84 features at `positions` (comma-separated) to a gzip member, from
         deflate segments made once per feature."""
-        feats, _, cache = self._built()
-        for k, i in enumerate(positions):
-            seg = cache[i]
-            if seg is None:
-                seg = cache[i] = deflate_segment(feats[i])
-            if k or not first:
-                gz.segment(b",", _COMMA)
-            gz.segment(feats[i], seg)
+        self._built().add_gzip(gz, positions, first)
 
     # ----------------------------------------------------------------- selection
     def feature_id(self, position: int):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import geopandas as gpd
@@ -68,6 +69,11 @@ class Store(Protocol):
         ...
 
     def build_info(self) -> dict: ...
+
+    def sidecar(self, suffix: str) -> Path | None:
+        """The file of derived data written beside the store (its name with `suffix` for the
+        extension, e.g. the features' GeoJSON and gzip segments), if there is one; None for a
+        store without such files (PostGIS, in memory)."""
 
     def table(self, name: str) -> pd.DataFrame:
         """A non-spatial table of the store (e.g. gates_unplaced)."""
@@ -269,6 +275,9 @@ class _LayerIndex:
         return nullcontext()
 
     def close(self) -> None:
+        return None
+
+    def sidecar(self, suffix: str) -> Path | None:
         return None
 
     def items(self, layer_id: str) -> tuple[gpd.GeoDataFrame, ItemsEngine]:

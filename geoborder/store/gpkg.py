@@ -103,6 +103,10 @@ class GpkgStore(_LayerIndex):
                 self._frames[layer_id] = gdf
         return gdf
 
+    def sidecar(self, suffix: str) -> Path | None:
+        path = self.path.with_name(self.path.stem + suffix)
+        return path if path.is_file() else None
+
     def table(self, name: str) -> pd.DataFrame:
         """A non-spatial table of the store (e.g. markers_unplaced)."""
         try:

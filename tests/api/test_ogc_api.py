@@ -423,6 +423,9 @@ def test_feature_cache_follows_the_store_version(real_store):
         def items(self, layer_id):
             return self.frame(layer_id), IN_MEMORY_ITEMS
 
+        def sidecar(self, suffix):
+            return None  # no features file: the GeoJSON of each version is built in memory
+
     store = Switching()
     cache = FeatureCache(store)
     first = json.loads(cache.get(COMMUNES).feature_bytes(np.array([0]))[0])
