@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from geoborder import __version__
+from geoborder.core.heap import Keeper as HeapKeeper
 from geoborder.core.heap import configure as configure_heap
 from geoborder.core.settings import ApiSettings, StoreSettings
 from geoborder.indicators.open import open_indicators
@@ -78,7 +79,10 @@ def create_app(
         if settings.warmup:
             app.state.warmup = Warmup(app.state.store, app.state.indicators).start()
             app.state.ogc_features = app.state.warmup.features
+        # freed heap memory handed back to the system while the worker serves (core/heap.py)
+        keeper = HeapKeeper(settings.heap_trim_seconds).start()
         yield
+        keeper.stop()
         if app.state.warmup is not None:
             app.state.warmup.stop()
         # what this app opened (not what a caller passed in): PostGIS connection pools

@@ -19,6 +19,12 @@ It also caps glibc's malloc arenas at ARENA_MAX (2). The sync routes run in anyi
 8 per core), each keeping its freed memory. The cap holds only for arenas made after it is set,
 so `configure()` runs before a worker's threads first allocate: when the app is made
 (`api.main.create_app`) and when the warm-up starts. A `MALLOC_ARENA_MAX` set in the environment is left as it is.
+
+`Keeper` does the trim again whenever glibc holds more than `threshold` bytes free in its arenas
+(`mallinfo2().fordblks`, looked at every `interval` seconds): a request's temporaries (a page of
+features, a map page, an answer) leave freed chunks that glibc keeps; after the requests of
+bench/latency.py that was 25 MB of a worker's RSS. A trim takes a few milliseconds and locks one
+arena at a time; it runs only when that much is free.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import threading
 from functools import lru_cache
 
 #: blocks from this size on are mapped apart by glibc (and given back when freed)
@@ -56,6 +63,41 @@ def _malloc_trim():
     return fn
 
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+@lru_cache(maxsize=1)
+def _mallinfo2():
+    try:
+        fn = _libc().mallinfo2  # glibc >= 2.33
+    except AttributeError:
+        return None
+    fn.argtypes = []
+    fn.restype = _Mallinfo2
+    return fn
+
+
+def free_bytes() -> int | None:
+    """Bytes glibc holds free in its arenas (None where that cannot be asked: not glibc >= 2.33)."""
+    fn = _mallinfo2()
+    return None if fn is None else int(fn().fordblks)
+
+
 def trim() -> bool:
     """Collect garbage, then hand freed heap pages back to the system; True if glibc did it."""
     gc.collect()
@@ -82,3 +124,41 @@ def configure() -> bool:
         if env not in os.environ:
             done = bool(mallopt(param, value)) or done
     return done
+
+
+class Keeper:
+    """A daemon thread handing freed heap memory back whenever more than `threshold` bytes are
+    free in glibc's arenas (looked at every `interval` seconds). Does nothing without glibc."""
+
+    def __init__(self, interval: float = 5.0, threshold: int = 8 << 20):
+        self.interval = interval
+        self.threshold = threshold
+        self.trims = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Keeper:
+        if self._thread is None and self.interval > 0 and _mallinfo2() is not None and _malloc_trim() is not None:
+            self._thread = threading.Thread(target=self._run, name="geoborder-heap", daemon=True)
+            self._thread.start()
+        return self
+
+    def check(self) -> bool:
+        """Trim now if more than `threshold` bytes are free; True if it did."""
+        free = free_bytes()
+        fn = _malloc_trim()
+        if free is None or fn is None or free <= self.threshold:
+            return False
+        fn(0)
+        self.trims += 1
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.interval + 1)
+            self._thread = None

@@ -91,6 +91,9 @@ class ApiSettings(BaseSettings):
     # build each worker's first-use caches in the background at start-up (geoborder/warmup.py;
     # /health says "warm": false until done); GEOBORDER_WARMUP=0 for tests and small deployments
     warmup: bool = True
+    # every this many seconds a worker hands freed heap memory back to the system when glibc holds
+    # more than 8 MB free (geoborder/core/heap.py Keeper); 0 never
+    heap_trim_seconds: float = Field(default=5.0, ge=0, le=3600)
 
 
 class FetchSettings(BaseSettings):
