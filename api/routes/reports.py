@@ -14,6 +14,7 @@ from geoborder.core.errors import InvalidParameter
 from geoborder.reports.areas import resolve_area
 from geoborder.reports.cache import cached_document, cached_report, data_key
 from geoborder.reports.crossings import records_provider
+from geoborder.reports.documents import review_html, review_pdf
 from geoborder.reports.figures import build_report, public
 from geoborder.reports.saved import ReportsDB
 from geoborder.reports.targets import import_targets, targets_for
@@ -100,12 +101,10 @@ def review(
     a, report = cached_report(key, make)
     if f == "json":
         return JSONResponse(public(report))
-    if f == "pdf":
-        from geoborder.reports.pdf import write_pdf
-
+    if f == "pdf":  # the PDF and the HTML are drawn in the document process (issue 18)
         name = _file_name(a, start, end, "pdf")
         return Response(
-            cached_document((*key, f, lang), lambda: write_pdf(store, report, lang)),
+            cached_document((*key, f, lang), lambda: review_pdf(store, report, lang)),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -118,9 +117,7 @@ def review(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    from geoborder.reports.html import write_html
-
-    return HTMLResponse(cached_document((*key, f, lang), lambda: write_html(store, report, lang)))
+    return HTMLResponse(cached_document((*key, f, lang), lambda: review_html(store, report, lang)))
 
 
 @router.get("/areas", summary="Saved named areas")

@@ -31,6 +31,7 @@ from geoborder.core.errors import InvalidParameter
 from geoborder.core.text import fold
 from geoborder.maps import choropleth as C
 from geoborder.maps.areas import file_part
+from geoborder.reports import process
 from geoborder.reports.mapsheet_layout import NATIONAL, PNG_DPI, Sheet, _fit, check_options, extents, layout
 from geoborder.reports.mapsheet_text import TEXT, sources, title
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 # matplotlib (~29 MB per worker) and the modules that draw with it are imported when a sheet is
-# drawn, not by every worker that imports this module at start (issue 18)
+# drawn, in the document process (geoborder.reports.process), never by a worker (issue 18)
 
 
 def resolve_area(store, vintage: int, text: str) -> str:
@@ -134,12 +135,30 @@ def file_name(ch: C.Choropleth, fmt: str, paper: str, orientation: str) -> str:
 def render(
     store, ch: C.Choropleth, *, fmt: str = "pdf", paper: str = "A4", orientation: str = "portrait", lang: str = "vi"
 ) -> Sheet:
-    """The map `ch` as a PDF or PNG sheet (see the module), cached per (data version, map, options)."""
+    """The map `ch` as a PDF or PNG sheet (see the module), cached per (data version, map, options)
+    in this process, drawn in the document process (geoborder.reports.process)."""
     fmt, paper, orientation = check_options(fmt, paper, orientation)
     if lang not in TEXT:
         raise InvalidParameter(f"lang: vi or en, not {lang!r}")
     key = (id(store), ch.version, ch.spec, ch.year, fmt, paper, orientation, lang)
-    return _SHEETS.get_or_make(key, lambda: _render(store, ch, fmt, paper, orientation, lang))
+
+    def make() -> Sheet:  # in the document process: the worker never imports matplotlib (issue 18)
+        target = "geoborder.reports.mapsheet:_render"
+        return process.draw(target, store, drawn_layers(ch), ch, fmt, paper, orientation, lang)
+
+    return _SHEETS.get_or_make(key, make)
+
+
+def drawn_layers(ch: C.Choropleth) -> dict:
+    """The layers a sheet of `ch` draws (what the document process is given of the store): the
+    partner countries and units, the provinces, the communes, the border line, the gates and, for
+    the partner districts named on a province's sheet, the border segments."""
+    v = ch.spec.vintage
+    ids = ["countries", "china_provinces", "lao_provinces", "khm_provinces", f"provinces_{v}", ch.layer_id]
+    ids += ["border_lines", "gates"]
+    if ch.spec.area not in NATIONAL:  # a national sheet draws no partner districts or counties
+        ids += ["cn_counties", "lao_districts", f"border_segments_{v}"]
+    return dict.fromkeys(ids)
 
 
 def _render(store, ch, fmt, paper, orientation, lang) -> Sheet:
