@@ -1,7 +1,9 @@
 """The embedded store: one GeoPackage written by `geoborder build`, opened read-only.
 
 Layers are read lazily, once per process, and kept in memory: the whole store is a few tens of MB,
-and every worker process holds its own copy (nothing shared that can go stale).
+and every worker process holds its own copy (nothing shared that can go stale). They are read with
+sqlite3 and shapely (geoborder/store/gpkg_read.py), not GDAL: the frames pyogrio would give,
+without its ~25 MB of library in every worker.
 """
 
 from __future__ import annotations
@@ -9,17 +11,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from geoborder.core.catalog import Catalog, load_catalog
 from geoborder.core.errors import NotFound, StoreError
 from geoborder.core.tables import META_BUILD, META_LAYERS
 from geoborder.store.base import LayerInfo, _LayerIndex, as_bbox
+from geoborder.store.gpkg_read import read_table
 
 
 def int_fields_as_int(frame: pd.DataFrame, catalog: Catalog, layer_id: str) -> pd.DataFrame:
@@ -98,7 +101,8 @@ class GpkgStore(_LayerIndex):
         with self._lock:
             gdf = self._frames.get(layer_id)
             if gdf is None:
-                gdf = pyogrio.read_dataframe(self.path, layer=layer_id, fid_as_index=True)
+                with closing(self._connect()) as con:
+                    gdf = read_table(con, layer_id)
                 gdf = int_fields_as_int(gdf, self.catalog, layer_id)
                 self._frames[layer_id] = gdf
         return gdf
@@ -110,8 +114,9 @@ class GpkgStore(_LayerIndex):
     def table(self, name: str) -> pd.DataFrame:
         """A non-spatial table of the store (e.g. markers_unplaced)."""
         try:
-            return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False)
-        except Exception as exc:
+            with closing(self._connect()) as con:
+                return read_table(con, name, geometry=False)
+        except (StoreError, sqlite3.Error) as exc:
             raise NotFound(f"no table {name!r} in the store") from exc
 
     def build_info(self) -> dict:
