@@ -17,4 +17,7 @@ html.py      the HTML page (web/templates/report.html), pdf.py the A4 PDF, xlsx.
 crossings.py the gates and crossings section (no data until the border records exist)
 mapsheet.py  a printed map sheet (PDF / PNG): mapsheet_layout.py (papers, extents), _layers.py
              (the map), _furniture.py (legend, scale bar, north arrow, inset), _text.py (the words)
+process.py   the document process: the PDF, the HTML page and the map sheets are drawn in a
+             short-lived child process, so a worker never imports matplotlib (snapshot.py: what
+             the child is given of the store; documents.py: the review's PDF and HTML through it)
 """
