@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -14,6 +15,7 @@ import pandas as pd
 import shapely
 
 from geoborder.core.crs import SupportedCrs, crs84
+from geoborder.features.gpkg_write import write_gpkg_layer
 from geoborder.features.gzip import GzipMember
 from geoborder.features.layer import LayerFeatures
 from geoborder.features.precision import rounded
@@ -85,25 +87,10 @@ def iter_geojson_gzip(lf: LayerFeatures, positions: np.ndarray, *, name: str | N
     yield gz.finish()
 
 
-GPKG_VERSION = "1.2"
-
-
 def write_gpkg(lf: LayerFeatures, positions: np.ndarray, path, crs: SupportedCrs | None = None) -> None:
-    """The rows as a GeoPackage layer named after the collection."""
-    import pyogrio
-
-    gdf = lf.frame_for(positions, crs)
-    pyogrio.write_dataframe(
-        gdf,
-        path,
-        layer=lf.layer_id,
-        driver="GPKG",
-        geometry_type=None,
-        promote_to_multi=None,
-        # GeoPackage 1.2: GDAL 3.6 / QGIS 3.22 (Debian 12) warn about 1.4, GDAL's default since 3.7;
-        # the download uses nothing a later version added
-        dataset_options={"VERSION": GPKG_VERSION},
-    )
+    """The rows as a GeoPackage 1.2 layer named after the collection (geoborder.features.gpkg_write:
+    without GDAL in the worker)."""
+    write_gpkg_layer(lf.frame_for(positions, crs), Path(path), lf.layer_id)
 
 
 def iter_csv(lf: LayerFeatures, positions: np.ndarray, crs: SupportedCrs | None = None) -> Iterator[bytes]:
