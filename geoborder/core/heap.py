@@ -20,11 +20,12 @@ It also caps glibc's malloc arenas at ARENA_MAX (2). The sync routes run in anyi
 so `configure()` runs before a worker's threads first allocate: when the app is made
 (`api.main.create_app`) and when the warm-up starts. A `MALLOC_ARENA_MAX` set in the environment is left as it is.
 
-`Keeper` does the trim again whenever glibc holds more than `threshold` bytes free in its arenas
-(`mallinfo2().fordblks`, looked at every `interval` seconds): a request's temporaries (a page of
+`Keeper` does the trim again while the worker serves, when its RSS has grown by more than
+`threshold` bytes since the last trim and glibc holds more than that free in its arenas
+(`mallinfo2().fordblks`), looked at every `interval` seconds: a request's temporaries (a page of
 features, a map page, an answer) leave freed chunks that glibc keeps; after the requests of
-bench/latency.py that was 25 MB of a worker's RSS. A trim takes a few milliseconds and locks one
-arena at a time; it runs only when that much is free.
+bench/latency.py that was 25-30 MB of a worker's RSS. A trim takes a few milliseconds and locks one
+arena at a time.
 """
 
 from __future__ import annotations
@@ -126,14 +127,25 @@ def configure() -> bool:
     return done
 
 
+def resident_bytes() -> int | None:
+    """This process's resident set size (None where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Keeper:
-    """A daemon thread handing freed heap memory back whenever more than `threshold` bytes are
-    free in glibc's arenas (looked at every `interval` seconds). Does nothing without glibc."""
+    """A daemon thread handing freed heap memory back (every `interval` seconds it looks): when the
+    worker's RSS has grown by more than `threshold` bytes since the last trim and glibc holds more
+    than that free. Does nothing without glibc."""
 
     def __init__(self, interval: float = 5.0, threshold: int = 8 << 20):
         self.interval = interval
         self.threshold = threshold
         self.trims = 0
+        self._after = resident_bytes() or 0  # RSS after the last trim (at start: now)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -144,13 +156,17 @@ class Keeper:
         return self
 
     def check(self) -> bool:
-        """Trim now if more than `threshold` bytes are free; True if it did."""
-        free = free_bytes()
-        fn = _malloc_trim()
-        if free is None or fn is None or free <= self.threshold:
+        """Trim now if the RSS grew by more than `threshold` since the last trim and glibc holds
+        more than that free; True if it did."""
+        free, rss, fn = free_bytes(), resident_bytes(), _malloc_trim()
+        if free is None or rss is None or fn is None:
+            return False
+        if rss - self._after <= self.threshold or free <= self.threshold:
+            self._after = min(self._after, rss)
             return False
         fn(0)
         self.trims += 1
+        self._after = resident_bytes() or rss
         return True
 
     def _run(self) -> None:
