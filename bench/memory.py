@@ -13,6 +13,10 @@ whenever it is installed (~45 MB per worker, and pandas then keeps text columns 
 
 The worker is the server of `geoborder run` (1 worker) on a copy of the store, as in
 bench/latency.py; RSS is VmRSS of /proc/<pid>/status (psutil when installed), the peak VmHWM.
+After the endpoints and after schemathesis it is read twice: at once, and at rest REST_SECONDS
+later (one interval of the worker's heap keeper, geoborder/core/heap.py, which hands back what
+glibc holds free). Documents are drawn in a child process (geoborder/reports/process.py): its
+peak RSS is reported beside the worker's.
 """
 
 from __future__ import annotations
@@ -34,6 +38,21 @@ import latency as L  # bench/latency.py: the server, the endpoints, RSS
 
 ROOT = L.ROOT
 SCHEMATHESIS_CONFIG = ROOT / "tests" / "api" / "schemathesis.toml"
+REST_SECONDS = 6.0
+
+
+def children_peak_mb(pid: int) -> float | None:
+    """The largest peak RSS (VmHWM) among the live child processes of `pid`, in MB."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(pid) and "VmHWM" in fields:
+            peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
+    return round(max(peaks), 1) if peaks else None
 
 
 def main() -> None:
@@ -69,6 +88,7 @@ def main() -> None:
         else:
             os.environ["PYTHONPATH"] = saved_path
     points: dict[str, dict] = {}
+    children = None
     try:
         body = None
         while body is None:
@@ -88,6 +108,8 @@ def main() -> None:
             except OSError as exc:
                 print(f"{case.label}: {exc}", file=sys.stderr)
         points["after_latency_endpoints"] = L.rss_mb(proc.pid)
+        time.sleep(REST_SECONDS)
+        points["after_latency_endpoints_at_rest"] = L.rss_mb(proc.pid)
         cmd = [sys.executable, "-m", "schemathesis.cli"]
         cmd += ["--config-file", str(SCHEMATHESIS_CONFIG)] if SCHEMATHESIS_CONFIG.exists() else []
         cmd += ["run", f"http://127.0.0.1:{port}/api", "--checks", "all", "--mode", "all"]
@@ -97,11 +119,15 @@ def main() -> None:
         st = subprocess.run(cmd, cwd=work, capture_output=True, text=True, check=False)
         st_seconds = time.monotonic() - t
         points["after_schemathesis"] = L.rss_mb(proc.pid)
+        children = children_peak_mb(proc.pid)
+        time.sleep(REST_SECONDS)
+        points["after_schemathesis_at_rest"] = L.rss_mb(proc.pid)
         tail = (st.stdout or "").strip().splitlines()[-3:]
     finally:
         L.stop(proc)
     for name, p in points.items():
         print(f"{name:<26} RSS {p['rss_mb']} MB (peak {p['peak_mb']} MB)")
+    print(f"document process (alive at the end of schemathesis): peak {children} MB")
     print(f"schemathesis: exit {st.returncode} in {st_seconds:.0f} s; {' / '.join(tail)}")
     result = {
         "date": started.date().isoformat(),
@@ -112,6 +138,8 @@ def main() -> None:
         "load_average_after": L.load_average(),
         "goal_mb": 500,
         "rss": points,
+        "rest_seconds": REST_SECONDS,
+        "document_process_peak_mb": children,
         "env": {k: v for k, v in os.environ.items() if k.startswith(("MALLOC_", "PYTHONMALLOC"))},
     }
     out = args.out or L.RESULTS / f"memory-{started.date().isoformat()}.json"
