@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from geoborder import __version__
+from geoborder.core.cache import set_budget as set_cache_budget
 from geoborder.core.heap import Keeper as HeapKeeper
 from geoborder.core.heap import configure as configure_heap
 from geoborder.core.settings import ApiSettings, StoreSettings
@@ -61,6 +62,7 @@ def create_app(
     # glibc's arenas capped and its mmap threshold fixed before the worker's threads first allocate
     # (geoborder/core/heap.py): the app is made first, whichever store it opens
     configure_heap()
+    set_cache_budget(settings.cache_mb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

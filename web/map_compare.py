@@ -121,7 +121,7 @@ class _Script(MacroElement):
         self.js = js
 
 
-_PAGES = LRU(32)
+_PAGES = LRU(32, max_bytes=8 * 2**20)  # ~0.9 MB of HTML a page; in the shared budget (core/cache.py)
 
 
 def compare_page(

@@ -189,7 +189,7 @@ def reform_link_rows(store, status: str | None = None) -> tuple[dict, list[dict]
     return links.summary, rows
 
 
-_LINK_DOCS = LRU(8)
+_LINK_DOCS = LRU(8, max_bytes=16 * 2**20)  # ~2.4 MB of JSON a document; in the shared budget
 
 
 def reform_links_json(store, status: str | None = None) -> bytes:

@@ -123,7 +123,7 @@ class _Drawing:
         return self.fig
 
 
-_SHEETS = LRU(16)
+_SHEETS = LRU(16, max_bytes=16 * 2**20, sizeof=lambda sheet: len(getattr(sheet, "data", b"")))  # in the shared budget
 _LOCK = threading.Lock()  # matplotlib's font and text caches are shared: one sheet at a time
 
 

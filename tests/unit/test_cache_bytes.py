@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geoborder.core import cache
 from geoborder.core.cache import LRU, nbytes
 from geoborder.tiles import render
 
@@ -106,3 +107,30 @@ def test_making_the_app_configures_the_heap(monkeypatch):
     api.main.create_app()  # nothing is opened until the lifespan runs
     assert calls == [1]
     assert heap.ARENA_MAX == 2
+
+
+def test_lrus_bounded_in_bytes_share_one_budget():
+    """Past the budget all of them share, the least recently used value of any of them goes first."""
+    before = cache._POOL.budget
+    a, b = LRU(100, max_bytes=30), LRU(100, max_bytes=30)
+    try:
+        cache.set_budget(0)  # what other tests left in any LRU is dropped
+        assert cache.pool_bytes() == 0
+        cache.set_budget(40 / 2**20)  # 40 bytes
+        a.get_or_make("a1", lambda: b"x" * 10)
+        b.get_or_make("b1", lambda: b"x" * 10)
+        a.get_or_make("a2", lambda: b"x" * 10)
+        a.get_or_make("a1", lambda: b"never made")  # used again: now b1 is the oldest
+        b.get_or_make("b2", lambda: b"x" * 30)  # 60 > 40: b1 goes, then a2 (of the other LRU)
+        assert set(a._d) == {"a1"} and set(b._d) == {"b2"}
+        assert a.bytes == 10 and b.bytes == 30
+        unbounded = LRU(5)  # bounded in entries only: not in the budget
+        unbounded.get_or_make("big", lambda: b"x" * 1000)
+        assert len(unbounded) == 1 and len(a) == 1 and len(b) == 1
+        held = cache.pool_bytes()
+        a.clear()
+        assert cache.pool_bytes() == held - 10
+    finally:
+        a.clear()
+        b.clear()
+        cache.set_budget(before / 2**20)
