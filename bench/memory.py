@@ -5,11 +5,11 @@ deterministic, one worker). Goal: <= 500 MB after either.
 
     .venv/bin/python bench/memory.py                      # writes bench/results/memory-<date>.json
     .venv/bin/python bench/memory.py -n 1 --get-only      # a short check
-    .venv/bin/python bench/memory.py --no-pyarrow         # as a production install: without pyarrow
+    .venv/bin/python bench/memory.py --no-pyarrow         # the worker with pyarrow hidden
 
-pyarrow is no dependency of geoborder (ogctests, a test extra, brings it), but pandas imports it
-whenever it is installed (~45 MB per worker, and pandas then keeps text columns in Arrow):
-`--no-pyarrow` starts the worker with pyarrow hidden, as `pip install geoborder` runs it.
+pyarrow is a dependency of geoborder: pandas keeps text columns in Arrow when it is installed (the
+store's frames take a quarter of the memory of Python strings). `--no-pyarrow` starts the worker
+with pyarrow hidden, to see what a worker takes without it.
 
 The worker is the server of `geoborder run` (1 worker) on a copy of the store, as in
 bench/latency.py; RSS is VmRSS of /proc/<pid>/status (psutil when installed), the peak VmHWM.
@@ -63,7 +63,7 @@ def main() -> None:
     ap.add_argument("--get-only", action="store_true", help="schemathesis: GET operations only")
     ap.add_argument("--warmup", type=int, choices=(0, 1), default=1)
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--no-pyarrow", action="store_true", help="the worker without pyarrow (a production install)")
+    ap.add_argument("--no-pyarrow", action="store_true", help="the worker with pyarrow hidden (what it takes without)")
     args = ap.parse_args()
     if not args.store.exists():
         sys.exit(f"no store at {args.store}: run `geoborder build` first")
