@@ -42,13 +42,15 @@ def real_pack() -> Path:
 @pytest.fixture(scope="session")
 def real_store_path(real_pack, tmp_path_factory) -> Path:
     """The real pack built once per test session into a temporary GeoPackage, with its features
-    file beside it, as `geoborder build` and `geoborder run` write them."""
+    file and tile file beside it, as `geoborder build` and `geoborder run` write them."""
     from geoborder.build.pipeline import build
     from geoborder.features.cache import ensure_feature_file
+    from geoborder.tiles.render import ensure_tile_file
 
     path = tmp_path_factory.mktemp("store") / "geoborder.gpkg"
     build(real_pack, path, emit=lambda m: None)
     ensure_feature_file(path)
+    ensure_tile_file(path)
     return path
 
 

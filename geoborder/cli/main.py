@@ -75,12 +75,12 @@ def build_cmd(pack, store, if_stale, quiet):
     try:
         if if_stale and not is_stale(pack, store):
             click.echo(f"store {store} is up to date with {pack}")
-            _feature_file(store, click.echo)
+            _derived_files(store, click.echo)
             return
         result = build(pack, store, emit=(lambda m: None) if quiet else click.echo)
     except (BuildError, CatalogError) as exc:
         _fail(f"geoborder build: {exc}\n  the previous store (if any) is unchanged.")
-    _feature_file(store, (lambda m: None) if quiet else click.echo)
+    _derived_files(store, (lambda m: None) if quiet else click.echo)
     if not quiet:
         click.echo(format_report(result.report))
     click.echo(
@@ -137,7 +137,7 @@ def prepare_store(settings: StoreSettings) -> None:
     pack = settings.resolved_pack()
     if pack is None and settings.store.exists():
         click.echo(f"no source pack found; serving the existing store {settings.store}")
-        _feature_file(settings.store, click.echo)
+        _derived_files(settings.store, click.echo)
         return
     if pack is None or (settings.pack is None and not settings.store.exists() and _unfinished_fetch(pack)):
         pack = _fetch_for_run()
@@ -149,21 +149,23 @@ def prepare_store(settings: StoreSettings) -> None:
             click.echo(f"store {settings.store} is up to date with {pack}")
     except (BuildError, CatalogError) as exc:
         _fail(f"geoborder run: {exc}\n  fix the pack, or point GEOBORDER_PACK at another one.")
-    _feature_file(settings.store, click.echo)
+    _derived_files(settings.store, click.echo)
 
 
-def _feature_file(store: Path, emit) -> None:
-    """The store's features file (its layers' GeoJSON and gzip segments, read by every worker
-    from the page cache: geoborder.features.text), written if it is not this build's. A failure
-    only warns: the workers then build the GeoJSON in memory, as without the file."""
+def _derived_files(store: Path, emit) -> None:
+    """The files derived from the store that every worker reads from the page cache, written if
+    they are not this build's: the features file (its layers' GeoJSON and gzip segments:
+    geoborder.features.text) and the tile file (its layers in EPSG:3857 as WKB, the commune layers
+    simplified per zoom: geoborder.tiles.packed_file). A failure only warns: the workers then make
+    them in memory, as without the file."""
     from geoborder.features.cache import ensure_feature_file
+    from geoborder.tiles.render import ensure_tile_file
 
-    try:
-        ensure_feature_file(Path(store), emit)
-    except (OSError, StoreError) as exc:
-        click.echo(
-            f"warning: the features file of {store} was not written ({exc}); workers build it in memory", err=True
-        )
+    for name, ensure in (("features file", ensure_feature_file), ("tile file", ensure_tile_file)):
+        try:
+            ensure(Path(store), emit)
+        except (OSError, StoreError) as exc:
+            click.echo(f"warning: the {name} of {store} was not written ({exc}); workers make it in memory", err=True)
 
 
 def _unfinished_fetch(pack: Path) -> bool:

@@ -8,17 +8,29 @@
   feature id being the layer's fid; rendered by the store's tile engine: `LocalTiles` from the
   projected frames, or on a PostGIS store the database (ST_AsMVT, geoborder/store/postgis/tiles.py).
 
-Layers are projected to EPSG:3857 once per data version and indexed with an STRtree; a tile that
-the data does not reach is answered from a precomputed empty tile without rendering. Rendered
-tiles are kept in an in-process LRU keyed by the data version and every parameter.
+Layers are projected to EPSG:3857 once per data version (`projected`), packed as WKB with their
+envelopes and an STRtree over them, and the choropleths' commune layers simplified to half a pixel
+per zoom below SIMPLIFY_BELOW_ZOOM (`simplified`); a tile reads back the WKB of the rows it draws.
+On a GeoPackage store that WKB is read from the store's tile file, `<store>.tiles` beside it
+(geoborder.tiles.packed_file): `ensure_tile_file`, called by `geoborder build` and `geoborder run`,
+writes every layer projected and the commune layers simplified at every zoom below
+SIMPLIFY_BELOW_ZOOM once per build, by the same `_project` / `_simplify` the in-memory path uses,
+so tiles are byte-identical with and without it; a worker then holds only the offsets, envelopes
+and trees (the 37 MB of WKB stay in the page cache, shared by every worker). Without the file, or
+for a layer it does not hold for this build, the layers are projected and simplified in memory.
+A tile that the data does not reach is answered from a precomputed empty tile without rendering.
+Rendered tiles are kept in an in-process LRU keyed by the data version and every parameter.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import mapbox_vector_tile
 import numpy as np
@@ -31,48 +43,24 @@ from rasterio.transform import from_bounds
 from geoborder.core.cache import LRU
 from geoborder.core.crs import reproject
 from geoborder.core.tilegrid import MVT_BUFFER, MVT_EXTENT, OUTLINE_FROM_ZOOM, TILE_SIZE, tile_bounds
-from geoborder.maps.choropleth import Choropleth
+from geoborder.maps.choropleth import VINTAGES, Choropleth
 from geoborder.store.base import Store
+from geoborder.tiles.packed_file import SUFFIX, FilePacked, LayerParts, Packed, TileFile, write_tile_file
 
 # --------------------------------------------------------------------------- projected layers
 
 
 @dataclass(frozen=True)
-class Packed:
-    """Geometries held as their WKB, one buffer for all (half the memory of GEOS geometries, which
-    keep x, y and z of every vertex, and one object instead of one per feature): the simplified
-    layers of every zoom are mostly kept, and only a tile's few are read back (WKB is exact)."""
-
-    blob: bytes
-    offsets: np.ndarray  # int64, len(geoms) + 1; an empty span is a missing geometry
-
-    @classmethod
-    def of(cls, geoms: np.ndarray) -> Packed:
-        wkb = shapely.to_wkb(geoms)
-        sizes = np.fromiter((0 if w is None else len(w) for w in wkb), dtype=np.int64, count=len(wkb))
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        return cls(b"".join(w for w in wkb if w is not None), offsets)
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def take(self, idx: np.ndarray) -> np.ndarray:
-        """The geometries at `idx` (None where missing)."""
-        o, blob = self.offsets, self.blob
-        wkb = np.array([blob[o[i] : o[i + 1]] or None for i in idx] + [None], dtype=object)[:-1]
-        return shapely.from_wkb(wkb)
-
-
-@dataclass(frozen=True)
 class Projected:
-    """A layer in EPSG:3857, packed as WKB (`Packed`), with an STRtree over the envelopes of its
-    geometries: GEOS geometries of the commune layers took 28 MB with their tree, and a tile only
-    reads back the features it draws."""
+    """A layer in EPSG:3857, packed as WKB (`Packed`, or `FilePacked` from the store's tile file),
+    with an STRtree over the envelopes of its geometries: GEOS geometries of the commune layers
+    took 28 MB with their tree, and a tile only reads back the features it draws."""
 
-    packed: Packed  # one per row of the layer (empty where no geometry)
+    packed: Packed | FilePacked  # one per row of the layer (empty where no geometry)
     envelopes: np.ndarray  # float64 (n, 4): minx, miny, maxx, maxy of each row (NaN where none)
     tree: shapely.STRtree  # over the envelopes: the same tree (and order) as over the geometries
     bounds: tuple[float, float, float, float] | None
+    file: TileFile | None = None  # the tile file it was read from, which holds its simplified zooms
 
     def query(self, box: tuple[float, float, float, float]) -> np.ndarray:
         """Row positions of the features that intersect `box`, in the order of the tree (as
@@ -102,20 +90,84 @@ class Projected:
 
 _PROJECTED = LRU(48)
 _SIMPLIFIED = LRU(64)
+_FILES = LRU(4)
 SIMPLIFY_BELOW_ZOOM = 13
+#: the layers drawn simplified (the choropleths' communes), and the zooms the tile file holds them at
+SIMPLIFIED_LAYERS = tuple(f"communes_{v}" for v in VINTAGES)
+FILE_ZOOMS = range(SIMPLIFY_BELOW_ZOOM)
 
 
-def simplified(store, layer_id: str, z: int) -> Packed | None:
+def _tree(envelopes: np.ndarray) -> shapely.STRtree:
+    """The STRtree over the rows' envelopes (a point where the envelope is one, none where the
+    row has no geometry): GEOS indexes each geometry by its envelope, so this is the tree over
+    the geometries themselves, without them."""
+    x0, y0, x1, y1 = envelopes.T
+    boxes = np.full(len(envelopes), None, dtype=object)
+    some = ~np.isnan(envelopes).any(axis=1)
+    point = some & (x0 == x1) & (y0 == y1)
+    box = some & ~point
+    boxes[point] = shapely.points(x0[point], y0[point])
+    boxes[box] = shapely.box(x0[box], y0[box], x1[box], y1[box])
+    return shapely.STRtree(boxes)
+
+
+def _project(frame) -> Projected:
+    """The frame's geometries in EPSG:3857 (made valid), packed, with their envelopes and tree:
+    what a worker holds of a layer without the tile file, and what the tile file holds of it."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    out = np.full(len(geoms), None, dtype=object)
+    if has.any():
+        out[has] = shapely.make_valid(reproject(geoms[has], "EPSG:4326", "EPSG:3857"))
+    envelopes = shapely.bounds(out)
+    bounds = None
+    if has.any():
+        x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(out[has]))
+        bounds = (x0, y0, x1, y1)
+    return Projected(Packed.of(out), envelopes, _tree(envelopes), bounds)
+
+
+def _tolerance(z: int) -> float:
+    """Half a pixel at zoom z, in EPSG:3857 metres."""
+    return (tile_bounds(z, 0, 0)[2] - tile_bounds(z, 0, 0)[0]) / TILE_SIZE / 2
+
+
+def _simplify(geoms: np.ndarray, z: int) -> Packed:
+    return Packed.of(shapely.simplify(geoms, _tolerance(z), preserve_topology=False))
+
+
+def _fids(frame) -> np.ndarray:
+    return np.asarray(frame.index, dtype=np.int64)
+
+
+def _tile_file(store) -> TileFile | None:
+    """The store's tile file if it is this version's (opened once per version and file), else None."""
+    path = store.sidecar(SUFFIX)
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size, store.version)
+    return _FILES.get_or_make(key, lambda: TileFile.open(path, store.version))
+
+
+def simplified(store, layer_id: str, z: int) -> Packed | FilePacked | None:
     """The layer's 3857 geometries simplified to half a pixel at zoom z (vertex count is what
-    rasterising costs), computed once per (data version, layer, zoom) and packed; None from
-    SIMPLIFY_BELOW_ZOOM on (the projected geometries are drawn as they are)."""
+    rasterising costs), computed once per (data version, layer, zoom) and packed, or read from
+    the store's tile file; None from SIMPLIFY_BELOW_ZOOM on (the projected geometries are drawn as
+    they are)."""
     if z >= SIMPLIFY_BELOW_ZOOM:
         return None
     proj = projected(store, layer_id)
 
     def make():
-        tol = (tile_bounds(z, 0, 0)[2] - tile_bounds(z, 0, 0)[0]) / TILE_SIZE / 2
-        return Packed.of(shapely.simplify(proj.geoms, tol, preserve_topology=False))
+        if proj.file is not None:
+            packed = proj.file.simplified(layer_id, z, _fids(store.frame(layer_id)))
+            if packed is not None:
+                return packed
+        return _simplify(proj.geoms, z)
 
     return _SIMPLIFIED.get_or_make((id(store), store.version, layer_id, z), make)
 
@@ -129,19 +181,55 @@ def geoms_at_zoom(store, layer_id: str, z: int, idx: np.ndarray) -> np.ndarray:
 
 
 def projected(store, layer_id: str) -> Projected:
+    """The layer in EPSG:3857, once per data version: from the store's tile file when it holds
+    the layer for this build, else projected here from the store's frame."""
+
     def make():
-        gdf = store.frame(layer_id)
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-        out = np.full(len(geoms), None, dtype=object)
-        if has.any():
-            out[has] = shapely.make_valid(reproject(geoms[has], "EPSG:4326", "EPSG:3857"))
-        tree = shapely.STRtree(shapely.envelope(out))
-        b = shapely.total_bounds(out[has]) if has.any() else None
-        bounds = tuple(float(v) for v in b) if b is not None else None
-        return Projected(Packed.of(out), shapely.bounds(out), tree, bounds)
+        frame = store.frame(layer_id)
+        file = _tile_file(store)
+        got = file.projected(layer_id, _fids(frame)) if file is not None else None
+        if got is None:
+            return _project(frame)
+        return Projected(got.packed, got.envelopes, _tree(got.envelopes), got.bounds, file)
 
     return _PROJECTED.get_or_make((id(store), store.version, layer_id), make)
+
+
+# --------------------------------------------------------------------------- the tile file
+
+
+def tile_file_path(store_path: Path) -> Path:
+    """Where the tile file of the GeoPackage store at `store_path` is written."""
+    return store_path.with_name(store_path.stem + SUFFIX)
+
+
+def ensure_tile_file(store_path: Path, emit: Callable[[str], None] = lambda m: None) -> Path:
+    """The tile file of the GeoPackage store at `store_path`: every layer projected and the
+    commune layers simplified for every zoom below SIMPLIFY_BELOW_ZOOM, by the code that makes
+    them in memory, written unless the file there is already this build's with all of them."""
+    from geoborder.store.gpkg import GpkgStore
+
+    store = GpkgStore(Path(store_path))
+    path = tile_file_path(store.path)
+    layer_ids = [info.id for info in store.layers()]
+    want = {i: list(FILE_ZOOMS) if i in SIMPLIFIED_LAYERS else [] for i in layer_ids}
+    file = TileFile.open(path if path.is_file() else None, store.version)
+    if file is not None and file.contents == want:
+        return path
+
+    def layers() -> Iterator[LayerParts]:
+        for layer_id in layer_ids:
+            frame = store.frame(layer_id)
+            proj = _project(frame)
+            zooms: dict[int, Packed] = {}
+            if want[layer_id]:
+                geoms = proj.geoms
+                zooms = {z: _simplify(geoms, z) for z in want[layer_id]}
+            assert isinstance(proj.packed, Packed)
+            yield LayerParts(layer_id, _fids(frame), proj.packed, proj.envelopes, proj.bounds, zooms)
+
+    emit(f"writing the tile layers (EPSG:3857 WKB, simplified per zoom) to {path.name} ...")
+    return write_tile_file(path, store.version, layers(), emit)
 
 
 def _disjoint(a: tuple[float, ...] | None, b: tuple[float, ...]) -> bool:
@@ -392,3 +480,4 @@ def clear_cache() -> None:
     _TILES.clear()
     _PROJECTED.clear()
     _SIMPLIFIED.clear()
+    _FILES.clear()
