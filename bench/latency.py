@@ -239,14 +239,17 @@ def free_port() -> int:
 
 
 def copy_store(src: Path, dst: Path) -> None:
-    """A copy of the store for the server (never the working store), with its features file as
-    `geoborder run` leaves it: copied when the source has this build's, else written."""
+    """A copy of the store for the server (never the working store), with its features file and
+    tile file as `geoborder run` leaves them: copied when the source has them, written when they
+    are missing or not this build's."""
     from geoborder.features.cache import ensure_feature_file, feature_file_path
+    from geoborder.tiles.render import ensure_tile_file, tile_file_path
 
     shutil.copyfile(src, dst)
-    if feature_file_path(src).is_file():
-        shutil.copyfile(feature_file_path(src), feature_file_path(dst))
-    ensure_feature_file(dst)
+    for derived, ensure in ((feature_file_path, ensure_feature_file), (tile_file_path, ensure_tile_file)):
+        if derived(src).is_file():
+            shutil.copyfile(derived(src), derived(dst))
+        ensure(dst)
 
 
 def start_server(store: Path, indicators: Path, port: int, warmup: bool, log: Path) -> subprocess.Popen:
