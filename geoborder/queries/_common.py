@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
+from geoborder.core.cache import LRU
 from geoborder.core.crs import reproject
 from geoborder.core.errors import InvalidParameter, NotFound
 from geoborder.store.base import Store
@@ -39,6 +40,10 @@ class _Metric:
         self._geoms: dict[str, np.ndarray] = {}
         self._trees: dict[str, STRtree] = {}
         self._memo: dict = {}
+        # the inputs of one unit or partner asked for (a province's union and zone, a partner's
+        # part of the line): the most recent ones only, a crawler over every unit does not grow
+        # the worker (issue 18); the others are the same for every request and kept
+        self._asked = LRU(ASKED_KEPT)
         self._lock = threading.RLock()
 
     def geoms(self, store, layer_id: str) -> np.ndarray:
@@ -66,10 +71,24 @@ class _Metric:
             return t
 
     def memo(self, key, make):
+        if _asked(key):
+            return self._asked.get_or_make(key, make)
         with self._lock:
             if key not in self._memo:
                 self._memo[key] = make()
             return self._memo[key]
+
+
+#: how many inputs of particular units or partners (`_asked`) a worker keeps per data version
+ASKED_KEPT = 16
+
+
+def _asked(key: tuple) -> bool:
+    """A memo key of one unit or partner a request asked for (not the default of its question)."""
+    kind = key[0]
+    if kind in ("union", "zone"):
+        return True
+    return kind in ("border_line", "border_edges", "places_to_border", "nearest_roads") and key[1] is not None
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
