@@ -5,7 +5,7 @@ never served for other data; least recently used values are dropped past `maxsiz
 for an LRU made with `max_bytes`, past that many bytes of values (`sizeof` of each: the length
 of bytes, 0 for None). An LRU of large things (rendered tiles, pages, documents) is bounded in
 bytes, so a crawler asking for thousands of them does not grow a worker (issue 18), and all of
-them together hold at most one budget (GEOBORDER_CACHE_MB, 64 MB by default): whichever value
+them together hold at most one budget (GEOBORDER_CACHE_MB, 48 MB by default): whichever value
 was used least recently, in any of them, goes first.
 """
 
@@ -46,7 +46,7 @@ class _Pool:
 
 
 #: the default budget of every cache bounded in bytes, together
-POOL_MB = 64
+POOL_MB = 48
 _POOL = _Pool(POOL_MB * 2**20)
 
 

@@ -87,10 +87,10 @@ class ApiSettings(BaseSettings):
     max_connections: int = 2000  # open connections per worker; beyond, uvicorn answers 503
     # the answers of the spatial questions held per worker, in MB of gzip JSON (geoborder/queries/answers.py:
     # a repeated question is a lookup; least recently used answers dropped past it; 0 holds none)
-    answer_cache_mb: float = Field(default=32.0, ge=0, le=65536)
+    answer_cache_mb: float = Field(default=16.0, ge=0, le=65536)
     # what a worker's caches bounded in bytes (tiles, map pages, documents, the links) hold together,
     # in MB (geoborder/core/cache.py; the answers have their own budget above)
-    cache_mb: float = Field(default=64.0, ge=0, le=65536)
+    cache_mb: float = Field(default=48.0, ge=0, le=65536)
     # build each worker's first-use caches in the background at start-up (geoborder/warmup.py;
     # /health says "warm": false until done); GEOBORDER_WARMUP=0 for tests and small deployments
     warmup: bool = True

@@ -13,7 +13,7 @@ profile), the saved areas' revision (`area=`). Errors are not held: a bad reques
 
 `ANSWERS` is a `ByteLRU`: its size is the bytes it holds (the compressed answers), not a number
 of entries; past its budget the least recently used answers are dropped. The budget is the
-setting `answer_cache_mb` (GEOBORDER_ANSWER_CACHE_MB, default 32 MB; 0 holds nothing); the API
+setting `answer_cache_mb` (GEOBORDER_ANSWER_CACHE_MB, default 16 MB; 0 holds nothing); the API
 applies it (`set_budget`). Two identical requests at once wait for one computation.
 """
 
@@ -34,8 +34,9 @@ from typing import Any, ParamSpec
 import orjson
 
 #: default budget of the answer cache, in bytes (the setting answer_cache_mb): after the latency endpoints
-#: and a schemathesis run it holds ~3 MB; 32 MB is what a worker, whose goal is 500 MB, can spare (issue 18)
-DEFAULT_BUDGET = 32 * 2**20
+#: it holds ~4 MB, after a schemathesis run ~11 MB (99 answers); 16 MB is what a worker, whose goal is
+#: 500 MB, can spare beside the other caches' 48 MB (geoborder/core/cache.py; issue 18)
+DEFAULT_BUDGET = 16 * 2**20
 #: gzip level of the held answers: compressed once, sent many times (level 4: a tenth smaller
 #: than the level 1 of the app's GZip middleware, for about half as much time again: ~50 ms more on 5 MB)
 GZIP_LEVEL = 4
