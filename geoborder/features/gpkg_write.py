@@ -71,25 +71,23 @@ def _sql_type(series: pd.Series) -> str:
 
 
 def _values(series: pd.Series, sql_type: str) -> list:
-    out: list[int | float | str | None] = []
-    for v in series.to_numpy(dtype=object):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            out.append(None)
-        elif sql_type == "BOOLEAN":
-            out.append(int(bool(v)))
-        elif sql_type == "INTEGER":
-            out.append(int(v))
-        elif sql_type == "REAL":
-            out.append(float(v))
-        else:
-            out.append(str(v))
+    """The column's values as SQLite takes them: Python scalars, None where missing."""
+    out: list = series.tolist()
+    for k in np.flatnonzero(series.isna().to_numpy()):
+        out[k] = None
+    if sql_type == "BOOLEAN":
+        return [None if v is None else int(bool(v)) for v in out]
+    if sql_type == "TEXT" and not pd.api.types.is_string_dtype(series.dtype):
+        return [None if v is None else str(v) for v in out]
     return out
 
 
 def _geometry_type(geoms: np.ndarray) -> str:
-    kinds = {shapely.get_type_id(g) for g in geoms if g is not None and not shapely.is_empty(g)}
+    """The layer's geometry type name: its one type, or GEOMETRY when mixed or none."""
+    drawn = shapely.is_geometry(geoms) & ~shapely.is_empty(geoms)
+    kinds = np.unique(shapely.get_type_id(geoms[drawn]))
     names = {0: "POINT", 1: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5: "MULTILINESTRING", 6: "MULTIPOLYGON"}
-    return names.get(kinds.pop(), "GEOMETRY") if len(kinds) == 1 else "GEOMETRY"
+    return names.get(int(kinds[0]), "GEOMETRY") if len(kinds) == 1 else "GEOMETRY"
 
 
 def _blobs(geoms: np.ndarray, srs_id: int) -> list[bytes | None]:
@@ -126,6 +124,9 @@ def write_gpkg_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     con = sqlite3.connect(path)
     try:
+        # a new file written once: no rollback journal, no fsync (a failed download is thrown away)
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
         con.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
         con.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
         con.executescript(_SYSTEM_TABLES)
@@ -140,13 +141,10 @@ def write_gpkg_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
             (layer, layer, now, *(None if v is None else float(v) for v in extent), srs_id),
         )
         con.execute("INSERT INTO gpkg_ogr_contents VALUES (?, ?)", (layer, len(gdf)))
-        con.execute(
-            "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)", (layer, _geometry_type(geoms), srs_id)
-        )
+        gtype = _geometry_type(geoms)
+        con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)", (layer, gtype, srs_id))
         cols = "".join(f', "{c}" {types[c]}' for c in props)
-        con.execute(
-            f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom {_geometry_type(geoms)}{cols})'
-        )
+        con.execute(f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom {gtype}{cols})')
         columns = [_values(gdf[c], types[c]) for c in props]
         rows = zip(range(1, len(gdf) + 1), _blobs(geoms, srs_id), *columns)
         marks = ", ".join("?" * (2 + len(props)))
