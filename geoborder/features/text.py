@@ -125,6 +125,9 @@ class FileText:
         return self._read(self._text_at + int(off[a]), self._text_at + int(off[b])), off[a : b + 1] - off[a]
 
     def features(self, positions) -> list[bytes]:
+        if len(positions) == 1:  # one feature (items/{id}): one read, no runs to find
+            i = int(positions[0])
+            return [self._read(self._text_at + int(self._off[i]), self._text_at + int(self._off[i + 1]) - 1)]
         out: list[bytes] = []
         for a, b in runs(np.asarray(positions)):
             text, o = self._run_text(a, b)
