@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import pickle
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -160,6 +162,19 @@ def _run(target: str, args: tuple, kwargs: dict) -> tuple[bool, Any]:
         return False, _Failure.of(exc)
 
 
+def _watch_parent(parent: int, every: float = 1.0) -> None:
+    """In the child: exit when the worker that started it is gone. A worker killed (SIGKILL, or a
+    test process ending without shutting the pool down) left its child waiting on a queue whose
+    other end the child holds too, for good (an orphan of ~270 MB was seen)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="geoborder-parent-watch", daemon=True).start()
+
+
 class _Child:
     """The worker's one document process: started on first use, shut down when idle, replaced
     once when it died (BrokenProcessPool)."""
@@ -192,7 +207,12 @@ class _Child:
                 self._timer.cancel()
                 self._timer = None
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent,
+                    initargs=(os.getpid(),),
+                )
             self._busy += 1
             return self._pool
 

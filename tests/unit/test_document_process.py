@@ -167,3 +167,28 @@ def test_a_review_gives_the_child_the_communes_on_its_maps():
     assert set(layers) == {"communes_2009", "communes_2025"}
     frame = gpd.GeoDataFrame({"commune_code": ["a", "b", "c"]}, geometry=[shapely.Point(0, 0)] * 3)
     assert list(layers["communes_2025"](frame)["commune_code"]) == ["a", "b"]
+
+
+def test_the_child_exits_when_its_worker_is_killed(tmp_path):
+    """A worker killed outright (SIGKILL) takes its document process with it: no orphan is left."""
+    import subprocess
+    import sys
+
+    code = (
+        "from geoborder.reports import process\n"
+        "import os, sys, time\n"
+        "print(process.call('os:getpid'), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(worker.stdout.readline())
+        assert _alive(child)
+        worker.kill()
+        worker.wait()
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child)
+    finally:
+        worker.kill()
