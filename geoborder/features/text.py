@@ -27,9 +27,7 @@ are the index's offset and `MAGIC`.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import struct
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,13 +35,13 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from geoborder.core.sidecar import read_index, write_indexed
 from geoborder.features.gzip import _COMMA, GzipMember, deflate_segment
 
 SUFFIX = ".features"
 MAGIC = b"GBFEATS1"
 #: raised whenever the file's layout or the features' serialisation changes
 FORMAT = 1
-_TRAILER = struct.Struct("<Q8s")
 
 
 def ids_digest(feature_ids: list) -> str:
@@ -182,14 +180,7 @@ class FeatureFile:
             return None
         try:
             size = os.fstat(fd).st_size
-            if size < _TRAILER.size:
-                raise ValueError("too short")
-            at, magic = _TRAILER.unpack(os.pread(fd, _TRAILER.size, size - _TRAILER.size))
-            if magic != MAGIC or at > size - _TRAILER.size:
-                raise ValueError("not a features file")
-            index = json.loads(os.pread(fd, size - _TRAILER.size - at, at))
-            if index.get("format") != FORMAT or index.get("fingerprint") != fingerprint:
-                raise ValueError("another build or format")
+            index = read_index(lambda n, at: os.pread(fd, n, at), size, MAGIC, FORMAT, fingerprint)
         except (OSError, ValueError):
             os.close(fd)
             return None
@@ -233,44 +224,38 @@ def write_feature_file(
     """Write the features file of a store: `layers` yields (layer id, property names, feature ids,
     the GeoJSON of each feature, where its properties start). Written to a temporary file, then
     renamed over `path`: a failure leaves the previous file (or none) in place."""
-    tmp = path.with_name(path.name + ".tmp")
     index: dict = {"format": FORMAT, "fingerprint": fingerprint, "layers": {}}
-    try:
-        with open(tmp, "wb") as out:
-            for layer_id, names, ids, feats, props_at in layers:
-                text_at = out.tell()
-                off = np.zeros(len(feats) + 1, dtype="<i8")
-                pos = 0
-                for i, f in enumerate(feats):
-                    out.write(f)
-                    out.write(b",")
-                    pos += len(f) + 1
-                    off[i + 1] = pos
-                gz_at = out.tell()
-                goff = np.zeros(len(feats) + 1, dtype="<i8")
-                pos = 0
-                for i, f in enumerate(feats):
-                    seg = deflate_segment(f) + _COMMA
-                    out.write(seg)
-                    pos += len(seg)
-                    goff[i + 1] = pos
-                arrays = {}
-                for name, arr in (("text", off), ("gz", goff), ("props", np.asarray(props_at, dtype="<i8"))):
-                    arrays[name] = [out.tell(), "<i8"]
-                    out.write(arr.tobytes())
-                index["layers"][layer_id] = {
-                    "count": len(feats),
-                    "properties": names,
-                    "ids": ids_digest(ids),
-                    "text": text_at,
-                    "gz": gz_at,
-                    "arrays": arrays,
-                }
-                emit(f"  features of {layer_id}: {len(feats)} ({(gz_at - text_at) / 1e6:.1f} MB of GeoJSON)")
-            at = out.tell()
-            out.write(json.dumps(index).encode())
-            out.write(_TRAILER.pack(at, MAGIC))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+
+    def write_parts(out) -> None:
+        for layer_id, names, ids, feats, props_at in layers:
+            text_at = out.tell()
+            off = np.zeros(len(feats) + 1, dtype="<i8")
+            pos = 0
+            for i, f in enumerate(feats):
+                out.write(f)
+                out.write(b",")
+                pos += len(f) + 1
+                off[i + 1] = pos
+            gz_at = out.tell()
+            goff = np.zeros(len(feats) + 1, dtype="<i8")
+            pos = 0
+            for i, f in enumerate(feats):
+                seg = deflate_segment(f) + _COMMA
+                out.write(seg)
+                pos += len(seg)
+                goff[i + 1] = pos
+            arrays = {}
+            for name, arr in (("text", off), ("gz", goff), ("props", np.asarray(props_at, dtype="<i8"))):
+                arrays[name] = [out.tell(), "<i8"]
+                out.write(arr.tobytes())
+            index["layers"][layer_id] = {
+                "count": len(feats),
+                "properties": names,
+                "ids": ids_digest(ids),
+                "text": text_at,
+                "gz": gz_at,
+                "arrays": arrays,
+            }
+            emit(f"  features of {layer_id}: {len(feats)} ({(gz_at - text_at) / 1e6:.1f} MB of GeoJSON)")
+
+    return write_indexed(path, MAGIC, index, write_parts)

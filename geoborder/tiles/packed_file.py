@@ -24,9 +24,7 @@ part starts, its size and CRC-32); the last 16 bytes are the index's offset and 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,11 +33,12 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from geoborder.core.sidecar import read_index, write_indexed
+
 SUFFIX = ".tiles"
 MAGIC = b"GBTILES1"
 #: raised whenever the file's layout or the packing of the geometries changes
 FORMAT = 1
-_TRAILER = struct.Struct("<Q8s")
 #: rows whose WKB lie at most this many bytes apart are read in one `pread`
 READ_GAP = 16384
 _CHUNK = 4 * 2**20
@@ -165,17 +164,7 @@ class TileFile:
         except OSError:
             return None
         try:
-            size = file.size
-            if size < _TRAILER.size:
-                raise ValueError("too short")
-            at, magic = _TRAILER.unpack(file.read(_TRAILER.size, size - _TRAILER.size))
-            if magic != MAGIC or at > size - _TRAILER.size:
-                raise ValueError("not a tile file")
-            index = json.loads(file.read(size - _TRAILER.size - at, at))
-            if not isinstance(index, dict) or index.get("format") != FORMAT or index.get("fingerprint") != fingerprint:
-                raise ValueError("another build or format")
-            if not isinstance(index.get("layers"), dict):
-                raise ValueError("no layers")
+            index = read_index(file.read, file.size, MAGIC, FORMAT, fingerprint)
         except (OSError, ValueError):
             return None
         return cls(file, index)
@@ -268,35 +257,28 @@ def write_tile_file(
 ) -> Path:
     """Write the tile file of a store. Written to a temporary file, then renamed over `path`: a
     failure leaves the previous file (or none) in place."""
-    tmp = path.with_name(path.name + ".tmp")
     index: dict = {"format": FORMAT, "fingerprint": fingerprint, "layers": {}}
-    try:
-        with open(tmp, "wb") as out:
 
-            def part(data: bytes) -> dict:
-                at = out.tell()
-                out.write(data)
-                return {"at": at, "size": len(data), "crc": zlib.crc32(data)}
-
-            def packed(p: Packed) -> dict:
-                return {"wkb": part(p.blob), "offsets": part(np.asarray(p.offsets, dtype="<i8").tobytes())}
-
-            for lp in layers:
-                start = out.tell()
-                entry = {
-                    "count": len(lp.packed),
-                    "ids": ids_digest(lp.ids),
-                    "bounds": list(lp.bounds) if lp.bounds is not None else None,
-                    **packed(lp.packed),
-                    "envelopes": part(np.ascontiguousarray(lp.envelopes, dtype="<f8").tobytes()),
-                    "zooms": {str(z): packed(p) for z, p in sorted(lp.zooms.items())},
-                }
-                index["layers"][lp.layer_id] = entry
-                emit(f"  tiles of {lp.layer_id}: {len(lp.packed)} rows, {(out.tell() - start) / 1e6:.1f} MB")
+    def write_parts(out) -> None:
+        def part(data: bytes) -> dict:
             at = out.tell()
-            out.write(json.dumps(index).encode())
-            out.write(_TRAILER.pack(at, MAGIC))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+            out.write(data)
+            return {"at": at, "size": len(data), "crc": zlib.crc32(data)}
+
+        def packed(p: Packed) -> dict:
+            return {"wkb": part(p.blob), "offsets": part(np.asarray(p.offsets, dtype="<i8").tobytes())}
+
+        for lp in layers:
+            start = out.tell()
+            entry = {
+                "count": len(lp.packed),
+                "ids": ids_digest(lp.ids),
+                "bounds": list(lp.bounds) if lp.bounds is not None else None,
+                **packed(lp.packed),
+                "envelopes": part(np.ascontiguousarray(lp.envelopes, dtype="<f8").tobytes()),
+                "zooms": {str(z): packed(p) for z, p in sorted(lp.zooms.items())},
+            }
+            index["layers"][lp.layer_id] = entry
+            emit(f"  tiles of {lp.layer_id}: {len(lp.packed)} rows, {(out.tell() - start) / 1e6:.1f} MB")
+
+    return write_indexed(path, MAGIC, index, write_parts)
