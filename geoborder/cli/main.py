@@ -119,6 +119,9 @@ def info_cmd(store):
 def run_cmd(host, port, workers, access_log):
     """Build the store if it is missing or stale, then serve it. On a machine with neither a pack
     nor a store, the open-data pack is fetched first (into var/pack)."""
+    from geoborder.core.settings import ApiSettings
+
+    ApiSettings()  # a server setting that does not validate stops here, before anything is built
     settings = StoreSettings()
     prepare_store(settings)
     _serve(settings.store, host=host, port=port, workers=workers, access_log=access_log)

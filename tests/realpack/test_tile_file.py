@@ -234,12 +234,18 @@ def test_a_file_of_another_build_format_or_truncated_is_not_used(real_store_path
     assert isinstance(T.projected(GpkgStore(with_file), "communes_2025").packed, FilePacked)
 
 
-def test_a_garbled_layer_is_made_in_memory_the_others_read(real_store_path, tmp_path):
+def _opened(real_store_path, tmp_path):
+    """Copies of the store with and without its tile file, and the file opened for it."""
     with_file, bare = _copies(real_store_path, tmp_path)
     path = tile_file_path(with_file)
     store = GpkgStore(with_file)
     file = TileFile.open(path, store.version)
     assert file is not None
+    return bare, path, store, file
+
+
+def test_a_garbled_layer_is_made_in_memory_the_others_read(real_store_path, tmp_path):
+    bare, path, store, file = _opened(real_store_path, tmp_path)
     wkb = file._index["layers"]["communes_2025"]["wkb"]
     data = bytearray(path.read_bytes())
     mid = wkb["at"] + wkb["size"] // 2
@@ -258,11 +264,7 @@ def test_a_garbled_layer_is_made_in_memory_the_others_read(real_store_path, tmp_
 
 
 def test_a_layer_missing_or_with_other_rows_is_made_in_memory(real_store_path, tmp_path):
-    with_file, _ = _copies(real_store_path, tmp_path)
-    path = tile_file_path(with_file)
-    store = GpkgStore(with_file)
-    file = TileFile.open(path, store.version)
-    assert file is not None
+    _, path, store, file = _opened(real_store_path, tmp_path)
     ids = np.asarray(store.frame("roads").index, dtype=np.int64)
     assert file.projected("roads", ids) is not None
     assert file.projected("roads", ids[:-1]) is None  # a row less
@@ -283,7 +285,7 @@ def test_a_layer_missing_or_with_other_rows_is_made_in_memory(real_store_path, t
     assert isinstance(T.projected(store, "places").packed, FilePacked)
     assert isinstance(T.simplified(store, "communes_2025", 9), Packed)
     # ensure_tile_file sees it is not complete and writes it again
-    ensure_tile_file(with_file)
+    ensure_tile_file(store.path)
     rewritten = TileFile.open(path, store.version)
     assert rewritten is not None and rewritten.contents["roads"] == []
 
