@@ -75,9 +75,18 @@ def draw(target: str, store, layers: Mapping[str, Callable | None], *args, **kwa
     """`target(store, *args, **kwargs)` (target: "module:function"), in the child process with a
     snapshot of `layers` of `store` (layer id -> None for the whole frame, or a function of the
     frame giving the rows drawn), or here with the store itself when the child process is off."""
-    if not settings().process:
+    if not settings().process or not _spawnable():
         return _resolve(target)(store, *args, **kwargs)
     return call(target, snapshot(store, layers), *args, **kwargs)
+
+
+def _spawnable() -> bool:
+    """Whether a spawned child can start here: it runs the main module again, so a main module
+    named after a file that is not there (a script read from standard input, `python - <<EOF`)
+    would make every child die at start. Then documents are drawn in this process."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.exists(path)
 
 
 def call(target: str, *args, **kwargs) -> Any:

@@ -192,3 +192,16 @@ def test_the_child_exits_when_its_worker_is_killed(tmp_path):
         assert not _alive(child)
     finally:
         worker.kill()
+
+
+def test_a_script_read_from_standard_input_draws_in_its_own_process():
+    """A spawned child runs the main module again: from `python - <<EOF` it cannot, so a document
+    asked for there is drawn in that process instead of failing with BrokenProcessPool."""
+    import subprocess
+    import sys
+
+    code = "from geoborder.reports import process\nprint(process._spawnable())\n"
+    out = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
