@@ -130,6 +130,33 @@ def _request_headers(scope: Scope) -> tuple[bytes, bytes, bytes]:
     return accept, accept_language, inm
 
 
+def data_version(scope: Scope) -> tuple[str, str]:
+    """(data version with the indicator revision, indicator revision) of a request to an OGC
+    document: what its ETag is keyed on."""
+    state = scope["app"].state
+    version = state.store.version
+    indicators = getattr(state, "indicators", None)  # commune items carry indicator values
+    if indicators is None:
+        return version, ""
+    revision = indicators.revision()
+    # read once per request: the collection dependency reuses it (same data as the ETag)
+    scope.setdefault("state", {})["indicator_revision"] = revision
+    if _RECORD_PATHS.match(scope["path"]):
+        # gates and markers carry the border records (gate state of the day, latest inspection):
+        # their ETag follows the records too (on PostgreSQL a records import does not change the
+        # indicator revision), and, for gates, the day (a state can change at midnight)
+        day = date.today().isoformat() if scope["path"].startswith("/collections/gates") else ""
+        return f"{version}/{revision}/{records_for(indicators).revision()}/{day}", revision
+    return f"{version}/{revision}", revision
+
+
+def etag_key(version: str, scope: Scope, accept: bytes, accept_language: bytes) -> bytes:
+    """What the ETag of an OGC document is the hash of."""
+    return b"\x00".join(
+        (version.encode(), scope["path"].encode(), scope.get("query_string", b""), accept, accept_language)
+    )
+
+
 class ConditionalGetMiddleware:
     """ETag from (data version, indicator revision, path, query, Accept, Accept-Language) + Cache-Control.
 
@@ -163,34 +190,13 @@ class ConditionalGetMiddleware:
             and self.PATHS.match(scope["path"]) is not None
         )
 
-    def _version(self, scope: Scope) -> tuple[str, str]:
-        """(data version with the indicator revision, indicator revision)."""
-        state = scope["app"].state
-        version = state.store.version
-        indicators = getattr(state, "indicators", None)  # commune items carry indicator values
-        if indicators is None:
-            return version, ""
-        revision = indicators.revision()
-        # read once per request: the collection dependency reuses it (same data as the ETag)
-        scope.setdefault("state", {})["indicator_revision"] = revision
-        if _RECORD_PATHS.match(scope["path"]):
-            # gates and markers carry the border records (gate state of the day, latest inspection):
-            # their ETag follows the records too (on PostgreSQL a records import does not change the
-            # indicator revision), and, for gates, the day (a state can change at midnight)
-            day = date.today().isoformat() if scope["path"].startswith("/collections/gates") else ""
-            return f"{version}/{revision}/{records_for(indicators).revision()}/{day}", revision
-        return f"{version}/{revision}", revision
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._applies(scope):
             await self.app(scope, receive, send)
             return
-        version, revision = self._version(scope)
+        version, revision = data_version(scope)
         accept, accept_language, inm = _request_headers(scope)
-        key = b"\x00".join(
-            (version.encode(), scope["path"].encode(), scope.get("query_string", b""), accept, accept_language)
-        )
-        etag = etag_of(key, weak=True)
+        etag = etag_of(etag_key(version, scope, accept, accept_language), weak=True)
         if inm and matches(inm.decode("latin-1"), etag):
             await Response(
                 status_code=304, headers={"ETag": etag, "Cache-Control": self.cache_control, "Vary": VARY_304}
@@ -223,14 +229,15 @@ class ConditionalGetMiddleware:
                         raw.append((b"etag", etag))
                     if b"cache-control" not in names:
                         raw.append((b"cache-control", cache_control))
-                _add_vary(raw, VARY)
+                merge_vary(raw, VARY)
             await send(message)
 
         return send_with_etag
 
 
-def _add_vary(raw: list, value: str) -> None:
-    """Merge `value`'s names into the Vary header of raw ASGI headers."""
+def merge_vary(raw: list, value: str) -> None:
+    """Merge `value`'s names into the Vary header of raw ASGI headers (names already there are not
+    repeated)."""
     for i, (k, v) in enumerate(raw):
         if k.lower() == b"vary":
             have = {t.strip().lower() for t in v.decode("latin-1").split(",")}
@@ -261,12 +268,18 @@ class CORSMiddleware(_StarletteCORS):
 
 def _vary_origin(message: Message) -> None:
     """`headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])` of starlette's
-    MutableHeaders, on the raw list: the Vary values joined, in the place of the first."""
+    MutableHeaders, on the raw list of a start message."""
     raw = message.setdefault("headers", [])
     if not isinstance(raw, list):
         raw = message["headers"] = list(raw)
+    join_vary(raw, b"Origin")
+
+
+def join_vary(raw: list, name: bytes) -> None:
+    """starlette's `MutableHeaders.add_vary_header(name)` on raw ASGI headers: the Vary values and
+    `name` joined into one header, in the place of the first (appended if there was none)."""
     at = [i for i, (k, _) in enumerate(raw) if k == b"vary"]
-    value = b", ".join([*(raw[i][1] for i in at), b"Origin"])
+    value = b", ".join([*(raw[i][1] for i in at), name])
     for i in reversed(at[1:]):
         del raw[i]
     if at:

@@ -25,6 +25,7 @@ from web.assets import VENDOR_PREFIX, vendor_dirs
 
 from . import errors
 from .caching import ConditionalGetMiddleware, CORSMiddleware, HeadMiddleware, PinVersionMiddleware
+from .fastlane import FastLane, LaneApp
 from .params import check_query
 from .responses import JSONResponse
 from .routes import (
@@ -46,6 +47,9 @@ from .routes import records as record_routes
 from .routes import reports as report_routes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+# answers from this size on are gzipped for a client that takes it; level 9 costs seconds on a 10 MB layer
+GZIP_MINIMUM_SIZE = 1024
+GZIP_LEVEL = 1
 
 
 def create_app(
@@ -94,7 +98,7 @@ def create_app(
 
     # FastAPI's /docs and /redoc load Swagger/ReDoc from CDNs that an office network cannot
     # reach: the API is documented at /api (OpenAPI JSON) and /api?f=html instead
-    app = FastAPI(
+    app = LaneApp(
         title=settings.title,
         version=__version__,
         lifespan=lifespan,
@@ -115,7 +119,7 @@ def create_app(
     # inside this middleware (ogc_items.fast_answer): the framework's routing and dependency
     # resolution cost more than the feature itself, and a third of a page
     app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age, fast=ogc_items.fast_answer)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)  # level 9 costs seconds on a 10 MB layer
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     # one data version per request (PostGIS: the pointer may move while a request is answered)
     app.add_middleware(PinVersionMiddleware)
     # an upload is refused by its headers (size, key) before its body is read
@@ -127,6 +131,11 @@ def create_app(
         allow_headers=["*"],
     )
     app.add_middleware(HeadMiddleware)  # HEAD = the GET without its body, on every GET route
+    # the same hot reads, when they are plain GETs, answered before all of the above with the headers
+    # those middlewares would add (api/fastlane.py): they cost more than the answer
+    app.lane = FastLane(
+        ogc_items.fast_answer, max_age=settings.cache_max_age, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL
+    )
     errors.install(app)
     for r in (landing.router, health.router, layers.router):
         app.include_router(r)

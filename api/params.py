@@ -10,6 +10,7 @@ OGC exception body.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from types import UnionType
@@ -65,8 +66,15 @@ def negotiate(request: Request, f: OgcFormat | None, allowed: tuple[OgcFormat, .
                 f"f: {f.value!r} is not offered here; use one of: {', '.join(a.value for a in allowed)}"
             )
         return f
+    return _by_accept(request.headers.get("accept", ""), allowed)
+
+
+@functools.lru_cache(maxsize=256)
+def _by_accept(accept: str, allowed: tuple[OgcFormat, ...]) -> OgcFormat:
+    """The best media type of an Accept header among `allowed` (else JSON); a client sends the same
+    header on every request, so it is read once."""
     best, best_q = None, 0.0
-    for part in request.headers.get("accept", "").split(","):
+    for part in accept.split(","):
         media, _, params = part.strip().partition(";")
         q = 1.0
         for p in params.split(";"):

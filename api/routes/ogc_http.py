@@ -17,9 +17,40 @@ CSV = "text/csv"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
 
+#: base_url() of each (scheme, Host header, server address, root path) seen, up to _BASES_MAX
+_BASES: dict[tuple, str] = {}
+_BASES_MAX = 64
+
+
+def base_url(request: Request) -> str:
+    """`str(request.base_url)` without the final slash: the URL of the app's root. starlette makes
+    it anew for every request from what the scope says of the server (a URL object, parsed again);
+    here it is made once for each such set (a Host header the client chose among them: bounded)."""
+    scope = request.scope
+    host = None
+    for k, v in scope["headers"]:
+        if k == b"host":
+            host = v
+            break
+    server = scope.get("server")
+    key = (
+        scope.get("scheme"),
+        host,
+        None if server is None else tuple(server),  # a list in some servers' scopes
+        scope.get("app_root_path", scope.get("root_path", "")),
+    )
+    base = _BASES.get(key)
+    if base is None:
+        base = str(request.base_url).rstrip("/")
+        if len(_BASES) >= _BASES_MAX:
+            _BASES.clear()
+        _BASES[key] = base
+    return base
+
+
 def href(request: Request, path: str, **params) -> str:
     """An absolute URL on this server (path from the app root) with query parameters."""
-    base = str(request.base_url).rstrip("/")
+    base = base_url(request)
     q = {k: v for k, v in params.items() if v is not None}
     return base + path + ("?" + urlencode(q) if q else "")
 

@@ -404,7 +404,7 @@ def fast_item(scope: Scope, indicator_revision: str = "") -> Response | None:
     except NotFound:
         return None
     # the links of _item, for a request without query parameters: self, alternate (f=html), collection
-    base = str(request.base_url).rstrip("/")
+    base = h.base_url(request)
     path = base + scope["path"]
     links = [
         h.link(path, "self", h.GEOJSON, "This feature"),
