@@ -79,10 +79,10 @@ class FastLane:
                 return False  # CORS and conditional requests: the stack's own code
         state = scope["app"].state
         with state.store.pinned():
-            version, revision = data_version(scope)
             try:
+                version, revision = data_version(scope)
                 response = self.answer(scope, revision)
-            except Exception:  # e.g. a StoreError: the route raises it again, into the one error map
+            except Exception:  # e.g. a StoreError: the stack meets it again and answers it (the error map)
                 response = None
             if response is None:
                 return False
