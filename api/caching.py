@@ -116,9 +116,12 @@ class PinVersionMiddleware:
             await self.app(scope, receive, send)
 
 
-def _request_headers(scope: Scope) -> tuple[bytes, bytes, bytes]:
-    """Accept, Accept-Language and If-None-Match, in one pass over the raw headers (no dict)."""
+def request_headers(scope: Scope) -> tuple[bytes, bytes, bytes, bytes, bool]:
+    """Accept, Accept-Language and If-None-Match (the last of each), Accept-Encoding (the first, as
+    starlette's GZip reads it) and whether an Origin is given, in one pass over the raw headers."""
     accept = accept_language = inm = b""
+    accept_encoding = None
+    origin = False
     for k, v in scope["headers"]:
         k = k.lower()
         if k == b"accept":
@@ -127,7 +130,12 @@ def _request_headers(scope: Scope) -> tuple[bytes, bytes, bytes]:
             accept_language = v
         elif k == b"if-none-match":
             inm = v
-    return accept, accept_language, inm
+        elif k == b"accept-encoding":
+            if accept_encoding is None:
+                accept_encoding = v
+        elif k == b"origin":
+            origin = True
+    return accept, accept_language, inm, accept_encoding or b"", origin
 
 
 def data_version(scope: Scope) -> tuple[str, str]:
@@ -195,7 +203,7 @@ class ConditionalGetMiddleware:
             await self.app(scope, receive, send)
             return
         version, revision = data_version(scope)
-        accept, accept_language, inm = _request_headers(scope)
+        accept, accept_language, inm, _, _ = request_headers(scope)
         etag = etag_of(etag_key(version, scope, accept, accept_language), weak=True)
         if inm and matches(inm.decode("latin-1"), etag):
             await Response(

@@ -34,7 +34,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .caching import VARY, cache_control, data_version, etag_key, etag_of, join_vary, merge_vary
+from .caching import VARY, cache_control, data_version, etag_key, etag_of, join_vary, merge_vary, request_headers
 
 #: bodies from this size on are compressed in a worker thread, as starlette's GZip does
 THREAD_MINIMUM_SIZE = 128 * 1024
@@ -65,18 +65,9 @@ class FastLane:
     async def __call__(self, scope: Scope, send: Send) -> bool:
         if _PATH.match(scope["path"]) is None:
             return False
-        accept = accept_language = accept_encoding = None
-        for k, v in scope["headers"]:
-            k = k.lower()
-            if k == b"accept":
-                accept = v
-            elif k == b"accept-language":
-                accept_language = v
-            elif k == b"accept-encoding":
-                if accept_encoding is None:  # starlette reads the first
-                    accept_encoding = v
-            elif k in (b"origin", b"if-none-match"):
-                return False  # CORS and conditional requests: the stack's own code
+        accept, accept_language, inm, accept_encoding, origin = request_headers(scope)
+        if origin or inm:
+            return False  # CORS and conditional requests: the stack's own code
         state = scope["app"].state
         with state.store.pinned():
             try:
@@ -86,8 +77,8 @@ class FastLane:
                 response = None
             if response is None:
                 return False
-            key = etag_key(version, scope, accept or b"", accept_language or b"")
-            await self._send(response, etag_of(key, weak=True).encode(), accept_encoding or b"", send)
+            key = etag_key(version, scope, accept, accept_language)
+            await self._send(response, etag_of(key, weak=True).encode(), accept_encoding, send)
         return True
 
     async def _send(self, response: Response, etag: bytes, accept_encoding: bytes, send: Send) -> None:
