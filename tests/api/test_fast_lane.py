@@ -90,8 +90,11 @@ def _run(app, work):
     return asyncio.run(main())
 
 
-def test_the_lane_answers_as_the_stack_does(app, monkeypatch):
+def test_the_lane_answers_as_the_stack_does(app, real_store, monkeypatch):
+    from geoborder.store.base import IN_MEMORY_ITEMS
+
     lane = app.lane
+    fast_pages = real_store.items("communes_2025")[1] is IN_MEMORY_ITEMS
     answered: list[bool] = []
     real_call = type(lane).__call__
 
@@ -113,7 +116,10 @@ def test_the_lane_answers_as_the_stack_does(app, monkeypatch):
                 app.lane = lane
                 l_status, l_headers, l_body = await _call(app, _scope(app, path, query, headers))
                 n += 1
-                assert answered[-1] is True and len(answered) == n, (path, query, headers)
+                # pages only where the layer is selected in memory (on PostGIS they wait on the
+                # database: the route's thread pool); one feature on every store
+                expected = "/items/" in path or fast_pages
+                assert len(answered) == n and answered[-1] is expected, (path, query, headers)
                 assert l_status == s_status == 200
                 stamped = b"timeStamp" in _plain(s_headers, s_body)
                 if stamped and (b"content-encoding", b"gzip") in s_headers:
