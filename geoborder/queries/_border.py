@@ -56,7 +56,7 @@ def _border_line(store, m: _Metric, partner: Unit | None, vintage: int):
         g = m.geoms(store, layer)[_segment_mask(seg, partner)]
         return shapely.union_all(g) if len(g) else None
 
-    return m.memo(("border_line", partner.code if partner else None, vintage), make)
+    return m.memo(("border_line", partner.code if partner else None, vintage), make, asked=partner is not None)
 
 
 def _partner_for_zone(store, partner) -> Unit | None:
@@ -107,4 +107,4 @@ def _border(store, m: _Metric, partner: Unit | None, vintage: int) -> _Line | No
         line = _border_line(store, m, partner, vintage)
         return None if line is None or shapely.is_empty(line) else _Line(line)
 
-    return m.memo(("border_edges", partner.code if partner else None, vintage), make)
+    return m.memo(("border_edges", partner.code if partner else None, vintage), make, asked=partner is not None)

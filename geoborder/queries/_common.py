@@ -70,8 +70,10 @@ class _Metric:
                 self._trees[layer_id] = t
             return t
 
-    def memo(self, key, make):
-        if _asked(key):
+    def memo(self, key, make, *, asked: bool = False):
+        """`make()`, made once per data version and `key`. `asked`: an input of one unit or partner
+        a request named (not the default of its question): held among the latest ASKED_KEPT only."""
+        if asked:
             return self._asked.get_or_make(key, make)
         with self._lock:
             if key not in self._memo:
@@ -79,16 +81,8 @@ class _Metric:
             return self._memo[key]
 
 
-#: how many inputs of particular units or partners (`_asked`) a worker keeps per data version
+#: how many inputs of particular units or partners (`memo(..., asked=True)`) a worker keeps per data version
 ASKED_KEPT = 16
-
-
-def _asked(key: tuple) -> bool:
-    """A memo key of one unit or partner a request asked for (not the default of its question)."""
-    kind = key[0]
-    if kind in ("union", "zone"):
-        return True
-    return kind in ("border_line", "border_edges", "places_to_border", "nearest_roads") and key[1] is not None
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

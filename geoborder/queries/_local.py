@@ -38,8 +38,10 @@ def nearest_roads_of(
     or the `villages`; railways excluded, limited to `classes` if given), memoised per store
     version: one STRtree.query_nearest call."""
     if layer == "places":  # the key the memo has always had
-        return m.memo(("nearest_roads", classes), lambda: _nearest_roads(store, m, classes, layer))
-    return m.memo(("nearest_roads", classes, layer), lambda: _nearest_roads(store, m, classes, layer))
+        key: tuple = ("nearest_roads", classes)
+    else:
+        key = ("nearest_roads", classes, layer)
+    return m.memo(key, lambda: _nearest_roads(store, m, classes, layer), asked=classes is not None)
 
 
 def layer_communes(store: Store, layer: str, vintage: int) -> np.ndarray:
@@ -130,7 +132,11 @@ class LocalSpatial:
             bdist = (
                 np.full(len(frame), np.inf)
                 if border is None
-                else m.memo(key if layer == "places" else (*key, layer), lambda: border.distance(m.geoms(store, layer)))
+                else m.memo(
+                    key if layer == "places" else (*key, layer),
+                    lambda: border.distance(m.geoms(store, layer)),
+                    asked=partner is not None,
+                )
             )
             sel &= bdist <= border_m
         return RoadlessArrays(ridx, rdist, layer_communes(store, layer, vintage), bdist, sel)
@@ -149,7 +155,7 @@ class LocalSpatial:
             g = m.geoms(store, layer)[member_mask(store.frame(layer), u)]
             return shapely.union_all(g) if len(g) else None
 
-        return m.memo(("union", vintage, u.kind, u.code), make)
+        return m.memo(("union", vintage, u.kind, u.code), make, asked=True)
 
     def adjacency(
         self,
@@ -167,7 +173,7 @@ class LocalSpatial:
         layer = _commune_layer(vintage)
         G = m.geoms(store, layer)
         ug = self._unit_union(vintage, unit)
-        zone = m.memo(("zone", vintage, unit.kind, unit.code), lambda: shapely.buffer(ug, tol))
+        zone = m.memo(("zone", vintage, unit.kind, unit.code), lambda: shapely.buffer(ug, tol), asked=True)
         cand = m.tree(store, layer).query(zone, predicate="intersects")
         cand = np.sort(cand[~member[cand]])
         if within is not None:
