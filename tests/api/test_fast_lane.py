@@ -187,3 +187,28 @@ def test_gzip_as_starlette_compresses():
     body = b'{"type":"Feature","properties":{"name":"Lao Cai"}}' * 200
     theirs = GZipResponder(None, 1024, compresslevel=1)._compress_body(body, more_body=False)
     assert FastLane(lambda s, r: None, max_age=1, minimum_size=1024, compresslevel=1)._compress(body) == theirs
+
+
+def test_links_follow_the_host_asked_and_the_bases_held_stay_bounded(app):
+    """The base URL of the links is memoised per Host header (api/routes/ogc_http.py base_url): each
+    request's links still name the host it asked, and a client sending many Hosts does not grow it."""
+    import orjson
+
+    from api.routes import ogc_http
+
+    item = "/collections/communes_2025/items/00004"
+
+    async def work():
+        await _call(app, _scope(app, item, b"", []))  # first use: the route makes the layer
+        for n in range(ogc_http._BASES_MAX * 3):
+            scope = _scope(app, item, b"", [])
+            scope["headers"] = [(b"host", f"h{n}.example:8{n % 10}00".encode())]
+            for path, query in (("/collections/communes_2025/items", b"limit=1"), (item, b"")):
+                scope = dict(scope, path=path, raw_path=path.encode(), query_string=query)
+                status, _, body = await _call(app, scope)
+                assert status == 200
+                hrefs = [link["href"] for link in orjson.loads(body)["links"]]
+                assert hrefs and all(h.startswith(f"http://h{n}.example:8{n % 10}00/") for h in hrefs), hrefs
+            assert len(ogc_http._BASES) <= ogc_http._BASES_MAX
+
+    _run(app, work)
